@@ -1,0 +1,186 @@
+/**
+ * Everything that happens in a run is an {@link EngineEvent}. The run emits events; sinks
+ * (events.jsonl, runs.db, the console) consume the same stream, so they cannot disagree.
+ *
+ * Every event carries `seq` (1, 2, … per run, no gaps), `ts` (ISO 8601 UTC with ms),
+ * `run_id` and `type`. Field names are snake_case because they are written as JSON for other
+ * programs (docs/runs-db.md documents them). Values that came from secret variables are
+ * already masked as `***` when an event is built.
+ */
+
+/** Status of a step. `pending` covers both "waiting for dependencies" and "waiting for a retry". */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** Status of a run. `interrupted` is set by crash recovery when the engine process vanished. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+/** Why an attempt failed. */
+export type FailureReason = 'exit_code' | 'timeout' | 'signal' | 'spawn_error';
+
+/** Why a step was skipped: its trigger rule can no longer hold, or (issue 3) a precondition. */
+export type SkipReason = 'trigger_rule' | 'precondition';
+
+/** Why a step was cancelled: an upstream failure aborted the run, or the run was cancelled. */
+export type CancelReason = 'abort' | 'run_cancelled';
+
+/** Fields common to every event. */
+export interface EventBase {
+  /** 1-based sequence number within the run. */
+  seq: number;
+  /** ISO 8601 UTC time with milliseconds. */
+  ts: string;
+  run_id: string;
+}
+
+/** A step as announced at run start, so readers know the whole DAG before anything runs. */
+export interface PlannedStep {
+  id: string;
+  name: string;
+  depends_on: string[];
+}
+
+export interface RunStartedEvent extends EventBase {
+  type: 'run_started';
+  plan_id: string;
+  plan_version: string;
+  /** Absolute path of the plan file. */
+  plan_path: string;
+  /** sha256 (hex) of the plan file's bytes. */
+  plan_sha256: string;
+  /** Resolved variables, secrets masked as `***`. */
+  vars: Record<string, string>;
+  max_concurrency: number;
+  /** pid of the engine process that runs this run. */
+  pid: number;
+  hostname: string;
+  /** Steps in topological order. */
+  steps: PlannedStep[];
+}
+
+export interface StepStartedEvent extends EventBase {
+  type: 'step_started';
+  step_id: string;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** pid of the step's process; it leads its own process group (pgid = pid). */
+  pid: number;
+  command: string;
+  args: string[];
+  cwd: string;
+  /** Path of this attempt's log file (stdout and stderr). */
+  log_path: string;
+}
+
+export interface StepSucceededEvent extends EventBase {
+  type: 'step_succeeded';
+  step_id: string;
+  attempt: number;
+  exit_code: number;
+  duration_ms: number;
+}
+
+export interface StepFailedEvent extends EventBase {
+  type: 'step_failed';
+  step_id: string;
+  attempt: number;
+  /** Exit code, or null when the process was killed by a signal or never started. */
+  exit_code: number | null;
+  /** Signal name such as `SIGKILL`, or null. */
+  signal: string | null;
+  duration_ms: number;
+  reason: FailureReason;
+  /** Human-readable cause, e.g. `exit code 3 (expected 0)` or `timed out after 5s`. */
+  error: string;
+  /** True when another attempt follows (a `step_retrying` event comes next). */
+  will_retry: boolean;
+}
+
+export interface StepRetryingEvent extends EventBase {
+  type: 'step_retrying';
+  step_id: string;
+  /** The attempt that will start after the delay. */
+  attempt: number;
+  delay_ms: number;
+  /** Why the previous attempt failed. */
+  reason: FailureReason;
+}
+
+export interface StepSkippedEvent extends EventBase {
+  type: 'step_skipped';
+  step_id: string;
+  reason: SkipReason;
+  /** Human-readable cause, naming the upstream step when there is one. */
+  detail: string;
+  /** The upstream step whose outcome decided the skip, when there is one. */
+  upstream: string | null;
+}
+
+export interface StepCancelledEvent extends EventBase {
+  type: 'step_cancelled';
+  step_id: string;
+  reason: CancelReason;
+  detail: string;
+  /** The step whose failure aborted the run (reason `abort`), else null. */
+  upstream: string | null;
+  /** When the step was running: the attempt that was killed, else null. */
+  attempt: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number | null;
+}
+
+export interface RunCancelRequestedEvent extends EventBase {
+  type: 'run_cancel_requested';
+  /** Signal that asked for it, e.g. `SIGINT`. */
+  signal: string;
+  /** True on the second request: cleanup steps are cancelled too and the engine exits at once. */
+  forced: boolean;
+}
+
+export interface RunFinishedEvent extends EventBase {
+  type: 'run_finished';
+  status: Exclude<RunStatus, 'running'>;
+  /** The engine's exit code: 0 succeeded, 1 failed, 130 cancelled. */
+  exit_code: number;
+  duration_ms: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+}
+
+/** The discriminated union every sink consumes. */
+export type EngineEvent =
+  | RunStartedEvent
+  | StepStartedEvent
+  | StepSucceededEvent
+  | StepFailedEvent
+  | StepRetryingEvent
+  | StepSkippedEvent
+  | StepCancelledEvent
+  | RunCancelRequestedEvent
+  | RunFinishedEvent;
+
+export type EventType = EngineEvent['type'];
+
+/** An event before the recorder stamps `seq`, `ts` and `run_id` on it. */
+export type EventDraft = EngineEvent extends infer E
+  ? E extends EngineEvent
+    ? Omit<E, keyof EventBase>
+    : never
+  : never;
+
+/**
+ * A consumer of events. `handle` is called synchronously, in `seq` order, for every event of
+ * a run; it must not throw for ordinary I/O hiccups it can survive. `close` flushes and
+ * releases resources; it is called once after `run_finished` (or when the engine must exit).
+ */
+export interface EventSink {
+  handle(event: EngineEvent): void;
+  close(): void;
+}
+
+/** For exhaustive switches over unions: a compile error when a case is missing. */
+export function unreachable(x: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,129 @@
+/* Generated from schemas/plan.schema.json by scripts/gen-types.mjs; do not edit. */
+
+/**
+ * A plan for `engine run`: steps (external commands) whose depends_on edges form a DAG.
+ */
+export interface Plan {
+  /**
+   * Path or URL of this schema, for editors.
+   */
+  $schema?: string;
+  /**
+   * Stable identifier of the plan.
+   */
+  plan_id: string;
+  /**
+   * Version of the plan.
+   */
+  version: string;
+  description?: string;
+  /**
+   * Free-form data, recorded but not interpreted.
+   */
+  metadata?: {};
+  /**
+   * Declared variables, referenced as ${NAME}.
+   */
+  vars?: {
+    [k: string]: VarDecl;
+  };
+  globals?: Globals;
+  /**
+   * @minItems 1
+   */
+  steps: [Step, ...Step[]];
+}
+export interface VarDecl {
+  description?: string;
+  /**
+   * Value used when neither --var nor --vars-file gives one.
+   */
+  default?: string;
+  /**
+   * The run refuses to start without a value.
+   */
+  required?: boolean;
+  /**
+   * Regular expression (ECMAScript, unanchored: add ^ and $) the value must match.
+   */
+  pattern?: string;
+  /**
+   * The value is shown as *** in events, runs.db and console output.
+   */
+  secret?: boolean;
+}
+export interface Globals {
+  /**
+   * Steps running at once; default: number of CPUs.
+   */
+  max_concurrency?: number;
+  /**
+   * Timeout of an attempt when the step gives none, in seconds.
+   */
+  default_timeout_sec?: number;
+  /**
+   * Seconds between SIGTERM and SIGKILL when a step is stopped.
+   */
+  kill_grace_sec?: number;
+  env?: StringMap;
+  /**
+   * Working directory of every step, relative to the plan file's directory.
+   */
+  working_dir?: string;
+}
+/**
+ * Environment added to every step.
+ */
+export interface StringMap {
+  [k: string]: string;
+}
+export interface Step {
+  id: string;
+  name?: string;
+  description?: string;
+  /**
+   * Executable (looked up on PATH), or a shell script line when shell is true.
+   */
+  command: string;
+  args?: string[];
+  depends_on?: string[];
+  /**
+   * Timeout of each attempt, in seconds.
+   */
+  timeout_sec?: number;
+  /**
+   * Further attempts after a failure or timeout.
+   */
+  retries?: number;
+  retry_delay_sec?: number;
+  /**
+   * Multiplier of the delay after each failed attempt.
+   */
+  retry_backoff?: number;
+  /**
+   * Upper bound of the delay between attempts, in seconds.
+   */
+  retry_max_delay_sec?: number;
+  /**
+   * When false, the step's failure neither fails nor aborts the run.
+   */
+  critical?: boolean;
+  on_failure?: 'abort' | 'skip_dependents' | 'continue';
+  trigger_rule?: 'all_success' | 'all_done' | 'one_failed' | 'none_failed';
+  /**
+   * Working directory, relative to globals.working_dir (or the plan file's directory).
+   */
+  cwd?: string;
+  env?: StringMap1;
+  /**
+   * Run command as a /bin/sh script line; args must then be empty.
+   */
+  shell?: boolean;
+  /**
+   * @minItems 1
+   */
+  success_exit_codes?: [number, ...number[]];
+}
+export interface StringMap1 {
+  [k: string]: string;
+}
