@@ -47,6 +47,8 @@ export interface RunStartedEvent extends EventBase {
   plan_path: string;
   /** sha256 (hex) of the plan file's bytes. */
   plan_sha256: string;
+  /** Absolute path of the directory the engine was invoked in (its working directory). */
+  cwd: string;
   /** Resolved variables, secrets masked as `***`. */
   vars: Record<string, string>;
   max_concurrency: number;
@@ -62,8 +64,9 @@ export interface StepStartedEvent extends EventBase {
   step_id: string;
   /** 1-based attempt number. */
   attempt: number;
-  /** pid of the step's process; it leads its own process group (pgid = pid). */
-  pid: number;
+  /** pid of the step's process; it leads its own process group (pgid = pid). Null when the
+   * process could not be started (a `step_failed` with reason `spawn_error` follows). */
+  pid: number | null;
   command: string;
   args: string[];
   cwd: string;

@@ -1,0 +1,65 @@
+/**
+ * `engine run PLAN`: validate, then run the plan, recording every event to
+ * `<state>/runs/<run_id>/events.jsonl` and `<state>/runs.db` and printing progress.
+ * SIGINT/SIGTERM/SIGHUP cancel the run (a second one forces it); see PlanRun.cancel.
+ */
+import { createMasker } from '../engine/mask.js';
+import { newRunId } from '../engine/run-id.js';
+import { PlanRun } from '../engine/run-plan.js';
+import type { EventSink } from '../engine/events.js';
+import { loadPlan } from '../schema/load-plan.js';
+import { ConsoleSink } from '../state/console-sink.js';
+import { JsonlSink } from '../state/jsonl-sink.js';
+import { eventsPath, runsDbPath } from '../state/paths.js';
+import { SqliteSink } from '../state/sqlite-sink.js';
+import { resolveStateDir, type VarOptions } from './common.js';
+import { reportError } from './report-error.js';
+
+export interface RunCommandOptions extends VarOptions {
+  stateDir?: string;
+  maxConcurrency?: number;
+}
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export async function runCommand(planPath: string, opts: RunCommandOptions): Promise<number> {
+  const cwd = process.cwd();
+  const stateDir = resolveStateDir(opts.stateDir);
+  const runId = newRunId();
+  const sinks: EventSink[] = [];
+  try {
+    const plan = loadPlan({
+      path: planPath,
+      varArgs: opts.var,
+      varsFile: opts.varsFile,
+      runId,
+      stateDir,
+      cwd,
+      maxConcurrency: opts.maxConcurrency,
+    });
+    sinks.push(new SqliteSink(runsDbPath(stateDir)));
+    sinks.push(new JsonlSink(eventsPath(stateDir, runId)));
+    sinks.push(
+      new ConsoleSink({
+        write: (text) => process.stdout.write(text),
+        color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+        mask: createMasker(plan.secretNames.map((n) => plan.vars[n] ?? '')),
+        cwd,
+      }),
+    );
+    const run = new PlanRun({ plan, runId, stateDir, cwd, sinks });
+    const onSignal = (signal: NodeJS.Signals) => run.cancel(signal);
+    for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
+    const finished = await run.start();
+    for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
+    closeAll(sinks);
+    return finished.exit_code;
+  } catch (err) {
+    closeAll(sinks);
+    return reportError(err);
+  }
+}
+
+function closeAll(sinks: EventSink[]): void {
+  for (const sink of sinks.splice(0)) sink.close();
+}

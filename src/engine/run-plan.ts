@@ -1,0 +1,279 @@
+/**
+ * Turns a resolved plan into a run: carries out the scheduler's decisions, starts attempts
+ * through the executor under the concurrency limit (p-limit), and emits every state change as
+ * an event. Event-driven throughout: a step starts from the exit handler of its last
+ * dependency, never from a polling loop.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
+import { logsDir, stepLogPath } from '../state/paths.js';
+import type { EventSink, RunFinishedEvent } from './events.js';
+import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
+import { createMasker, type Masker } from './mask.js';
+import { Recorder } from './recorder.js';
+import { Scheduler, type Decision } from './scheduler.js';
+
+export interface RunOptions {
+  plan: ResolvedPlan;
+  runId: string;
+  /** Absolute state directory (layout in state/paths.ts). */
+  stateDir: string;
+  /** Directory the engine was invoked in (recorded for resume). */
+  cwd: string;
+  sinks: readonly EventSink[];
+}
+
+/** Exit codes of a finished run (issue 2). */
+const EXIT_CODES = { succeeded: 0, failed: 1, cancelled: 130 } as const;
+
+export class PlanRun {
+  private readonly plan: ResolvedPlan;
+  private readonly scheduler: Scheduler;
+  private readonly recorder: Recorder;
+  private readonly limit: LimitFunction;
+  private readonly mask: Masker;
+  private readonly logDir: string;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  /** Running attempts by step index, with their start time (performance.now(), ms). */
+  private readonly running = new Map<number, { attempt: RunningAttempt; startMs: number }>();
+  private readonly retryTimers = new Map<number, NodeJS.Timeout>();
+  private readonly startedAt = performance.now();
+  private cancelRequests = 0;
+  private finished: RunFinishedEvent | null = null;
+  private resolveDone!: (e: RunFinishedEvent) => void;
+  readonly done: Promise<RunFinishedEvent>;
+
+  constructor(private readonly opts: RunOptions) {
+    this.plan = opts.plan;
+    this.scheduler = new Scheduler(this.plan.steps);
+    this.recorder = new Recorder(opts.runId, opts.sinks);
+    this.limit = pLimit(this.plan.maxConcurrency);
+    this.mask = createMasker(this.plan.secretNames.map((n) => this.plan.vars[n] ?? ''));
+    this.logDir = logsDir(opts.stateDir, opts.runId);
+    this.baseEnv = { ...process.env, ENGINE_RUN_ID: opts.runId };
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Starts the run; `done` resolves with the `run_finished` event. */
+  start(): Promise<RunFinishedEvent> {
+    mkdirSync(this.logDir, { recursive: true });
+    const { plan, mask } = this;
+    const vars: Record<string, string> = {};
+    for (const [k, v] of Object.entries(plan.vars)) vars[k] = mask(v);
+    for (const k of plan.secretNames) vars[k] = '***';
+    this.recorder.emit({
+      type: 'run_started',
+      plan_id: plan.planId,
+      plan_version: plan.version,
+      plan_path: plan.path,
+      plan_sha256: plan.sha256,
+      cwd: this.opts.cwd,
+      vars,
+      max_concurrency: plan.maxConcurrency,
+      pid: process.pid,
+      hostname: hostname(),
+      steps: plan.order.map((i) => {
+        const s = plan.steps[i]!;
+        return { id: s.id, name: s.name, depends_on: s.dependsOn.map((d) => plan.steps[d]!.id) };
+      }),
+    });
+    this.apply(this.scheduler.begin(plan.order));
+    return this.done;
+  }
+
+  /**
+   * Asks the run to stop (SIGINT, SIGTERM, `engine cancel`). The first request cancels pending
+   * steps and stops running ones gracefully while `all_done` cleanup steps still run; the
+   * second also cancels those, kills everything with SIGKILL and finishes at once.
+   */
+  cancel(signal: string): void {
+    if (this.finished) return;
+    const forced = ++this.cancelRequests > 1;
+    this.recorder.emit({ type: 'run_cancel_requested', signal, forced });
+    this.apply(this.scheduler.cancelRun(forced));
+    if (forced) {
+      for (const [i, { startMs }] of this.running) {
+        this.running.delete(i);
+        this.attemptEnded(i, forcedCancelResult(startMs));
+      }
+    }
+  }
+
+  private apply(decisions: readonly Decision[]): void {
+    for (const d of decisions) {
+      const step = this.plan.steps[d.step]!;
+      switch (d.kind) {
+        case 'start':
+          void this.limit(() => this.runAttempt(d.step));
+          break;
+        case 'retry': {
+          this.recorder.emit({
+            type: 'step_retrying',
+            step_id: step.id,
+            attempt: d.attempt,
+            delay_ms: d.delayMs,
+            reason: d.reason,
+          });
+          const timer = setTimeout(() => {
+            this.retryTimers.delete(d.step);
+            this.apply(this.scheduler.retryDue(d.step));
+          }, d.delayMs);
+          this.retryTimers.set(d.step, timer);
+          break;
+        }
+        case 'skip':
+          this.recorder.emit({
+            type: 'step_skipped',
+            step_id: step.id,
+            reason: 'trigger_rule',
+            detail: d.detail,
+            upstream: d.upstream === null ? null : this.plan.steps[d.upstream]!.id,
+          });
+          break;
+        case 'cancel':
+          clearTimeout(this.retryTimers.get(d.step));
+          this.retryTimers.delete(d.step);
+          this.recorder.emit({
+            type: 'step_cancelled',
+            step_id: step.id,
+            reason: d.reason,
+            detail: d.detail,
+            upstream: d.upstream === null ? null : this.plan.steps[d.upstream]!.id,
+            attempt: null,
+            exit_code: null,
+            signal: null,
+            duration_ms: null,
+          });
+          break;
+        case 'kill':
+          this.running.get(d.step)?.attempt.cancel(d.forced);
+          break;
+      }
+    }
+    if (!this.finished && this.scheduler.isFinished()) this.finish();
+  }
+
+  private async runAttempt(i: number): Promise<void> {
+    const attemptNo = this.scheduler.startAttempt(i);
+    if (attemptNo === 0) return;
+    const step = this.plan.steps[i]!;
+    const logPath = stepLogPath(this.opts.stateDir, this.opts.runId, step.id, attemptNo);
+    const attempt = startAttempt({
+      command: step.command,
+      args: step.args,
+      shell: step.shell,
+      cwd: step.cwd,
+      env: this.stepEnv(step, attemptNo),
+      logPath,
+      timeoutMs: step.timeoutMs,
+      killGraceMs: this.plan.killGraceMs,
+      successExitCodes: step.successExitCodes,
+    });
+    const entry = { attempt, startMs: performance.now() };
+    this.running.set(i, entry);
+    const { mask } = this;
+    this.recorder.emit({
+      type: 'step_started',
+      step_id: step.id,
+      attempt: attemptNo,
+      pid: attempt.pid,
+      command: mask(step.command),
+      args: step.args.map(mask),
+      cwd: mask(step.cwd),
+      log_path: logPath,
+    });
+    const result = await attempt.result;
+    // A forced cancel may already have recorded this attempt as cancelled.
+    if (this.running.get(i) !== entry) return;
+    this.running.delete(i);
+    this.attemptEnded(i, result);
+  }
+
+  private attemptEnded(i: number, result: AttemptResult): void {
+    const step = this.plan.steps[i]!;
+    const attemptNo = this.scheduler.attemptsOf(i);
+    const decisions = this.scheduler.attemptEnded(
+      i,
+      result.outcome === 'failed' ? { kind: 'failed', reason: result.reason! } : { kind: result.outcome },
+    );
+    switch (result.outcome) {
+      case 'succeeded':
+        this.recorder.emit({
+          type: 'step_succeeded',
+          step_id: step.id,
+          attempt: attemptNo,
+          exit_code: result.exitCode ?? 0,
+          duration_ms: result.durationMs,
+        });
+        break;
+      case 'failed':
+        this.recorder.emit({
+          type: 'step_failed',
+          step_id: step.id,
+          attempt: attemptNo,
+          exit_code: result.exitCode,
+          signal: result.signal,
+          duration_ms: result.durationMs,
+          reason: result.reason!,
+          error: this.mask(result.error ?? ''),
+          will_retry: decisions.some((d) => d.kind === 'retry' && d.step === i),
+        });
+        break;
+      case 'cancelled':
+        this.recorder.emit({
+          type: 'step_cancelled',
+          step_id: step.id,
+          reason: 'run_cancelled',
+          detail: 'run cancelled while the step was running',
+          upstream: null,
+          attempt: attemptNo,
+          exit_code: result.exitCode,
+          signal: result.signal,
+          duration_ms: result.durationMs,
+        });
+        break;
+    }
+    this.apply(decisions);
+  }
+
+  private stepEnv(step: ResolvedStep, attempt: number): NodeJS.ProcessEnv {
+    return {
+      ...this.baseEnv,
+      ...step.env,
+      ENGINE_STEP_ID: step.id,
+      ENGINE_ATTEMPT: String(attempt),
+    };
+  }
+
+  private finish(): void {
+    const counts = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    for (let i = 0; i < this.plan.steps.length; i++) {
+      const s = this.scheduler.statusOf(i);
+      if (s === 'succeeded' || s === 'failed' || s === 'skipped' || s === 'cancelled') counts[s]++;
+    }
+    const status = this.scheduler.runStatus();
+    const event = this.recorder.emit({
+      type: 'run_finished',
+      status,
+      exit_code: EXIT_CODES[status],
+      duration_ms: Math.round(performance.now() - this.startedAt),
+      ...counts,
+    }) as RunFinishedEvent;
+    this.finished = event;
+    for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.resolveDone(event);
+  }
+}
+
+function forcedCancelResult(startMs: number): AttemptResult {
+  return {
+    outcome: 'cancelled',
+    reason: null,
+    exitCode: null,
+    signal: 'SIGKILL',
+    durationMs: Math.round(performance.now() - startMs),
+    error: 'cancelled',
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * Terminal output of a run, derived from events like every other sink: one line per step
+ * start and end, then a summary. On failure the summary names the root cause first (the
+ * step that failed first and why), then what was skipped or cancelled because of it, then
+ * the last lines of the failed step's log (issue 2).
+ */
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import type { EngineEvent, EventSink, RunFinishedEvent, StepFailedEvent } from '../engine/events.js';
+import { unreachable } from '../engine/events.js';
+import { formatDuration } from '../format.js';
+
+export interface ConsoleSinkOptions {
+  /** Receives text to print; called at most once per event-loop turn. */
+  write: (text: string) => void;
+  /** ANSI colours (a TTY without NO_COLOR). */
+  color: boolean;
+  /** Masks secret values in text read from log files. */
+  mask: (text: string) => string;
+  /** Paths are shown relative to this directory when that is shorter. */
+  cwd: string;
+}
+
+/** Lines of a failed step's log shown in the summary. */
+const LOG_TAIL_LINES = 15;
+/** Runs with more steps list only the steps that did not succeed in the summary table. */
+const FULL_TABLE_MAX_STEPS = 60;
+
+interface StepView {
+  id: string;
+  status: string;
+  attempts: number;
+  durationMs: number | null;
+  logPath: string | null;
+  /** The step whose outcome skipped or cancelled this one. */
+  upstream: string | null;
+}
+
+export class ConsoleSink implements EventSink {
+  private buffer = '';
+  private scheduled = false;
+  private readonly steps = new Map<string, StepView>();
+  private rootCause: StepFailedEvent | null = null;
+  private cancelSignal: string | null = null;
+  private width = 8;
+  private logDir = '';
+
+  constructor(private readonly opts: ConsoleSinkOptions) {}
+
+  handle(e: EngineEvent): void {
+    switch (e.type) {
+      case 'run_started':
+        for (const s of e.steps) {
+          this.steps.set(s.id, { id: s.id, status: 'pending', attempts: 0, durationMs: null, logPath: null, upstream: null });
+          if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
+        }
+        this.line(
+          `${this.bold(`run ${e.run_id}`)}  plan ${e.plan_id} ${e.plan_version}: ${e.steps.length} steps, max concurrency ${e.max_concurrency}`,
+        );
+        break;
+      case 'step_started': {
+        const v = this.view(e.step_id);
+        v.status = 'running';
+        v.attempts = e.attempt;
+        v.logPath = e.log_path;
+        if (!this.logDir) this.logDir = dirname(e.log_path);
+        this.line(`  ${this.paint('cyan', '▶')} ${this.pad(e.step_id)} started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+        break;
+      }
+      case 'step_succeeded': {
+        const v = this.view(e.step_id);
+        v.status = 'succeeded';
+        v.durationMs = e.duration_ms;
+        this.line(`  ${this.paint('green', '✓')} ${this.pad(e.step_id)} succeeded in ${formatDuration(e.duration_ms)}`);
+        break;
+      }
+      case 'step_failed': {
+        const v = this.view(e.step_id);
+        v.status = e.will_retry ? 'pending' : 'failed';
+        v.durationMs = e.duration_ms;
+        if (!e.will_retry && this.rootCause === null) this.rootCause = e;
+        const tail = e.will_retry ? ', will retry' : '';
+        this.line(
+          `  ${this.paint('red', '✗')} ${this.pad(e.step_id)} failed after ${formatDuration(e.duration_ms)} (attempt ${e.attempt}): ${e.error}${tail}`,
+        );
+        break;
+      }
+      case 'step_retrying':
+        this.line(`  ${this.paint('yellow', '↻')} ${this.pad(e.step_id)} retrying in ${formatDuration(e.delay_ms)} (attempt ${e.attempt})`);
+        break;
+      case 'step_skipped': {
+        const v = this.view(e.step_id);
+        v.status = 'skipped';
+        v.upstream = e.upstream;
+        this.line(`  ${this.paint('dim', '-')} ${this.pad(e.step_id)} skipped: ${e.detail}`);
+        break;
+      }
+      case 'step_cancelled': {
+        const v = this.view(e.step_id);
+        v.status = 'cancelled';
+        v.upstream = e.upstream;
+        if (e.duration_ms !== null) v.durationMs = e.duration_ms;
+        this.line(`  ${this.paint('yellow', '⊘')} ${this.pad(e.step_id)} cancelled: ${e.detail}`);
+        break;
+      }
+      case 'run_cancel_requested':
+        this.cancelSignal ??= e.signal;
+        this.line(
+          e.forced
+            ? this.paint('yellow', `! ${e.signal} again: cancelling cleanup steps too and stopping now`)
+            : this.paint('yellow', `! ${e.signal}: cancelling the run; cleanup steps (all_done) still run. Press Ctrl-C again to stop them too.`),
+        );
+        break;
+      case 'run_finished':
+        this.summary(e);
+        break;
+      default:
+        unreachable(e);
+    }
+  }
+
+  close(): void {
+    this.flush();
+  }
+
+  private summary(e: RunFinishedEvent): void {
+    const rows = [...this.steps.values()];
+    const shown = rows.length <= FULL_TABLE_MAX_STEPS ? rows : rows.filter((r) => r.status !== 'succeeded');
+    this.line('');
+    this.line(this.bold(`  ${'STEP'.padEnd(this.width)}  ${'STATUS'.padEnd(10)}  ATTEMPTS  DURATION`));
+    for (const r of shown) {
+      const duration = r.durationMs === null ? '-' : formatDuration(r.durationMs);
+      this.line(`  ${this.pad(r.id)}  ${this.statusText(r.status)}  ${String(r.attempts).padEnd(8)}  ${duration}`);
+    }
+    if (shown.length < rows.length) this.line(`  (${rows.length - shown.length} succeeded steps not listed)`);
+    this.line('');
+    const counts = `${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.cancelled} cancelled`;
+    const colour = e.status === 'succeeded' ? 'green' : e.status === 'failed' ? 'red' : 'yellow';
+    this.line(this.paint(colour, this.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
+    if (e.status === 'cancelled' && this.cancelSignal) this.line(`Cancelled by ${this.cancelSignal}.`);
+    if (this.rootCause) this.explainRootCause(this.rootCause);
+    if (this.logDir) this.line(`Logs: ${this.shortPath(this.logDir)}`);
+  }
+
+  private explainRootCause(f: StepFailedEvent): void {
+    this.line(this.paint('red', `Root cause: step "${f.step_id}" failed (attempt ${f.attempt}): ${f.error}`));
+    const skipped: string[] = [];
+    const cancelled: string[] = [];
+    for (const r of this.steps.values()) {
+      if ((r.status === 'skipped' || r.status === 'cancelled') && this.tracesBackTo(r, f.step_id)) {
+        (r.status === 'skipped' ? skipped : cancelled).push(r.id);
+      }
+    }
+    if (skipped.length) this.line(`  skipped because of it: ${listNames(skipped)}`);
+    if (cancelled.length) this.line(`  cancelled because of it: ${listNames(cancelled)}`);
+    const log = this.steps.get(f.step_id)?.logPath;
+    if (!log) return;
+    const tail = readLogTail(log, LOG_TAIL_LINES);
+    if (tail.length === 0) {
+      this.line(`  ${this.shortPath(log)} is empty`);
+      return;
+    }
+    this.line(`  last lines of ${this.shortPath(log)}:`);
+    for (const l of tail) this.line(this.paint('dim', `    | ${this.opts.mask(l)}`));
+  }
+
+  /** Follows `upstream` links (iteratively: chains can be long) to see whether `root` caused it. */
+  private tracesBackTo(r: StepView, root: string): boolean {
+    let cur: StepView | undefined = r;
+    for (let hops = 0; cur && hops <= this.steps.size; hops++) {
+      if (cur.upstream === root) return true;
+      cur = cur.upstream ? this.steps.get(cur.upstream) : undefined;
+    }
+    return false;
+  }
+
+  private view(id: string): StepView {
+    return this.steps.get(id)!;
+  }
+
+  private statusText(status: string): string {
+    const colour = { succeeded: 'green', failed: 'red', skipped: 'dim', cancelled: 'yellow' }[status] ?? 'cyan';
+    return this.paint(colour, status.padEnd(10));
+  }
+
+  private pad(id: string): string {
+    return id.padEnd(this.width);
+  }
+
+  private shortPath(p: string): string {
+    const rel = relative(this.opts.cwd, p);
+    return rel.length < p.length && !rel.startsWith('..') ? rel : p;
+  }
+
+  private bold(s: string): string {
+    return this.opts.color ? `\x1b[1m${s}\x1b[22m` : s;
+  }
+
+  private paint(colour: string, s: string): string {
+    if (!this.opts.color) return s;
+    const code = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2 }[colour] ?? 0;
+    return `\x1b[${code}m${s}\x1b[0m`;
+  }
+
+  private line(text: string): void {
+    this.buffer += text + '\n';
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.buffer === '') return;
+    const text = this.buffer;
+    this.buffer = '';
+    this.opts.write(text);
+  }
+}
+
+function listNames(ids: string[]): string {
+  return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')} and ${ids.length - 20} more`;
+}
+
+/** Last `maxLines` lines of a log file, reading at most its last 8 KiB. */
+function readLogTail(path: string, maxLines: number): string[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, 8192);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    if (len < size) lines.shift();
+    return lines.slice(-maxLines);
+  } finally {
+    closeSync(fd);
+  }
+}

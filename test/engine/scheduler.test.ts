@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { Scheduler, type Decision } from '../../src/engine/scheduler.js';
+import { resolvedSteps, type StepSpec } from '../helpers/resolved-steps.js';
+
+/** Drives a scheduler by step id and keeps the decisions readable. */
+function harness(specs: StepSpec[]) {
+  const steps = resolvedSteps(specs);
+  const s = new Scheduler(steps);
+  const id = (d: Decision) => steps[d.step]!.id;
+  const show = (ds: Decision[]) => ds.map((d) => `${d.kind}:${id(d)}`);
+  const idx = (name: string) => steps.findIndex((x) => x.id === name);
+  return {
+    s,
+    show,
+    begin: () => show(s.begin(steps.map((_, i) => i))),
+    start: (name: string) => s.startAttempt(idx(name)),
+    ok: (name: string) => show(s.attemptEnded(idx(name), { kind: 'succeeded' })),
+    fail: (name: string, reason: 'exit_code' | 'spawn_error' = 'exit_code') =>
+      s.attemptEnded(idx(name), { kind: 'failed', reason }),
+    status: (name: string) => s.statusOf(idx(name)),
+    retryDue: (name: string) => show(s.retryDue(idx(name))),
+  };
+}
+
+describe('scheduler', () => {
+  it('starts only steps without dependencies at the beginning', () => {
+    const h = harness([{ id: 'a' }, { id: 'b', deps: ['a'] }, { id: 'c' }]);
+    expect(h.begin()).toEqual(['start:a', 'start:c']);
+  });
+
+  it('starts a dependent when its last dependency succeeds', () => {
+    const h = harness([{ id: 'a' }, { id: 'b' }, { id: 'c', deps: ['a', 'b'] }]);
+    h.begin();
+    h.start('a');
+    h.start('b');
+    expect(h.ok('a')).toEqual([]);
+    expect(h.ok('b')).toEqual(['start:c']);
+  });
+
+  it('skips all_success dependents of a skip_dependents failure transitively while independent branches go on', () => {
+    const h = harness([
+      { id: 'a', onFailure: 'skip_dependents' },
+      { id: 'b', deps: ['a'] },
+      { id: 'c', deps: ['b'] },
+      { id: 'x' },
+    ]);
+    h.begin();
+    h.start('a');
+    h.start('x');
+    expect(h.show(h.fail('a'))).toEqual(['skip:b', 'skip:c']);
+    expect(h.status('x')).toBe('running');
+    expect(h.ok('x')).toEqual([]);
+    expect(h.s.isFinished()).toBe(true);
+    expect(h.s.runStatus()).toBe('failed');
+  });
+
+  it('runs none_failed and all_done dependents of a skipped step', () => {
+    const h = harness([
+      { id: 'a', onFailure: 'skip_dependents' },
+      { id: 'b', deps: ['a'] },
+      { id: 'nf', deps: ['b'], triggerRule: 'none_failed' },
+      { id: 'ad', deps: ['b'], triggerRule: 'all_done' },
+    ]);
+    h.begin();
+    h.start('a');
+    expect(h.show(h.fail('a'))).toEqual(['skip:b', 'start:nf', 'start:ad']);
+  });
+
+  it('skips a none_failed step when a dependency failed', () => {
+    const h = harness([{ id: 'a', onFailure: 'skip_dependents' }, { id: 'nf', deps: ['a'], triggerRule: 'none_failed' }]);
+    h.begin();
+    h.start('a');
+    expect(h.show(h.fail('a'))).toEqual(['skip:nf']);
+  });
+
+  it('runs a one_failed step only when a dependency failed, after all dependencies ended', () => {
+    const h = harness([
+      { id: 'a', onFailure: 'continue', critical: false },
+      { id: 'b' },
+      { id: 'alert', deps: ['a', 'b'], triggerRule: 'one_failed' },
+    ]);
+    h.begin();
+    h.start('a');
+    h.start('b');
+    // continue counts as success for every rule, so one_failed does not hold here
+    expect(h.show(h.fail('a'))).toEqual([]);
+    expect(h.ok('b')).toEqual(['skip:alert']);
+  });
+
+  it('runs a one_failed step after a real failure', () => {
+    const h = harness([{ id: 'a', onFailure: 'skip_dependents' }, { id: 'b' }, { id: 'alert', deps: ['a', 'b'], triggerRule: 'one_failed' }]);
+    h.begin();
+    h.start('a');
+    h.start('b');
+    expect(h.show(h.fail('a'))).toEqual([]);
+    expect(h.ok('b')).toEqual(['start:alert']);
+  });
+
+  it('lets dependents of a continue failure run as if it succeeded, and still fails the run when critical', () => {
+    const h = harness([{ id: 'a', onFailure: 'continue' }, { id: 'b', deps: ['a'] }]);
+    h.begin();
+    h.start('a');
+    expect(h.show(h.fail('a'))).toEqual(['start:b']);
+    h.start('b');
+    h.ok('b');
+    expect(h.s.runStatus()).toBe('failed');
+  });
+
+  it('does not fail the run for a non-critical failure', () => {
+    const h = harness([{ id: 'a', critical: false }, { id: 'b' }]);
+    h.begin();
+    h.start('a');
+    h.start('b');
+    h.fail('a');
+    h.ok('b');
+    expect(h.s.runStatus()).toBe('succeeded');
+  });
+
+  it('on abort cancels pending steps but keeps all_done and one_failed steps and lets running steps finish', () => {
+    const h = harness([
+      { id: 'a' },
+      { id: 'slow' },
+      { id: 'b', deps: ['a'] },
+      { id: 'queued' },
+      { id: 'cleanup', deps: ['b', 'slow'], triggerRule: 'all_done' },
+      { id: 'alert', deps: ['a'], triggerRule: 'one_failed' },
+    ]);
+    expect(h.begin()).toEqual(['start:a', 'start:slow', 'start:queued']);
+    h.start('a');
+    h.start('slow');
+    expect(h.show(h.fail('a'))).toEqual(['cancel:b', 'cancel:queued', 'start:alert']);
+    expect(h.status('slow')).toBe('running');
+    expect(h.start('queued')).toBe(0);
+    expect(h.ok('slow')).toEqual(['start:cleanup']);
+    h.start('alert');
+    h.start('cleanup');
+    h.ok('alert');
+    h.ok('cleanup');
+    expect(h.s.isFinished()).toBe(true);
+    expect(h.s.runStatus()).toBe('failed');
+  });
+
+  it('retries a failed attempt with the backoff delay, then fails for good', () => {
+    const h = harness([
+      { id: 'a', retry: { retries: 2, delayMs: 100, backoff: 3, maxDelayMs: 250 } },
+    ]);
+    h.begin();
+    expect(h.start('a')).toBe(1);
+    expect(h.fail('a')).toEqual([{ kind: 'retry', step: 0, attempt: 2, delayMs: 100, reason: 'exit_code' }]);
+    expect(h.status('a')).toBe('pending');
+    expect(h.retryDue('a')).toEqual(['start:a']);
+    expect(h.start('a')).toBe(2);
+    expect(h.fail('a')).toEqual([{ kind: 'retry', step: 0, attempt: 3, delayMs: 250, reason: 'exit_code' }]);
+    h.retryDue('a');
+    expect(h.start('a')).toBe(3);
+    expect(h.fail('a')).toEqual([]);
+    expect(h.status('a')).toBe('failed');
+  });
+
+  it('never retries a spawn error', () => {
+    const h = harness([{ id: 'a', retry: { retries: 3, delayMs: 0, backoff: 1, maxDelayMs: Infinity } }]);
+    h.begin();
+    h.start('a');
+    expect(h.fail('a', 'spawn_error')).toEqual([]);
+    expect(h.status('a')).toBe('failed');
+  });
+
+  it('on cancel kills running steps, cancels pending ones, and still runs all_done cleanup', () => {
+    const h = harness([
+      { id: 'lock' },
+      { id: 'work', deps: ['lock'] },
+      { id: 'after', deps: ['work'] },
+      { id: 'unlock', deps: ['work'], triggerRule: 'all_done' },
+    ]);
+    h.begin();
+    h.start('lock');
+    h.ok('lock');
+    h.start('work');
+    expect(h.show(h.s.cancelRun(false))).toEqual(['kill:work', 'cancel:after']);
+    expect(h.show(h.s.attemptEnded(1, { kind: 'cancelled' }))).toEqual(['start:unlock']);
+    h.start('unlock');
+    h.ok('unlock');
+    expect(h.s.runStatus()).toBe('cancelled');
+  });
+
+  it('on a forced cancel kills cleanup steps too and starts nothing', () => {
+    const h = harness([{ id: 'work' }, { id: 'unlock', deps: ['work'], triggerRule: 'all_done' }]);
+    h.begin();
+    h.start('work');
+    h.s.cancelRun(false);
+    h.s.attemptEnded(0, { kind: 'cancelled' });
+    h.start('unlock');
+    expect(h.show(h.s.cancelRun(true))).toEqual(['kill:unlock']);
+    expect(h.show(h.s.attemptEnded(1, { kind: 'cancelled' }))).toEqual([]);
+    expect(h.s.isFinished()).toBe(true);
+  });
+
+  it('propagates skips down a 10,000-step chain without overflowing the stack', () => {
+    const specs: StepSpec[] = [{ id: 's0', onFailure: 'skip_dependents' }];
+    for (let i = 1; i < 10_000; i++) specs.push({ id: `s${i}`, deps: [`s${i - 1}`] });
+    const h = harness(specs);
+    h.begin();
+    h.start('s0');
+    expect(h.fail('s0')).toHaveLength(9_999);
+    expect(h.s.isFinished()).toBe(true);
+  });
+});
