@@ -5,17 +5,7 @@
  */
 import { ExitCode } from '../exit-codes.js';
 import { formatProblem, PlanError } from '../schema/problems.js';
-
-/** A failure the user can act on, with the exit code it maps to; printed without a stack. */
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = ExitCode.usage,
-  ) {
-    super(message);
-    this.name = 'CommandError';
-  }
-}
+import { UserError } from '../errors.js';
 
 /** Prints `err` for a person and returns the exit code for it. */
 export function reportError(err: unknown): number {
@@ -25,7 +15,7 @@ export function reportError(err: unknown): number {
     for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
     return ExitCode.usage;
   }
-  if (err instanceof CommandError) {
+  if (err instanceof UserError) {
     process.stderr.write(`engine: ${err.message}\n`);
     return err.exitCode;
   }

@@ -37,8 +37,13 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       cwd,
       maxConcurrency: opts.maxConcurrency,
     });
-    sinks.push(new SqliteSink(runsDbPath(stateDir)));
+    // JSONL first: its line is on disk before anything else can fail for that event.
     sinks.push(new JsonlSink(eventsPath(stateDir, runId)));
+    sinks.push(
+      new SqliteSink(runsDbPath(stateDir), {
+        onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`),
+      }),
+    );
     sinks.push(
       new ConsoleSink({
         write: (text) => process.stdout.write(text),
@@ -55,11 +60,31 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
     closeAll(sinks);
     return finished.exit_code;
   } catch (err) {
-    closeAll(sinks);
+    try {
+      closeAll(sinks);
+    } catch {
+      // The original error is the one to report.
+    }
     return reportError(err);
   }
 }
 
+/** Closes every sink even when one fails; the first failure is rethrown after. */
 function closeAll(sinks: EventSink[]): void {
-  for (const sink of sinks.splice(0)) sink.close();
+  let failure: unknown;
+  for (const sink of sinks.splice(0)) {
+    try {
+      sink.close();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(`engine: warning: ${message}\n`);
 }

@@ -1,0 +1,456 @@
+/**
+ * Keeps `runs.db` (docs/runs-db.md) in step with the events of a run. Rows are derived only
+ * from events.
+ *
+ * `handle` only buffers the event and schedules one flush with `setImmediate`; a flush writes
+ * the whole buffer in one `BEGIN IMMEDIATE` transaction with statements prepared once, and no
+ * SELECT, so a 10,000-step run costs a handful of transactions per event-loop turn rather than
+ * one per event. `flush()` and `close()` write synchronously: call `flush()` before exiting on
+ * a signal, and `close()` after `run_finished`.
+ *
+ * Events are never dropped silently: a flush that fails (after retrying SQLITE_BUSY) keeps the
+ * buffer, the error goes to `onError` (or is thrown), and the next flush writes the events.
+ */
+import type Database from 'better-sqlite3';
+import {
+  unreachable,
+  type EngineEvent,
+  type EventSink,
+  type RunFinishedEvent,
+  type RunStartedEvent,
+  type StepCancelledEvent,
+  type StepFailedEvent,
+  type StepStartedEvent,
+  type StepSucceededEvent,
+  type StepSkippedEvent,
+  type RunCancelRequestedEvent,
+} from '../engine/events.js';
+import { serializeEvent } from './jsonl-sink.js';
+import { openRunsDb, retryBusy, type RunsDb } from './runs-db.js';
+
+export interface SqliteSinkOptions {
+  /**
+   * While a run is active, also flush (which updates `runs.heartbeat_at`) at least this often,
+   * in ms, even when no event arrives; 0 disables the timer. The timer is unref'd. Default 5000.
+   */
+  heartbeatMs?: number;
+  /**
+   * Receives the error when a background flush (scheduled after `handle`, or the heartbeat)
+   * fails; the events stay buffered and the next flush retries them. Without it the error is
+   * thrown from the callback, i.e. it becomes an uncaught exception.
+   */
+  onError?: (error: unknown) => void;
+  /** Extra tries of a flush that fails with SQLITE_BUSY despite the busy timeout. Default 5. */
+  busyRetries?: number;
+}
+
+/** Events buffered beyond this are flushed at once by `handle` instead of waiting for setImmediate. */
+const MAX_BUFFERED = 5000;
+
+interface Buffered {
+  event: EngineEvent;
+  /** The JSON text, taken when the event was handled (equals its events.jsonl line). */
+  json: string;
+}
+
+/** Per-run changes accumulated during one flush and written once at its end. */
+interface RunDelta {
+  lastSeq: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+}
+
+type Stmt = Database.Statement;
+
+export class SqliteSink implements EventSink {
+  private readonly db: RunsDb;
+  private buffer: Buffered[] = [];
+  private scheduled: NodeJS.Immediate | null = null;
+  private readonly heartbeat: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** Runs started and not yet finished, with their last seq handled: heartbeats go to these. */
+  private readonly active = new Map<string, number>();
+  private readonly onError: ((error: unknown) => void) | undefined;
+  private readonly busyRetries: number;
+  private readonly writeBatch: Database.Transaction<(batch: Buffered[]) => void>;
+
+  private readonly s: {
+    insertEvent: Stmt;
+    insertRun: Stmt;
+    insertStep: Stmt;
+    stepStarted: Stmt;
+    insertAttempt: Stmt;
+    attemptSucceeded: Stmt;
+    stepSucceeded: Stmt;
+    attemptFailed: Stmt;
+    stepFailed: Stmt;
+    stepSkipped: Stmt;
+    attemptCancelled: Stmt;
+    stepCancelled: Stmt;
+    runCancelRequested: Stmt;
+    runFinished: Stmt;
+    runProgress: Stmt;
+  };
+
+  /** Opens (creating or migrating) the database at `dbPath`; see {@link openRunsDb}. */
+  constructor(
+    readonly dbPath: string,
+    options: SqliteSinkOptions = {},
+  ) {
+    this.onError = options.onError;
+    this.busyRetries = options.busyRetries ?? 5;
+    this.db = openRunsDb(dbPath);
+    const db = this.db;
+    try {
+      this.s = {
+        insertEvent: db.prepare(
+          `INSERT INTO events (run_id, seq, ts, type, step_id, attempt, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        insertRun: db.prepare(
+          `INSERT INTO runs (run_id, plan_id, plan_version, plan_path, plan_sha256, cwd, status,
+             started_at, vars_json, max_concurrency, pid, hostname, heartbeat_at, steps_total, last_seq)
+           VALUES (@run_id, @plan_id, @plan_version, @plan_path, @plan_sha256, @cwd, 'running',
+             @ts, @vars_json, @max_concurrency, @pid, @hostname, @ts, @steps_total, @seq)`,
+        ),
+        insertStep: db.prepare(
+          `INSERT INTO steps (run_id, step_id, position, name, depends_on, status)
+           VALUES (?, ?, ?, ?, ?, 'pending')`,
+        ),
+        stepStarted: db.prepare(
+          `UPDATE steps SET status = 'running', attempts = MAX(attempts, @attempt),
+             started_at = COALESCE(started_at, @ts), finished_at = NULL, duration_ms = NULL,
+             exit_code = NULL, signal = NULL, reason = NULL, detail = NULL, upstream = NULL,
+             log_path = @log_path
+           WHERE run_id = @run_id AND step_id = @step_id`,
+        ),
+        insertAttempt: db.prepare(
+          `INSERT INTO attempts (run_id, step_id, attempt, status, pid, started_at, log_path,
+             command, args_json, cwd)
+           VALUES (@run_id, @step_id, @attempt, 'running', @pid, @ts, @log_path,
+             @command, @args_json, @cwd)`,
+        ),
+        attemptSucceeded: db.prepare(
+          `UPDATE attempts SET status = 'succeeded', exit_code = @exit_code, finished_at = @ts,
+             duration_ms = @duration_ms
+           WHERE run_id = @run_id AND step_id = @step_id AND attempt = @attempt`,
+        ),
+        stepSucceeded: db.prepare(
+          `UPDATE steps SET status = 'succeeded', exit_code = @exit_code, signal = NULL,
+             reason = NULL, detail = NULL, finished_at = @ts, duration_ms = @duration_ms
+           WHERE run_id = @run_id AND step_id = @step_id`,
+        ),
+        attemptFailed: db.prepare(
+          `UPDATE attempts SET status = 'failed', exit_code = @exit_code, signal = @signal,
+             reason = @reason, error = @error, finished_at = @ts, duration_ms = @duration_ms
+           WHERE run_id = @run_id AND step_id = @step_id AND attempt = @attempt`,
+        ),
+        stepFailed: db.prepare(
+          `UPDATE steps SET status = CASE WHEN @will_retry THEN 'pending' ELSE 'failed' END,
+             exit_code = @exit_code, signal = @signal, reason = @reason, detail = @error,
+             finished_at = CASE WHEN @will_retry THEN NULL ELSE @ts END, duration_ms = @duration_ms
+           WHERE run_id = @run_id AND step_id = @step_id`,
+        ),
+        stepSkipped: db.prepare(
+          `UPDATE steps SET status = 'skipped', reason = @reason, detail = @detail,
+             upstream = @upstream, finished_at = @ts
+           WHERE run_id = @run_id AND step_id = @step_id`,
+        ),
+        attemptCancelled: db.prepare(
+          `UPDATE attempts SET status = 'cancelled', exit_code = @exit_code, signal = @signal,
+             reason = @reason, error = @detail, finished_at = @ts, duration_ms = @duration_ms
+           WHERE run_id = @run_id AND step_id = @step_id AND attempt = @attempt`,
+        ),
+        // A step cancelled while waiting (attempt null) keeps its last attempt's outcome.
+        stepCancelled: db.prepare(
+          `UPDATE steps SET status = 'cancelled', reason = @reason, detail = @detail,
+             upstream = @upstream, finished_at = @ts,
+             exit_code = CASE WHEN @attempt IS NULL THEN exit_code ELSE @exit_code END,
+             signal = CASE WHEN @attempt IS NULL THEN signal ELSE @signal END,
+             duration_ms = CASE WHEN @attempt IS NULL THEN duration_ms ELSE @duration_ms END
+           WHERE run_id = @run_id AND step_id = @step_id`,
+        ),
+        runCancelRequested: db.prepare(
+          `UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, @ts)
+           WHERE run_id = @run_id`,
+        ),
+        runFinished: db.prepare(
+          `UPDATE runs SET status = @status, exit_code = @exit_code, finished_at = @ts,
+             duration_ms = @duration_ms, steps_succeeded = @succeeded, steps_failed = @failed,
+             steps_skipped = @skipped, steps_cancelled = @cancelled
+           WHERE run_id = @run_id`,
+        ),
+        runProgress: db.prepare(
+          `UPDATE runs SET last_seq = MAX(last_seq, @last_seq), heartbeat_at = @now,
+             steps_succeeded = steps_succeeded + @succeeded, steps_failed = steps_failed + @failed,
+             steps_skipped = steps_skipped + @skipped, steps_cancelled = steps_cancelled + @cancelled
+           WHERE run_id = @run_id`,
+        ),
+      };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.writeBatch = db.transaction((batch: Buffered[]) => this.apply(batch));
+
+    const heartbeatMs = options.heartbeatMs ?? 5000;
+    if (heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => {
+        if (this.active.size > 0) this.backgroundFlush();
+      }, heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** Buffers the event; a flush follows on the next turn of the event loop. */
+  handle(event: EngineEvent): void {
+    if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
+    this.buffer.push({ event, json: serializeEvent(event) });
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.flush();
+    } else if (this.scheduled === null) {
+      this.scheduled = setImmediate(() => {
+        this.scheduled = null;
+        this.backgroundFlush();
+      });
+    }
+  }
+
+  /** Number of events handled but not yet written. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /**
+   * Writes every buffered event now, in one transaction, and updates `heartbeat_at` of the
+   * active runs. Synchronous: safe to call right before `process.exit`.
+   * @throws the database error when the write still fails after retries (events stay buffered).
+   */
+  flush(): void {
+    if (this.closed) return;
+    if (this.buffer.length === 0 && this.active.size === 0) return;
+    const batch = this.buffer;
+    retryBusy(() => this.writeBatch.immediate(batch), this.busyRetries);
+    // Only once committed: a failed transaction rolled back and the events stay buffered.
+    this.buffer = this.buffer === batch ? [] : this.buffer.slice(batch.length);
+    for (const e of batch) {
+      const { run_id: runId } = e.event;
+      if (e.event.type === 'run_finished') this.active.delete(runId);
+      else if (e.event.type === 'run_started' || this.active.has(runId)) this.active.set(runId, e.event.seq);
+    }
+  }
+
+  /** Flushes synchronously, then closes the database (also when the flush throws). */
+  close(): void {
+    if (this.closed) return;
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      this.db.close();
+    }
+  }
+
+  private backgroundFlush(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      if (this.onError === undefined) throw error;
+      this.onError(error);
+    }
+  }
+
+  /** Runs inside the flush transaction. */
+  private apply(batch: Buffered[]): void {
+    const s = this.s;
+    const deltas = new Map<string, RunDelta>();
+    const delta = (runId: string): RunDelta => {
+      let d = deltas.get(runId);
+      if (d === undefined) {
+        d = { lastSeq: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+        deltas.set(runId, d);
+      }
+      return d;
+    };
+    for (const { event: e, json } of batch) {
+      const d = delta(e.run_id);
+      d.lastSeq = Math.max(d.lastSeq, e.seq);
+      s.insertEvent.run(
+        e.run_id,
+        e.seq,
+        e.ts,
+        e.type,
+        'step_id' in e ? e.step_id : null,
+        'attempt' in e ? e.attempt : null,
+        json,
+      );
+      switch (e.type) {
+        case 'run_started':
+          this.runStarted(e);
+          break;
+        case 'step_started':
+          this.stepStarted(e);
+          break;
+        case 'step_succeeded':
+          this.stepSucceeded(e);
+          d.succeeded++;
+          break;
+        case 'step_failed':
+          this.stepFailed(e);
+          if (!e.will_retry) d.failed++;
+          break;
+        case 'step_retrying':
+          // The step stays `pending`; the event row is the record of the delay.
+          break;
+        case 'step_skipped':
+          this.stepSkipped(e);
+          d.skipped++;
+          break;
+        case 'step_cancelled':
+          this.stepCancelled(e);
+          d.cancelled++;
+          break;
+        case 'run_cancel_requested':
+          this.runCancelRequested(e);
+          break;
+        case 'run_finished':
+          this.runFinished(e);
+          // The event's counts are authoritative and already include this batch's steps.
+          d.succeeded = d.failed = d.skipped = d.cancelled = 0;
+          break;
+        default:
+          unreachable(e);
+      }
+    }
+
+    const now = new Date().toISOString();
+    for (const [runId, lastSeq] of this.active) {
+      if (!deltas.has(runId)) deltas.set(runId, { lastSeq, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 });
+    }
+    for (const [runId, d] of deltas) {
+      s.runProgress.run({
+        run_id: runId,
+        last_seq: d.lastSeq,
+        now,
+        succeeded: d.succeeded,
+        failed: d.failed,
+        skipped: d.skipped,
+        cancelled: d.cancelled,
+      });
+    }
+  }
+
+  private runStarted(e: RunStartedEvent): void {
+    this.s.insertRun.run({
+      run_id: e.run_id,
+      plan_id: e.plan_id,
+      plan_version: e.plan_version,
+      plan_path: e.plan_path,
+      plan_sha256: e.plan_sha256,
+      cwd: e.cwd,
+      ts: e.ts,
+      vars_json: JSON.stringify(e.vars),
+      max_concurrency: e.max_concurrency,
+      pid: e.pid,
+      hostname: e.hostname,
+      steps_total: e.steps.length,
+      seq: e.seq,
+    });
+    e.steps.forEach((step, position) => {
+      this.s.insertStep.run(e.run_id, step.id, position, step.name, JSON.stringify(step.depends_on));
+    });
+  }
+
+  private stepStarted(e: StepStartedEvent): void {
+    const key = { run_id: e.run_id, step_id: e.step_id, attempt: e.attempt, ts: e.ts, log_path: e.log_path };
+    this.s.stepStarted.run(key);
+    this.s.insertAttempt.run({
+      ...key,
+      pid: e.pid,
+      command: e.command,
+      args_json: JSON.stringify(e.args),
+      cwd: e.cwd,
+    });
+  }
+
+  private stepSucceeded(e: StepSucceededEvent): void {
+    const p = {
+      run_id: e.run_id,
+      step_id: e.step_id,
+      attempt: e.attempt,
+      ts: e.ts,
+      exit_code: e.exit_code,
+      duration_ms: Math.round(e.duration_ms),
+    };
+    this.s.attemptSucceeded.run(p);
+    this.s.stepSucceeded.run(p);
+  }
+
+  private stepFailed(e: StepFailedEvent): void {
+    const p = {
+      run_id: e.run_id,
+      step_id: e.step_id,
+      attempt: e.attempt,
+      ts: e.ts,
+      exit_code: e.exit_code,
+      signal: e.signal,
+      reason: e.reason,
+      error: e.error,
+      duration_ms: Math.round(e.duration_ms),
+      will_retry: e.will_retry ? 1 : 0,
+    };
+    this.s.attemptFailed.run(p);
+    this.s.stepFailed.run(p);
+  }
+
+  private stepSkipped(e: StepSkippedEvent): void {
+    this.s.stepSkipped.run({
+      run_id: e.run_id,
+      step_id: e.step_id,
+      ts: e.ts,
+      reason: e.reason,
+      detail: e.detail,
+      upstream: e.upstream,
+    });
+  }
+
+  private stepCancelled(e: StepCancelledEvent): void {
+    const p = {
+      run_id: e.run_id,
+      step_id: e.step_id,
+      attempt: e.attempt,
+      ts: e.ts,
+      reason: e.reason,
+      detail: e.detail,
+      upstream: e.upstream,
+      exit_code: e.exit_code,
+      signal: e.signal,
+      duration_ms: e.duration_ms === null ? null : Math.round(e.duration_ms),
+    };
+    if (e.attempt !== null) this.s.attemptCancelled.run(p);
+    this.s.stepCancelled.run(p);
+  }
+
+  private runCancelRequested(e: RunCancelRequestedEvent): void {
+    this.s.runCancelRequested.run({ run_id: e.run_id, ts: e.ts });
+  }
+
+  private runFinished(e: RunFinishedEvent): void {
+    this.s.runFinished.run({
+      run_id: e.run_id,
+      status: e.status,
+      exit_code: e.exit_code,
+      ts: e.ts,
+      duration_ms: Math.round(e.duration_ms),
+      succeeded: e.succeeded,
+      failed: e.failed,
+      skipped: e.skipped,
+      cancelled: e.cancelled,
+    });
+  }
+}

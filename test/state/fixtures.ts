@@ -1,0 +1,188 @@
+/** Hand-built event sequences and helpers shared by the state tests. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineEvent, EventDraft, PlannedStep } from '../../src/engine/events.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'engine-state-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Stamps seq, ts and run_id on drafts, like the engine's recorder; ts advances 10 ms per event. */
+export function recorder(runId: string, start = Date.parse('2025-01-02T03:04:05.000Z')) {
+  let seq = 0;
+  return (draft: EventDraft): EngineEvent =>
+    ({ ...draft, seq: ++seq, ts: new Date(start + seq * 10).toISOString(), run_id: runId }) as EngineEvent;
+}
+
+export function runStarted(steps: PlannedStep[]): EventDraft {
+  return {
+    type: 'run_started',
+    plan_id: 'demo',
+    plan_version: '1.0.0',
+    plan_path: '/plans/demo.json',
+    plan_sha256: 'ab'.repeat(32),
+    cwd: '/home/user/project',
+    vars: { NAME: 'x', TOKEN: '***' },
+    max_concurrency: 4,
+    pid: 4242,
+    hostname: 'host-1',
+    steps,
+  };
+}
+
+export function stepStarted(stepId: string, attempt: number, logPath = `/state/runs/r/logs/${stepId}.${attempt}.log`): EventDraft {
+  return {
+    type: 'step_started',
+    step_id: stepId,
+    attempt,
+    pid: 1000 + attempt,
+    command: 'sh',
+    args: ['-c', `echo ${stepId}`],
+    cwd: '/work',
+    log_path: logPath,
+  };
+}
+
+export function stepSucceeded(stepId: string, attempt: number, durationMs = 50): EventDraft {
+  return { type: 'step_succeeded', step_id: stepId, attempt, exit_code: 0, duration_ms: durationMs };
+}
+
+/**
+ * A cancelled run exercising every kind of step outcome:
+ * a succeeds; b fails once (exit 3), is retried and succeeds on attempt 2; c fails (exit 2);
+ * d (after c) is skipped; e is running when the run is cancelled (killed by SIGTERM);
+ * f (after e) is cancelled while pending.
+ */
+export function typicalRun(runId = 'run-1'): EngineEvent[] {
+  const ev = recorder(runId);
+  return [
+    ev(
+      runStarted([
+        { id: 'a', name: 'Step A', depends_on: [] },
+        { id: 'e', name: 'e', depends_on: [] },
+        { id: 'b', name: 'b', depends_on: ['a'] },
+        { id: 'c', name: 'c', depends_on: ['a'] },
+        { id: 'd', name: 'd', depends_on: ['c'] },
+        { id: 'f', name: 'f', depends_on: ['e'] },
+      ]),
+    ),
+    ev(stepStarted('a', 1)),
+    ev(stepStarted('e', 1)),
+    ev(stepSucceeded('a', 1, 120)),
+    ev(stepStarted('b', 1)),
+    ev(stepStarted('c', 1)),
+    ev({
+      type: 'step_failed',
+      step_id: 'b',
+      attempt: 1,
+      exit_code: 3,
+      signal: null,
+      duration_ms: 30,
+      reason: 'exit_code',
+      error: 'exit code 3 (expected 0)',
+      will_retry: true,
+    }),
+    ev({ type: 'step_retrying', step_id: 'b', attempt: 2, delay_ms: 100, reason: 'exit_code' }),
+    ev({
+      type: 'step_failed',
+      step_id: 'c',
+      attempt: 1,
+      exit_code: 2,
+      signal: null,
+      duration_ms: 40,
+      reason: 'exit_code',
+      error: 'exit code 2 (expected 0)',
+      will_retry: false,
+    }),
+    ev({ type: 'step_skipped', step_id: 'd', reason: 'trigger_rule', detail: 'upstream c failed', upstream: 'c' }),
+    ev(stepStarted('b', 2)),
+    ev(stepSucceeded('b', 2, 70)),
+    ev({ type: 'run_cancel_requested', signal: 'SIGINT', forced: false }),
+    ev({
+      type: 'step_cancelled',
+      step_id: 'e',
+      reason: 'run_cancelled',
+      detail: 'run cancelled (SIGINT)',
+      upstream: null,
+      attempt: 1,
+      exit_code: null,
+      signal: 'SIGTERM',
+      duration_ms: 130,
+    }),
+    ev({
+      type: 'step_cancelled',
+      step_id: 'f',
+      reason: 'run_cancelled',
+      detail: 'run cancelled (SIGINT)',
+      upstream: null,
+      attempt: null,
+      exit_code: null,
+      signal: null,
+      duration_ms: null,
+    }),
+    ev({
+      type: 'run_finished',
+      status: 'cancelled',
+      exit_code: 130,
+      duration_ms: 160,
+      succeeded: 2,
+      failed: 1,
+      skipped: 1,
+      cancelled: 2,
+    }),
+  ];
+}
+
+/** Resolves on the next turn of the event loop, after pending setImmediate callbacks. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
+}
+
+const DIST_MODULES = ['state/paths', 'state/jsonl-sink', 'state/runs-db', 'state/sqlite-sink', 'engine/events'];
+
+/**
+ * Makes sure dist/ holds up-to-date JavaScript for the state modules (child processes import
+ * them), compiling just these modules (with the project's compiler options) when `npm run
+ * build` has not. Returns the dist directory.
+ */
+export function ensureStateModulesBuilt(): string {
+  const dist = join(ROOT, 'dist');
+  const stale = DIST_MODULES.some((m) => {
+    const js = join(dist, `${m}.js`);
+    return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'src', `${m}.ts`)).mtimeMs;
+  });
+  if (stale) {
+    const { dir, cleanup } = tempDir();
+    try {
+      const config = join(dir, 'tsconfig.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          extends: join(ROOT, 'tsconfig.json'),
+          // Type roots are looked up from the config's directory, which is a temp dir here.
+          compilerOptions: { typeRoots: [join(ROOT, 'node_modules', '@types')] },
+          include: [],
+          files: DIST_MODULES.filter((m) => m.startsWith('state/')).map((m) => join(ROOT, 'src', `${m}.ts`)),
+        }),
+      );
+      try {
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', config], {
+          stdio: 'pipe',
+          encoding: 'utf8',
+        });
+      } catch (error) {
+        throw new Error(`compiling the state modules failed:\n${(error as { stdout?: string }).stdout ?? error}`);
+      }
+    } finally {
+      cleanup();
+    }
+  }
+  return dist;
+}

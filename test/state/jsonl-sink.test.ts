@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JsonlSink } from '../../src/state/jsonl-sink.js';
+import { tempDir, typicalRun } from './fixtures.js';
+
+describe('JsonlSink', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  afterEach(() => cleanup());
+
+  it('writes one parseable JSON line per event, in order', () => {
+    const path = join(dir, 'events.jsonl');
+    const events = typicalRun();
+    const sink = new JsonlSink(path);
+    for (const e of events) sink.handle(e);
+    sink.close();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l))).toEqual(events);
+  });
+
+  it('has each event in the file as soon as handle() returns, before close()', () => {
+    const path = join(dir, 'events.jsonl');
+    const sink = new JsonlSink(path);
+    try {
+      typicalRun().forEach((e, i) => {
+        sink.handle(e);
+        const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+        expect(lines).toHaveLength(i + 1);
+        expect(JSON.parse(lines[i]!)).toEqual(e);
+      });
+    } finally {
+      sink.close();
+    }
+  });
+
+  it('creates missing parent directories', () => {
+    const path = join(dir, 'runs', 'r1', 'events.jsonl');
+    const sink = new JsonlSink(path);
+    sink.handle(typicalRun()[0]!);
+    sink.close();
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(2);
+  });
+
+  it('appends to an existing file instead of truncating it', () => {
+    const path = join(dir, 'events.jsonl');
+    const [first, second] = typicalRun();
+    const one = new JsonlSink(path);
+    one.handle(first!);
+    one.close();
+    const two = new JsonlSink(path);
+    two.handle(second!);
+    two.close();
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual([first, second]);
+  });
+
+  it('refuses events after close()', () => {
+    const sink = new JsonlSink(join(dir, 'events.jsonl'));
+    sink.close();
+    expect(() => sink.handle(typicalRun()[0]!)).toThrow(/closed/);
+  });
+});
