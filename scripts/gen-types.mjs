@@ -1,5 +1,5 @@
 // Generates src/schema/plan-file.generated.ts from schemas/plan.schema.json, so the plan
-// file's TypeScript types have one source. test/schema-types.test.ts fails when they drift.
+// file's TypeScript types have one source. test/schema/generated-types.test.ts fails when they drift.
 import { compileFromFile } from 'json-schema-to-typescript';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,15 +1,35 @@
 /**
  * Turns a plan file plus variables into a {@link ResolvedPlan}, or throws a {@link PlanError}
  * listing every problem found at once.
+ *
+ * Steps: read the file (sha256 of its bytes) → `JSON.parse` → schema validation (Ajv) →
+ * semantic checks on steps and the DAG → variable resolution (`--var`, vars file, defaults,
+ * built-ins) → `${NAME}` reference checks → resolution. Checks after a failed one still run
+ * when they can do so safely; line:column positions are computed only when something is
+ * reported.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkReferences, checkSteps, isObject } from './checks.js';
+import { JsonSource, parseJson, stripBom } from './json-source.js';
+import type { Plan } from './plan-file.generated.js';
+import { COMMAND_LINE, ProblemList } from './problem-list.js';
+import { PlanError } from './problems.js';
 import type { ResolvedPlan } from './resolved-plan.js';
+import { resolvePlan } from './resolve.js';
+import { validatePlanSchema } from './validate-schema.js';
+import { parseVarArgs, resolveVars } from './vars.js';
+import { readErrorMessage, readVarsFile } from './vars-file.js';
 
+/** Inputs of {@link loadPlan}: the plan file and what the command line gave. */
 export interface LoadPlanOptions {
   /** Plan file path as the user gave it; relative paths resolve against `cwd`. */
   path: string;
   /** Raw `--var` arguments, each `KEY=VALUE` (the value may contain `=`). */
   varArgs: string[];
-  /** Path of a `--vars-file` (a JSON object of string values), if given. */
+  /** Path of a `--vars-file` (a JSON object of string values), if given; relative paths
+   * resolve against `cwd`. */
   varsFile?: string;
   /** Run id, the value of `${RUN_ID}`. */
   runId: string;
@@ -21,7 +41,72 @@ export interface LoadPlanOptions {
   maxConcurrency?: number;
 }
 
-/** @throws PlanError */
-export function loadPlan(_opts: LoadPlanOptions): ResolvedPlan {
-  throw new Error('not implemented yet');
+/**
+ * Loads, validates and resolves a plan. Synchronous.
+ *
+ * Problems name the file as the user gave it (`opts.path`, `opts.varsFile`, or
+ * `<command line>` for `--var`/`--max-concurrency`), a JSON pointer, and the 1-based
+ * line:column of the offending value (of the property name for unknown properties); they
+ * are ordered by file, then position.
+ *
+ * @throws PlanError with every problem found (never any other error for bad input)
+ */
+export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
+  const problems = new ProblemList();
+  const planLabel = opts.path;
+
+  const cli = parseVarArgs(opts.varArgs, problems);
+  if (opts.maxConcurrency !== undefined && !(Number.isInteger(opts.maxConcurrency) && opts.maxConcurrency >= 1)) {
+    problems.add({
+      file: COMMAND_LINE,
+      pointer: '',
+      at: 'none',
+      message: `--max-concurrency must be an integer >= 1, got ${String(opts.maxConcurrency)}`,
+    });
+  }
+
+  const absPath = path.resolve(opts.cwd, opts.path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(absPath);
+  } catch (err) {
+    problems.add({ file: planLabel, pointer: '', at: 'none', message: readErrorMessage('plan file', absPath, err) });
+    if (opts.varsFile !== undefined) readVarsFile(opts.varsFile, opts.cwd, problems);
+    throw new PlanError(problems.toProblems());
+  }
+  const text = stripBom(bytes.toString('utf8'));
+  problems.addSource(planLabel, new JsonSource(text));
+  const parsed = parseJson(text);
+  const fileValues = opts.varsFile === undefined ? undefined : readVarsFile(opts.varsFile, opts.cwd, problems);
+  if (!parsed.ok) {
+    problems.add({ file: planLabel, pointer: '', at: { offset: parsed.offset }, message: parsed.message });
+    throw new PlanError(problems.toProblems());
+  }
+  const data = parsed.value;
+
+  for (const p of validatePlanSchema(data)) problems.add({ file: planLabel, ...p });
+  const graph = checkSteps(isObject(data) ? data.steps : undefined, planLabel, problems);
+  const { values, secretNames } = resolveVars(
+    {
+      planFile: planLabel,
+      declared: isObject(data) ? data.vars : undefined,
+      cli,
+      ...(fileValues && opts.varsFile !== undefined ? { varsFile: { label: opts.varsFile, values: fileValues } } : {}),
+      varsFileUnreadable: opts.varsFile !== undefined && fileValues === undefined,
+      builtins: { RUN_ID: opts.runId, PLAN_DIR: path.dirname(absPath), STATE_DIR: opts.stateDir },
+    },
+    problems,
+  );
+  checkReferences(data, new Set(values.keys()), planLabel, problems);
+
+  if (problems.length > 0 || !graph) throw new PlanError(problems.toProblems());
+  return resolvePlan(data as Plan, {
+    path: absPath,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    cwd: opts.cwd,
+    maxConcurrency: opts.maxConcurrency,
+    vars: values,
+    secretNames,
+    graph,
+  });
 }

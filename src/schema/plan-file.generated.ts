@@ -67,7 +67,7 @@ export interface Globals {
   kill_grace_sec?: number;
   env?: StringMap;
   /**
-   * Working directory of every step, relative to the plan file's directory.
+   * Working directory of every step; a relative path resolves against the directory engine runs in (use ${PLAN_DIR}/... for the plan file's directory). Variables are substituted.
    */
   working_dir?: string;
 }
@@ -111,7 +111,7 @@ export interface Step {
   on_failure?: 'abort' | 'skip_dependents' | 'continue';
   trigger_rule?: 'all_success' | 'all_done' | 'one_failed' | 'none_failed';
   /**
-   * Working directory, relative to globals.working_dir (or the plan file's directory).
+   * Working directory; a relative path resolves against globals.working_dir (default: the directory engine runs in). Variables are substituted.
    */
   cwd?: string;
   env?: StringMap1;

@@ -1,0 +1,178 @@
+/**
+ * Semantic checks the schema cannot express: step ids, dependencies and the DAG, `shell` vs
+ * `args`, and `${NAME}` references. They run on the parsed plan even when schema validation
+ * failed, so they take `unknown` input and skip whatever is malformed (the schema check has
+ * reported it already) instead of crashing.
+ */
+import { topologicalOrder } from '../graph/dag.js';
+import { pointer } from './json-source.js';
+import type { ProblemList } from './problem-list.js';
+import { referencesResolve, substituteVars } from './substitute.js';
+import { BUILTIN_VAR_NAMES } from './vars.js';
+
+/** The dependency graph of a plan's steps, by index into `steps`. */
+export interface StepGraph {
+  /** Step id → index of the first step with that id. */
+  ids: Map<string, number>;
+  /** For each step, the indices it depends on: deduplicated, in the order written, without
+   * unknown ids or self-references (those are reported). [] for malformed steps. */
+  dependsOn: number[][];
+  /** Topological order (dependencies first, ties in file order); undefined on a cycle. */
+  order: number[] | undefined;
+}
+
+/**
+ * Checks the `steps` array: duplicate ids (reported at the later step's id), depends_on
+ * entries naming unknown steps or the step itself, `shell: true` with non-empty `args`, and a
+ * dependency cycle (message `dependency cycle: a -> b -> c -> a`, where each step depends on
+ * the next, starting at the cycle's first step in file order; pointer at that step's
+ * depends_on entry naming the next one; long cycles are abbreviated). Problems go to `problems` (file `file`).
+ * Never throws.
+ * @returns the graph, or undefined when `steps` is not an array
+ */
+export function checkSteps(steps: unknown, file: string, problems: ProblemList): StepGraph | undefined {
+  if (!Array.isArray(steps)) return undefined;
+  const n = steps.length;
+  const ids = new Map<string, number>();
+  const stepIds: (string | undefined)[] = new Array<string | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const step: unknown = steps[i];
+    const id = isObject(step) && typeof step.id === 'string' ? step.id : undefined;
+    stepIds[i] = id;
+    if (id === undefined) continue;
+    const first = ids.get(id);
+    if (first === undefined) ids.set(id, i);
+    else {
+      problems.add({
+        file,
+        pointer: pointer('steps', i, 'id'),
+        message: `duplicate step id ${JSON.stringify(id)} (first used by /steps/${first})`,
+      });
+    }
+  }
+
+  const dependsOn: number[][] = new Array<number[]>(n);
+  const seenBy = new Int32Array(n); // seenBy[d] === i + 1: step i already lists d
+  for (let i = 0; i < n; i++) {
+    const step: unknown = steps[i];
+    const deps: number[] = [];
+    dependsOn[i] = deps;
+    if (!isObject(step)) continue;
+    if (step.shell === true && Array.isArray(step.args) && step.args.length > 0) {
+      problems.add({
+        file,
+        pointer: pointer('steps', i, 'args'),
+        message: 'args must be empty when shell is true (put the arguments in the command line)',
+      });
+    }
+    if (!Array.isArray(step.depends_on)) continue;
+    const list: unknown[] = step.depends_on;
+    for (let j = 0; j < list.length; j++) {
+      const name = list[j];
+      if (typeof name !== 'string') continue;
+      const d = ids.get(name);
+      if (d === undefined) {
+        problems.add({ file, pointer: pointer('steps', i, 'depends_on', j), message: `depends on unknown step ${JSON.stringify(name)}` });
+      } else if (name === stepIds[i]) {
+        problems.add({ file, pointer: pointer('steps', i, 'depends_on', j), message: `step ${JSON.stringify(name)} depends on itself` });
+      } else if (seenBy[d] !== i + 1) {
+        seenBy[d] = i + 1;
+        deps.push(d);
+      }
+    }
+  }
+
+  const result = topologicalOrder(n, dependsOn);
+  if ('order' in result) return { ids, dependsOn, order: result.order };
+  const cycle = result.cycle;
+  const names = cycle.map((c) => stepIds[c] ?? `#${c}`);
+  const from = cycle[0]!;
+  const to = stepIds[cycle[1 % cycle.length]!];
+  const edge = (steps[from] as { depends_on: unknown[] }).depends_on.indexOf(to);
+  problems.add({
+    file,
+    pointer: pointer('steps', from, 'depends_on', Math.max(edge, 0)),
+    message: `dependency cycle: ${cyclePath(names)} (each step depends on the next)`,
+  });
+  return { ids, dependsOn, order: undefined };
+}
+
+/** `a -> b -> c -> a`; a cycle of more than 20 steps shows its first 15 and last 4 steps. */
+function cyclePath(names: string[]): string {
+  const shown =
+    names.length <= 20 ? names : [...names.slice(0, 15), `... (${names.length - 19} more)`, ...names.slice(-4)];
+  return [...shown, names[0]].join(' -> ');
+}
+
+/**
+ * Checks every string that gets `${NAME}` substitution — step `command`, `args` items, `cwd`,
+ * `env` values, `globals.env` values and `globals.working_dir` — for references to names not
+ * in `known` (declared or built-in) and for malformed `${`. Each offending string is reported
+ * once, with the pointer of that string. Never throws.
+ */
+export function checkReferences(plan: unknown, known: ReadonlySet<string>, file: string, problems: ProblemList): void {
+  if (!isObject(plan)) return;
+  const values = new Map<string, string>();
+  for (const name of known) values.set(name, '');
+  // Only strings with a "${" that does not resolve get a closer look (and a pointer built).
+  const hasBadRef = (v: unknown): v is string => typeof v === 'string' && v.includes('${') && !referencesResolve(v, values);
+  const check = (text: string, ptr: string) => {
+    const unknown: string[] = [];
+    const malformed: string[] = [];
+    substituteVars(text, values, (issue) => {
+      if (issue.kind === 'unknown') unknown.push(issue.name);
+      else malformed.push(issue.text);
+    });
+    if (unknown.length > 0) {
+      const names = [...new Set(unknown)].map((u) => `\${${u}}`).join(', ');
+      const declared = [...known].filter((k) => !(BUILTIN_VAR_NAMES as readonly string[]).includes(k));
+      const hint = declared.length ? `declared: ${declared.slice(0, 20).join(', ')}; ` : '';
+      problems.add({
+        file,
+        pointer: ptr,
+        message: `unknown variable ${names} (${hint}built-in: ${BUILTIN_VAR_NAMES.join(', ')})`,
+      });
+    }
+    for (const m of malformed) {
+      problems.add({
+        file,
+        pointer: ptr,
+        message: `invalid variable reference ${JSON.stringify(m)}: names must match ^[A-Za-z_][A-Za-z0-9_]*$; write $\${ for a literal \${`,
+      });
+    }
+  };
+  const checkMap = (map: unknown, ...base: (string | number)[]) => {
+    if (!isObject(map)) return;
+    for (const k in map) {
+      const v = map[k];
+      if (hasBadRef(v)) check(v, pointer(...base, k));
+    }
+  };
+
+  const globals = plan.globals;
+  if (isObject(globals)) {
+    if (hasBadRef(globals.working_dir)) check(globals.working_dir, '/globals/working_dir');
+    checkMap(globals.env, 'globals', 'env');
+  }
+  const steps = plan.steps;
+  if (!Array.isArray(steps)) return;
+  for (let i = 0; i < steps.length; i++) {
+    const step: unknown = steps[i];
+    if (!isObject(step)) continue;
+    if (hasBadRef(step.command)) check(step.command, pointer('steps', i, 'command'));
+    if (hasBadRef(step.cwd)) check(step.cwd, pointer('steps', i, 'cwd'));
+    if (Array.isArray(step.args)) {
+      const args: unknown[] = step.args;
+      for (let j = 0; j < args.length; j++) {
+        const a = args[j];
+        if (hasBadRef(a)) check(a, pointer('steps', i, 'args', j));
+      }
+    }
+    if (step.env !== undefined) checkMap(step.env, 'steps', i, 'env');
+  }
+}
+
+/** A non-null, non-array object. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

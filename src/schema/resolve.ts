@@ -1,0 +1,109 @@
+/**
+ * Builds the {@link ResolvedPlan} from a plan that passed every check: defaults applied,
+ * seconds turned into ms, variables substituted, paths made absolute.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { Plan } from './plan-file.generated.js';
+import type { ResolvedPlan, ResolvedStep } from './resolved-plan.js';
+import type { StepGraph } from './checks.js';
+import { substituteVars } from './substitute.js';
+
+/** Defaults of `globals` (the schema documents the same values). */
+export const GLOBAL_DEFAULTS = {
+  defaultTimeoutSec: 3600,
+  killGraceSec: 10,
+} as const;
+
+/** Everything besides the plan that goes into a {@link ResolvedPlan}. */
+export interface ResolveContext {
+  /** Absolute path of the plan file. */
+  path: string;
+  /** sha256 (hex) of the plan file's bytes. */
+  sha256: string;
+  /** Directory relative `globals.working_dir` resolves against (the engine's cwd). */
+  cwd: string;
+  /** `--max-concurrency`, overriding `globals.max_concurrency`. */
+  maxConcurrency: number | undefined;
+  /** Every variable's value, built-ins included. */
+  vars: ReadonlyMap<string, string>;
+  secretNames: string[];
+  /** From checkSteps; `order` must be defined. */
+  graph: StepGraph;
+}
+
+/**
+ * Resolves a valid plan. The plan must conform to the schema and have passed the semantic
+ * checks (it is trusted, not re-checked); substitution of unknown names leaves them as written.
+ * @throws Error if `ctx.graph.order` is undefined (the plan has a cycle)
+ */
+export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
+  if (!ctx.graph.order) throw new Error('resolvePlan: the plan has a dependency cycle');
+  const vars = ctx.vars;
+  const sub = (s: string) => substituteVars(s, vars);
+  const g = plan.globals ?? {};
+  const globalEnv = substituteMap(g.env, vars);
+  const baseDir = g.working_dir === undefined ? ctx.cwd : path.resolve(ctx.cwd, sub(g.working_dir));
+  const defaultTimeoutSec = g.default_timeout_sec ?? GLOBAL_DEFAULTS.defaultTimeoutSec;
+  const globalEnvEmpty = Object.keys(globalEnv).length === 0;
+
+  const steps: ResolvedStep[] = new Array<ResolvedStep>(plan.steps.length);
+  for (let i = 0; i < plan.steps.length; i++) {
+    const s = plan.steps[i]!;
+    const stepEnv = s.env === undefined ? undefined : substituteMap(s.env, vars);
+    const env = stepEnv === undefined ? { ...globalEnv } : globalEnvEmpty ? stepEnv : { ...globalEnv, ...stepEnv };
+    steps[i] = {
+      id: s.id,
+      index: i,
+      name: s.name ?? s.id,
+      command: sub(s.command),
+      args: s.args === undefined ? [] : s.args.map(sub),
+      shell: s.shell ?? false,
+      dependsOn: ctx.graph.dependsOn[i]!,
+      timeoutMs: secondsToMs(s.timeout_sec ?? defaultTimeoutSec, true),
+      retry: {
+        retries: s.retries ?? 0,
+        delayMs: secondsToMs(s.retry_delay_sec ?? 0, false),
+        backoff: s.retry_backoff ?? 1,
+        maxDelayMs: s.retry_max_delay_sec === undefined ? Infinity : secondsToMs(s.retry_max_delay_sec, false),
+      },
+      critical: s.critical ?? true,
+      onFailure: s.on_failure ?? 'abort',
+      triggerRule: s.trigger_rule ?? 'all_success',
+      cwd: s.cwd === undefined ? baseDir : path.resolve(baseDir, sub(s.cwd)),
+      env,
+      successExitCodes: s.success_exit_codes === undefined ? [0] : [...s.success_exit_codes],
+    };
+  }
+
+  return {
+    planId: plan.plan_id,
+    version: plan.version,
+    description: plan.description,
+    metadata: (plan.metadata ?? {}) as Record<string, unknown>,
+    path: ctx.path,
+    sha256: ctx.sha256,
+    dir: path.dirname(ctx.path),
+    maxConcurrency: ctx.maxConcurrency ?? g.max_concurrency ?? os.availableParallelism(),
+    killGraceMs: secondsToMs(g.kill_grace_sec ?? GLOBAL_DEFAULTS.killGraceSec, false),
+    vars: Object.fromEntries(vars),
+    secretNames: [...ctx.secretNames],
+    steps,
+    order: ctx.graph.order,
+  };
+}
+
+/**
+ * Seconds → whole milliseconds (rounded, so 0.1 s is 100 ms, not 100.00000000000001).
+ * With `positive`, a value > 0 never rounds down to 0 ms.
+ */
+export function secondsToMs(sec: number, positive: boolean): number {
+  const ms = Math.round(sec * 1000);
+  return positive && sec > 0 && ms === 0 ? 1 : ms;
+}
+
+function substituteMap(map: Record<string, string> | undefined, vars: ReadonlyMap<string, string>): Record<string, string> {
+  // Object.fromEntries defines own properties, so a key like "__proto__" stays a plain key.
+  if (map === undefined) return {};
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, substituteVars(v, vars)]));
+}

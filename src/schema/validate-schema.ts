@@ -1,0 +1,138 @@
+/**
+ * Validates a parsed plan against schemas/plan.schema.json (JSON Schema 2020-12) with Ajv and
+ * turns Ajv's errors into readable messages with JSON pointers.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { escapePointerToken, type PositionTarget } from './json-source.js';
+import { compileVarPattern } from './var-pattern.js';
+
+/** One schema violation: where (pointer into the plan), what, and which part to point at. */
+export interface SchemaProblem {
+  pointer: string;
+  message: string;
+  /** 'key' for problems about a property's name (unknown or invalid), else 'value'. */
+  at: PositionTarget;
+}
+
+/** URL of the plan schema, next to src/ and dist/ alike (`<package>/schemas/`). */
+export const PLAN_SCHEMA_URL = new URL('../../schemas/plan.schema.json', import.meta.url);
+
+let validator: ValidateFunction | undefined;
+
+/**
+ * The compiled plan validator, built on first use and kept for the process (compiling costs
+ * tens of ms). Ajv runs in strict mode with allErrors and verbose (errors carry the offending
+ * data and schema, used for messages). The schema's `"format": "regex"` is checked with
+ * {@link compileVarPattern}, the same rule the loader uses for variable patterns.
+ * @throws Error if the schema file is missing or not a valid schema (a packaging bug).
+ */
+export function planValidator(): ValidateFunction {
+  if (validator) return validator;
+  const schema = JSON.parse(readFileSync(PLAN_SCHEMA_URL, 'utf8')) as object;
+  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+  ajv.addFormat('regex', { type: 'string', validate: (s: string) => !(compileVarPattern(s) instanceof SyntaxError) });
+  validator = ajv.compile(schema);
+  return validator;
+}
+
+/** Validates parsed plan JSON; [] when it conforms. Never throws on any input. */
+export function validatePlanSchema(data: unknown): SchemaProblem[] {
+  const validate = planValidator();
+  if (validate(data)) return [];
+  const out: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    const p = describeError(e);
+    if (!p) continue;
+    const key = `${p.pointer}\0${p.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
+}
+
+type VerboseError = ErrorObject & { propertyName?: string };
+
+function describeError(e: VerboseError): SchemaProblem | undefined {
+  const at = e.instancePath;
+  const params = e.params as Record<string, unknown>;
+  // propertyNames: Ajv reports the inner failure (with propertyName set) and then a generic
+  // "property name must be valid"; the inner one is the informative one.
+  if (e.keyword === 'propertyNames') return undefined;
+  if (e.propertyName !== undefined) {
+    const ptr = `${at}/${escapePointerToken(e.propertyName)}`;
+    const what = at === '/vars' ? 'variable name' : 'property name';
+    const rule = e.keyword === 'pattern' ? ` (must match ${String(params.pattern)})` : '';
+    return { pointer: ptr, message: `invalid ${what} ${JSON.stringify(e.propertyName)}${rule}`, at: 'key' };
+  }
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const prop = String(params.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
+      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${JSON.stringify(prop)}${list}`, at: 'key' };
+    }
+    case 'required':
+      return { pointer: at, message: `missing required property ${JSON.stringify(String(params.missingProperty))}`, at: 'value' };
+    case 'type':
+      return { pointer: at, message: `expected ${withArticle(String(params.type))}, got ${preview(e.data)}`, at: 'value' };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return { pointer: at, message: `must be one of ${allowed}, got ${preview(e.data)}`, at: 'value' };
+    }
+    case 'const':
+      return { pointer: at, message: `must be ${JSON.stringify(params.allowedValue)}, got ${preview(e.data)}`, at: 'value' };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { pointer: at, message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${preview(e.data)}`, at: 'value' };
+    case 'minLength':
+      return {
+        pointer: at,
+        message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`,
+        at: 'value',
+      };
+    case 'minItems':
+      return {
+        pointer: at,
+        message: params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} items`,
+        at: 'value',
+      };
+    case 'pattern': {
+      const what = /^\/steps\/\d+\/id$/.test(at) ? 'step id' : 'value';
+      return { pointer: at, message: `invalid ${what} ${preview(e.data)} (must match ${String(params.pattern)})`, at: 'value' };
+    }
+    case 'format': {
+      if (params.format === 'regex') {
+        const err = compileVarPattern(String(e.data));
+        const why = err instanceof SyntaxError ? `: ${err.message.replace(/^Invalid regular expression: /, '')}` : '';
+        return { pointer: at, message: `invalid regular expression${why}`, at: 'value' };
+      }
+      return { pointer: at, message: `must be a valid ${String(params.format)}, got ${preview(e.data)}`, at: 'value' };
+    }
+    default:
+      return { pointer: at, message: e.message ?? `fails schema keyword ${e.keyword}`, at: 'value' };
+  }
+}
+
+function withArticle(type: string): string {
+  // Ajv joins union types with ','.
+  return type
+    .split(',')
+    .map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`))
+    .join(' or ');
+}
+
+/** Short description of a JSON value for messages: primitives as JSON, containers by kind. */
+export function preview(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  const s = JSON.stringify(v);
+  if (s === undefined) return typeof v;
+  if (s.length <= 60) return s;
+  return typeof v === 'string' ? `${s.slice(0, 56)}..."` : `${s.slice(0, 57)}...`;
+}

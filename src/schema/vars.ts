@@ -1,0 +1,181 @@
+/**
+ * Plan variables: `--var KEY=VALUE` parsing and resolution of every variable's value.
+ *
+ * Precedence, highest first: `--var`, the vars file, the declaration's `default`. A declared
+ * variable without any value is an error when `required`, else it is the empty string.
+ * Built-ins (RUN_ID, PLAN_DIR, STATE_DIR) are always defined and cannot be declared or set.
+ */
+import { escapePointerToken, pointer } from './json-source.js';
+import { COMMAND_LINE, type ProblemList } from './problem-list.js';
+import { VAR_NAME_PATTERN } from './substitute.js';
+import { compileVarPattern } from './var-pattern.js';
+
+/** Variables every plan can reference without declaring them. */
+export const BUILTIN_VAR_NAMES = ['RUN_ID', 'PLAN_DIR', 'STATE_DIR'] as const;
+/** `RUN_ID` | `PLAN_DIR` | `STATE_DIR`. */
+export type BuiltinVarName = (typeof BUILTIN_VAR_NAMES)[number];
+
+/**
+ * Parses `--var` arguments (`KEY=VALUE`, split at the first `=`, the value may be empty or
+ * contain `=`). Later arguments win over earlier ones for the same key. Malformed arguments
+ * are added to `problems` (file {@link COMMAND_LINE}, pointer '') and skipped. Never throws.
+ * @returns KEY → VALUE
+ */
+export function parseVarArgs(args: readonly string[], problems: ProblemList): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) {
+      // With an empty key, the value is not echoed (it may be a secret).
+      const message = eq === 0 ? '--var "=...": expected KEY=VALUE, the key is empty' : `--var ${JSON.stringify(arg)}: expected KEY=VALUE`;
+      problems.add({ file: COMMAND_LINE, pointer: '', at: 'none', message });
+      continue;
+    }
+    const key = arg.slice(0, eq);
+    if (!VAR_NAME_PATTERN.test(key)) {
+      problems.add({
+        file: COMMAND_LINE,
+        pointer: '',
+        at: 'none',
+        message: `--var ${key}=...: invalid variable name ${JSON.stringify(key)} (must match ${VAR_NAME_PATTERN.source})`,
+      });
+      continue;
+    }
+    out.set(key, arg.slice(eq + 1));
+  }
+  return out;
+}
+
+/** Everything {@link resolveVars} needs. */
+export interface VarInputs {
+  /** Label of the plan file, for problems. */
+  planFile: string;
+  /** The plan's `vars` as parsed (possibly malformed: anything that is not an object of
+   * objects is skipped, the schema check reports it). */
+  declared: unknown;
+  /** From {@link parseVarArgs}. */
+  cli: ReadonlyMap<string, string>;
+  /** From the vars file, when one was given and could be read. */
+  varsFile?: { label: string; values: ReadonlyMap<string, string> };
+  /** A vars file was given but could not be read (already reported): its values are unknown,
+   * so missing required variables are not reported (they may well be in that file). */
+  varsFileUnreadable?: boolean;
+  builtins: Record<BuiltinVarName, string>;
+}
+
+/** Values of all variables. */
+export interface ResolvedVars {
+  /** Declared variables (missing optional ones as '') and built-ins. */
+  values: Map<string, string>;
+  /** Declared names with `secret: true`, in declaration order. */
+  secretNames: string[];
+}
+
+interface Decl {
+  default?: unknown;
+  required?: unknown;
+  pattern?: unknown;
+  secret?: unknown;
+}
+
+/**
+ * Resolves every variable's value and reports, into `problems`: undeclared `--var` keys and
+ * vars-file keys, declarations shadowing built-ins, required variables without a value, and
+ * values not matching their declaration's `pattern` (secret values are never shown). An invalid
+ * pattern is reported by the schema check and skipped here. Never throws.
+ */
+export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars {
+  const declared = new Map<string, Decl>();
+  if (isObject(inp.declared)) {
+    for (const [name, decl] of Object.entries(inp.declared)) declared.set(name, isObject(decl) ? decl : {});
+  }
+  const builtinSet = new Set<string>(BUILTIN_VAR_NAMES);
+  const declaredList = () => {
+    const names = [...declared.keys()].filter((n) => !builtinSet.has(n));
+    if (names.length === 0) return 'the plan declares no variables';
+    const shown = names.slice(0, 20).join(', ') + (names.length > 20 ? ', ...' : '');
+    return `declared: ${shown}`;
+  };
+
+  for (const key of inp.cli.keys()) {
+    if (builtinSet.has(key)) {
+      problems.add({ file: COMMAND_LINE, pointer: '', at: 'none', message: `--var ${key}: ${key} is a built-in variable and cannot be set` });
+    } else if (!declared.has(key)) {
+      problems.add({
+        file: COMMAND_LINE,
+        pointer: '',
+        at: 'none',
+        message: `--var ${key}: variable ${JSON.stringify(key)} is not declared in the plan's "vars" (${declaredList()})`,
+      });
+    }
+  }
+  const fileValues = inp.varsFile?.values ?? new Map<string, string>();
+  if (inp.varsFile) {
+    for (const key of fileValues.keys()) {
+      if (builtinSet.has(key) || !declared.has(key)) {
+        const why = builtinSet.has(key)
+          ? `${key} is a built-in variable and cannot be set`
+          : `variable ${JSON.stringify(key)} is not declared in the plan's "vars" (${declaredList()})`;
+        problems.add({ file: inp.varsFile.label, pointer: `/${escapePointerToken(key)}`, at: 'key', message: why });
+      }
+    }
+  }
+
+  const values = new Map<string, string>();
+  const secretNames: string[] = [];
+  for (const [name, decl] of declared) {
+    if (builtinSet.has(name)) {
+      problems.add({
+        file: inp.planFile,
+        pointer: pointer('vars', name),
+        at: 'key',
+        message: `variable ${JSON.stringify(name)} shadows the built-in variable of the same name; rename it`,
+      });
+      continue;
+    }
+    if (decl.secret === true) secretNames.push(name);
+    let value: string | undefined;
+    let where: { file: string; pointer: string; at: 'none' | 'value'; from: string } | undefined;
+    if (inp.cli.has(name)) {
+      value = inp.cli.get(name)!;
+      where = { file: COMMAND_LINE, pointer: '', at: 'none', from: ` (from --var ${name})` };
+    } else if (fileValues.has(name)) {
+      value = fileValues.get(name)!;
+      where = { file: inp.varsFile!.label, pointer: `/${escapePointerToken(name)}`, at: 'value', from: '' };
+    } else if (typeof decl.default === 'string') {
+      value = decl.default;
+      where = { file: inp.planFile, pointer: pointer('vars', name, 'default'), at: 'value', from: ' (its default)' };
+    }
+    if (value === undefined || where === undefined) {
+      if (decl.required === true && !inp.varsFileUnreadable) {
+        problems.add({
+          file: inp.planFile,
+          pointer: pointer('vars', name),
+          at: 'key',
+          message: `required variable ${JSON.stringify(name)} has no value: pass --var ${name}=VALUE or set it in a vars file`,
+        });
+      }
+      values.set(name, '');
+      continue;
+    }
+    values.set(name, value);
+    if (typeof decl.pattern === 'string') {
+      const re = compileVarPattern(decl.pattern);
+      if (re instanceof RegExp && !re.test(value)) {
+        const got = decl.secret === true ? '' : `: got ${JSON.stringify(value)}`;
+        problems.add({
+          file: where.file,
+          pointer: where.pointer,
+          at: where.at,
+          message: `value of variable ${JSON.stringify(name)}${where.from} does not match its pattern /${decl.pattern}/${got}`,
+        });
+      }
+    }
+  }
+  for (const name of BUILTIN_VAR_NAMES) values.set(name, inp.builtins[name]);
+  return { values, secretNames };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
