@@ -37,6 +37,10 @@ export interface PlannedStep {
   id: string;
   name: string;
   depends_on: string[];
+  trigger_rule: 'all_success' | 'all_done' | 'one_failed' | 'none_failed';
+  on_failure: 'abort' | 'skip_dependents' | 'continue';
+  /** False when the step's failure neither fails nor aborts the run. */
+  critical: boolean;
 }
 
 export interface RunStartedEvent extends EventBase {

@@ -12,6 +12,7 @@ import { logsDir, stepLogPath } from '../state/paths.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
 import { createMasker, type Masker } from './mask.js';
+import { failedPrecondition } from './preconditions.js';
 import { Recorder } from './recorder.js';
 import { Scheduler, type Decision } from './scheduler.js';
 
@@ -76,7 +77,14 @@ export class PlanRun {
       hostname: hostname(),
       steps: plan.order.map((i) => {
         const s = plan.steps[i]!;
-        return { id: s.id, name: s.name, depends_on: s.dependsOn.map((d) => plan.steps[d]!.id) };
+        return {
+          id: s.id,
+          name: s.name,
+          depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
+          trigger_rule: s.triggerRule,
+          on_failure: s.onFailure,
+          critical: s.critical,
+        };
       }),
     });
     this.apply(this.scheduler.begin(plan.order));
@@ -127,8 +135,8 @@ export class PlanRun {
           this.recorder.emit({
             type: 'step_skipped',
             step_id: step.id,
-            reason: 'trigger_rule',
-            detail: d.detail,
+            reason: d.reason,
+            detail: this.mask(d.detail),
             upstream: d.upstream === null ? null : this.plan.steps[d.upstream]!.id,
           });
           break;
@@ -156,9 +164,24 @@ export class PlanRun {
   }
 
   private async runAttempt(i: number): Promise<void> {
+    const step = this.plan.steps[i]!;
+    if (step.preconditions.length > 0 && this.scheduler.attemptsOf(i) === 0) {
+      if (!this.scheduler.claim(i)) return;
+      const failure = await failedPrecondition(step.preconditions, {
+        cwd: step.cwd,
+        env: this.stepEnv(step, 0),
+        timeoutMs: step.timeoutMs,
+        killGraceMs: this.plan.killGraceMs,
+      });
+      if (this.finished) return;
+      const decisions = this.scheduler.preconditionsChecked(i, failure);
+      if (decisions.length > 0) {
+        this.apply(decisions);
+        return;
+      }
+    }
     const attemptNo = this.scheduler.startAttempt(i);
     if (attemptNo === 0) return;
-    const step = this.plan.steps[i]!;
     const logPath = stepLogPath(this.opts.stateDir, this.opts.runId, step.id, attemptNo);
     const attempt = startAttempt({
       command: step.command,

@@ -9,7 +9,7 @@
  * explicit work list (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
 import type { ResolvedStep, TriggerRule } from '../schema/resolved-plan.js';
-import type { CancelReason, FailureReason, StepStatus } from './events.js';
+import type { CancelReason, FailureReason, SkipReason, StepStatus } from './events.js';
 import { retryDelayMs } from './retry.js';
 import { evaluateTriggerRule, skipDetail } from './trigger-rules.js';
 
@@ -35,7 +35,7 @@ export type Decision =
   | { kind: 'start'; step: number }
   /** Start attempt `attempt` after `delayMs`, then call {@link Scheduler.retryDue}. */
   | { kind: 'retry'; step: number; attempt: number; delayMs: number; reason: FailureReason }
-  | { kind: 'skip'; step: number; detail: string; upstream: number | null }
+  | { kind: 'skip'; step: number; reason: SkipReason; detail: string; upstream: number | null }
   /** A step that was not running is cancelled (a pending retry timer must be cleared). */
   | { kind: 'cancel'; step: number; reason: CancelReason; detail: string; upstream: number | null }
   /** A running step must be stopped; its attempt will end as cancelled. */
@@ -96,6 +96,33 @@ export class Scheduler {
     if (this.status[i] !== S.Queued) return 0;
     this.status[i] = S.Running;
     return ++this.attempts[i]!;
+  }
+
+  /** Marks a queued step as running while its preconditions are checked, without starting
+   * an attempt. Returns false when the step is no longer queued. */
+  claim(i: number): boolean {
+    if (this.status[i] !== S.Queued) return false;
+    this.status[i] = S.Running;
+    return true;
+  }
+
+  /**
+   * A claimed step's preconditions were checked. `failure` (why one does not hold) skips the
+   * step with reason `precondition`, and its dependents see a skipped dependency. When all
+   * hold, the step is queued again for {@link startAttempt}, unless the run stopped meanwhile.
+   */
+  preconditionsChecked(i: number, failure: string | null): Decision[] {
+    const out: Decision[] = [];
+    if (!this.mayStart(this.steps[i]!.triggerRule)) {
+      this.cancelStep(i, this.cancelled ? 'run_cancelled' : 'abort', this.abortedBy, out);
+      this.propagateAll([i], out);
+    } else if (failure !== null) {
+      out.push({ kind: 'skip', step: i, reason: 'precondition', detail: failure, upstream: null });
+      this.settle(i, S.Skipped, out);
+    } else {
+      this.status[i] = S.Queued;
+    }
+    return out;
   }
 
   /** The step's backoff delay has passed: queue it again (no-op if cancelled meanwhile). */
@@ -280,6 +307,7 @@ export class Scheduler {
     out.push({
       kind: 'skip',
       step: d,
+      reason: 'trigger_rule',
       detail: skipDetail(step.triggerRule, upstream, upstreamStatus),
       upstream: cause >= 0 ? cause : null,
     });

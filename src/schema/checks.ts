@@ -8,6 +8,7 @@ import { topologicalOrder } from '../graph/dag.js';
 import { pointer } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
 import { referencesResolve, substituteVars } from './substitute.js';
+import { compileVarPattern } from './var-pattern.js';
 import { BUILTIN_VAR_NAMES } from './vars.js';
 
 /** The dependency graph of a plan's steps, by index into `steps`. */
@@ -65,6 +66,7 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
         message: 'args must be empty when shell is true (put the arguments in the command line)',
       });
     }
+    if (Array.isArray(step.preconditions)) checkPreconditions(step.preconditions, i, file, problems);
     if (!Array.isArray(step.depends_on)) continue;
     const list: unknown[] = step.depends_on;
     for (let j = 0; j < list.length; j++) {
@@ -95,6 +97,34 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
     message: `dependency cycle: ${cyclePath(names)} (each step depends on the next)`,
   });
   return { ids, dependsOn, order: undefined };
+}
+
+/** Each precondition is either a command (with optional args) or a value with exactly one
+ * test of not_empty / equals / matches; a `matches` without variables must compile. */
+function checkPreconditions(list: unknown[], i: number, file: string, problems: ProblemList): void {
+  const tests = ['not_empty', 'equals', 'matches'] as const;
+  for (let j = 0; j < list.length; j++) {
+    const p = list[j];
+    if (!isObject(p)) continue;
+    const at = pointer('steps', i, 'preconditions', j);
+    const given = tests.filter((t) => p[t] !== undefined);
+    if (p.command !== undefined && p.value !== undefined) {
+      problems.add({ file, pointer: at, message: 'a precondition has either "command" or "value", not both' });
+    } else if (p.command !== undefined) {
+      if (given.length > 0) problems.add({ file, pointer: `${at}/${given[0]}`, message: `"${given[0]}" goes with "value", not with "command"` });
+    } else if (p.value !== undefined) {
+      if (given.length !== 1) {
+        problems.add({ file, pointer: at, message: `a value precondition needs exactly one of not_empty, equals, matches${given.length ? ` (got ${given.join(', ')})` : ''}` });
+      }
+      if (p.args !== undefined) problems.add({ file, pointer: `${at}/args`, message: '"args" goes with "command", not with "value"' });
+      if (typeof p.matches === 'string' && !p.matches.includes('${')) {
+        const re = compileVarPattern(p.matches);
+        if (re instanceof SyntaxError) problems.add({ file, pointer: `${at}/matches`, message: `invalid regular expression: ${re.message}` });
+      }
+    } else {
+      problems.add({ file, pointer: at, message: 'a precondition needs "command" or "value"' });
+    }
+  }
 }
 
 /** `a -> b -> c -> a`; a cycle of more than 20 steps shows its first 15 and last 4 steps. */
@@ -169,6 +199,17 @@ export function checkReferences(plan: unknown, known: ReadonlySet<string>, file:
       }
     }
     if (step.env !== undefined) checkMap(step.env, 'steps', i, 'env');
+    if (Array.isArray(step.preconditions)) {
+      const list: unknown[] = step.preconditions;
+      for (let j = 0; j < list.length; j++) {
+        const p = list[j];
+        if (!isObject(p)) continue;
+        for (const key of ['command', 'value', 'equals', 'matches'] as const) {
+          if (hasBadRef(p[key])) check(p[key], pointer('steps', i, 'preconditions', j, key));
+        }
+        if (Array.isArray(p.args)) checkMap(p.args, 'steps', i, 'preconditions', j, 'args');
+      }
+    }
   }
 }
 

@@ -123,7 +123,41 @@ export interface Step {
    * @minItems 1
    */
   success_exit_codes?: [number, ...number[]];
+  /**
+   * Checks made once, when the step becomes ready (before its first attempt). All must hold; otherwise the step is skipped with reason `precondition` and its dependents see a skipped dependency.
+   */
+  preconditions?: Precondition[];
 }
 export interface StringMap1 {
   [k: string]: string;
+}
+/**
+ * Either a command ({command, args}: holds when it exits 0; run without a shell in the step's cwd and env, bounded by the step's timeout) or a value test ({value} with exactly one of not_empty, equals, matches).
+ */
+export interface Precondition {
+  /**
+   * Shown when the precondition does not hold.
+   */
+  description?: string;
+  /**
+   * Executable looked up on PATH; the precondition holds when it exits 0.
+   */
+  command?: string;
+  args?: string[];
+  /**
+   * Text to test, usually a ${VAR} reference.
+   */
+  value?: string;
+  /**
+   * Holds when value is not the empty string.
+   */
+  not_empty?: true;
+  /**
+   * Holds when value equals this text.
+   */
+  equals?: string;
+  /**
+   * Holds when value matches this regular expression (ECMAScript, unanchored).
+   */
+  matches?: string;
 }

@@ -5,9 +5,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Plan } from './plan-file.generated.js';
-import type { ResolvedPlan, ResolvedStep } from './resolved-plan.js';
+import type { Precondition as PlanPrecondition } from './plan-file.generated.js';
+import type { Precondition, ResolvedPlan, ResolvedStep } from './resolved-plan.js';
 import type { StepGraph } from './checks.js';
 import { substituteVars } from './substitute.js';
+import { compileVarPattern } from './var-pattern.js';
 
 /** Defaults of `globals` (the schema documents the same values). */
 export const GLOBAL_DEFAULTS = {
@@ -73,6 +75,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
       cwd: s.cwd === undefined ? baseDir : path.resolve(baseDir, sub(s.cwd)),
       env,
       successExitCodes: s.success_exit_codes === undefined ? [0] : [...s.success_exit_codes],
+      preconditions: s.preconditions === undefined ? [] : s.preconditions.map((p) => resolvePrecondition(p, sub)),
     };
   }
 
@@ -106,4 +109,26 @@ function substituteMap(map: Record<string, string> | undefined, vars: ReadonlyMa
   // Object.fromEntries defines own properties, so a key like "__proto__" stays a plain key.
   if (map === undefined) return {};
   return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, substituteVars(v, vars)]));
+}
+
+/** A checked precondition entry, substituted, as the engine evaluates it. */
+function resolvePrecondition(p: PlanPrecondition, sub: (s: string) => string): Precondition {
+  if (p.command !== undefined) {
+    const command = sub(p.command);
+    const args = (p.args ?? []).map(sub);
+    return { kind: 'command', label: p.description ?? [command, ...args].join(' '), command, args };
+  }
+  const value = sub(p.value ?? '');
+  const raw = p.value ?? '';
+  if (p.equals !== undefined) {
+    return { kind: 'equals', label: p.description ?? `${raw} equals ${JSON.stringify(p.equals)}`, value, expected: sub(p.equals) };
+  }
+  if (p.matches !== undefined) {
+    const label = p.description ?? `${raw} matches /${p.matches}/`;
+    const pattern = compileVarPattern(sub(p.matches));
+    // A pattern built from variables can only be compiled now; an invalid one never holds.
+    if (pattern instanceof SyntaxError) return { kind: 'matches', label: `${label} (invalid regular expression)`, value, pattern: /(?!)/ };
+    return { kind: 'matches', label, value, pattern };
+  }
+  return { kind: 'not_empty', label: p.description ?? `${raw} is not empty`, value };
 }

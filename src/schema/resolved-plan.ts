@@ -20,6 +20,17 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * A check made once when a step becomes ready (issue 3). `command`: holds when the command
+ * exits 0 (no shell; the step's cwd and env; bounded by the step's timeout). `value`: a test
+ * of substituted text. `label` names the entry in messages (its description, else a summary).
+ */
+export type Precondition =
+  | { kind: 'command'; label: string; command: string; args: string[] }
+  | { kind: 'not_empty'; label: string; value: string }
+  | { kind: 'equals'; label: string; value: string; expected: string }
+  | { kind: 'matches'; label: string; value: string; pattern: RegExp };
+
 export interface ResolvedStep {
   id: string;
   /** Position in the plan's `steps` array. */
@@ -44,6 +55,8 @@ export interface ResolvedStep {
   /** globals.env overlaid by the step's env, substituted; the process env is added at spawn. */
   env: Record<string, string>;
   successExitCodes: number[];
+  /** Variables substituted; empty when the step has none. */
+  preconditions: Precondition[];
 }
 
 export interface ResolvedPlan {

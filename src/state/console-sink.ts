@@ -40,7 +40,9 @@ export class ConsoleSink implements EventSink {
   private buffer = '';
   private scheduled = false;
   private readonly steps = new Map<string, StepView>();
+  /** First final failure of a critical step, else of any step. */
   private rootCause: StepFailedEvent | null = null;
+  private readonly critical = new Set<string>();
   private cancelSignal: string | null = null;
   private width = 8;
   private logDir = '';
@@ -52,6 +54,7 @@ export class ConsoleSink implements EventSink {
       case 'run_started':
         for (const s of e.steps) {
           this.steps.set(s.id, { id: s.id, status: 'pending', attempts: 0, durationMs: null, logPath: null, upstream: null });
+          if (s.critical) this.critical.add(s.id);
           if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
         }
         this.line(
@@ -78,7 +81,9 @@ export class ConsoleSink implements EventSink {
         const v = this.view(e.step_id);
         v.status = e.will_retry ? 'pending' : 'failed';
         v.durationMs = e.duration_ms;
-        if (!e.will_retry && this.rootCause === null) this.rootCause = e;
+        if (!e.will_retry && (this.rootCause === null || (!this.critical.has(this.rootCause.step_id) && this.critical.has(e.step_id)))) {
+          this.rootCause = e;
+        }
         const tail = e.will_retry ? ', will retry' : '';
         this.line(
           `  ${this.paint('red', '✗')} ${this.pad(e.step_id)} failed after ${formatDuration(e.duration_ms)} (attempt ${e.attempt}): ${e.error}${tail}`,
@@ -138,12 +143,13 @@ export class ConsoleSink implements EventSink {
     const colour = e.status === 'succeeded' ? 'green' : e.status === 'failed' ? 'red' : 'yellow';
     this.line(this.paint(colour, this.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
     if (e.status === 'cancelled' && this.cancelSignal) this.line(`Cancelled by ${this.cancelSignal}.`);
-    if (this.rootCause) this.explainRootCause(this.rootCause);
+    if (this.rootCause) this.explainRootCause(this.rootCause, e.status !== 'succeeded');
     if (this.logDir) this.line(`Logs: ${this.shortPath(this.logDir)}`);
   }
 
-  private explainRootCause(f: StepFailedEvent): void {
-    this.line(this.paint('red', `Root cause: step "${f.step_id}" failed (attempt ${f.attempt}): ${f.error}`));
+  private explainRootCause(f: StepFailedEvent, runFailed: boolean): void {
+    const what = `step "${f.step_id}" failed (attempt ${f.attempt}): ${f.error}`;
+    this.line(runFailed ? this.paint('red', `Root cause: ${what}`) : this.paint('yellow', `Not critical: ${what}`));
     const skipped: string[] = [];
     const cancelled: string[] = [];
     for (const r of this.steps.values()) {
