@@ -12,6 +12,7 @@ import { ConsoleSink } from '../state/console-sink.js';
 import { JsonlSink } from '../state/jsonl-sink.js';
 import { eventsPath, runsDbPath } from '../state/paths.js';
 import { SqliteSink } from '../state/sqlite-sink.js';
+import { prepareStateDir } from '../state/state-dir.js';
 import { resolveStateDir, type VarOptions } from './common.js';
 import { reportError } from './report-error.js';
 
@@ -37,6 +38,7 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       cwd,
       maxConcurrency: opts.maxConcurrency,
     });
+    prepareStateDir(stateDir);
     // JSONL first: its line is on disk before anything else can fail for that event.
     sinks.push(new JsonlSink(eventsPath(stateDir, runId)));
     sinks.push(
