@@ -204,4 +204,33 @@ describe('scheduler', () => {
     expect(h.fail('s0')).toHaveLength(9_999);
     expect(h.s.isFinished()).toBe(true);
   });
+
+  it('schedules a 100,000-step layered plan to completion, each step started exactly once after its dependencies', () => {
+    const specs: StepSpec[] = [];
+    const width = 316;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 100_000; i++) {
+      const layerStart = Math.floor(i / width) * width;
+      const deps = new Set<string>();
+      if (layerStart > 0) for (let k = 0; k < 3; k++) deps.add(`s${layerStart - width + Math.floor(rnd() * width)}`);
+      specs.push({ id: `s${i}`, deps: [...deps] });
+    }
+    const steps = resolvedSteps(specs);
+    const s = new Scheduler(steps);
+    const finished = new Uint8Array(steps.length);
+    const ready = s.begin(steps.map((_, i) => i)).map((d) => d.step);
+    let started = 0;
+    while (ready.length > 0) {
+      const i = ready.pop()!;
+      expect(s.startAttempt(i)).toBe(1);
+      for (const d of steps[i]!.dependsOn) if (!finished[d]) throw new Error(`s${i} started before s${d} ended`);
+      started++;
+      finished[i] = 1;
+      for (const d of s.attemptEnded(i, { kind: 'succeeded' })) ready.push(d.step);
+    }
+    expect(started).toBe(100_000);
+    expect(s.isFinished()).toBe(true);
+    expect(s.runStatus()).toBe('succeeded');
+  });
 });
