@@ -4,7 +4,7 @@
  * module is imported only when that command runs, so `engine --version` loads neither Ajv nor
  * SQLite.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './commands/report-error.js';
@@ -15,7 +15,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CommanderError(ExitCode.usage, 'engine.usage', `--max-concurrency must be an integer >= 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
   return n;
 }
 
@@ -36,9 +36,60 @@ program
   .addOption(varsFileOption())
   .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
   .option('--max-concurrency <N>', 'steps running at once (overrides the plan)', positiveInt)
+  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
+  .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);
+  });
+
+program
+  .command('runs')
+  .description('list recent runs, newest first')
+  .option('--status <STATUS>', 'only runs with this status (running, succeeded, failed, cancelled, interrupted)')
+  .option('--plan <PLAN_ID>', 'only runs of this plan id')
+  .option('--limit <N>', 'at most N runs (default 20)', positiveInt)
+  .option('--json', 'print JSON instead of a table')
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .action(async (opts) => {
+    const { runsCommand } = await import('./commands/runs.js');
+    process.exitCode = await runsCommand(opts);
+  });
+
+program
+  .command('show')
+  .description('a run and its steps in topological order')
+  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .option('--json', 'print JSON instead of a table')
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .action(async (runRef: string, opts) => {
+    const { showCommand } = await import('./commands/show.js');
+    process.exitCode = await showCommand(runRef, opts);
+  });
+
+program
+  .command('logs')
+  .description("print a step's log, or every step's log in order")
+  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .argument('[step]', 'step id (default: all steps)')
+  .option('--attempt <N>', 'attempt number (default: the latest)', positiveInt)
+  .option('-f, --follow', 'keep printing until the run ends')
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .action(async (runRef: string, stepId: string | undefined, opts) => {
+    const { logsCommand } = await import('./commands/logs.js');
+    process.exitCode = await logsCommand(runRef, stepId, opts);
+  });
+
+program
+  .command('graph')
+  .description("print a plan's DAG with each step's policy and trigger rule")
+  .argument('<plan>', 'plan file (JSON)')
+  .addOption(new Option('--format <FORMAT>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
+  .addOption(varOption())
+  .addOption(varsFileOption())
+  .action(async (planPath: string, opts) => {
+    const { graphCommand } = await import('./commands/graph.js');
+    process.exitCode = await graphCommand(planPath, opts);
   });
 
 program

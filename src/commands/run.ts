@@ -19,6 +19,10 @@ import { reportError } from './report-error.js';
 export interface RunCommandOptions extends VarOptions {
   stateDir?: string;
   maxConcurrency?: number;
+  /** Event stream as JSON lines on stdout; console output on stderr. */
+  json?: boolean;
+  /** Export OpenTelemetry traces and metrics. */
+  otel?: boolean;
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

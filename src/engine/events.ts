@@ -76,6 +76,12 @@ export interface StepStartedEvent extends EventBase {
   cwd: string;
   /** Path of this attempt's log file (stdout and stderr). */
   log_path: string;
+  /** When the step became ready to start (its trigger rule held, or its retry delay ended):
+   * Unix epoch ms with sub-millisecond precision. */
+  ready_at_ms: number;
+  /** When its process was spawned: Unix epoch ms with sub-millisecond precision. The gap to
+   * `ready_at_ms` is the wait for a concurrency slot plus the engine's own latency. */
+  started_at_ms: number;
 }
 
 export interface StepSucceededEvent extends EventBase {
@@ -84,6 +90,8 @@ export interface StepSucceededEvent extends EventBase {
   attempt: number;
   exit_code: number;
   duration_ms: number;
+  /** When the engine saw the process exit: Unix epoch ms, sub-millisecond precision. */
+  ended_at_ms: number;
 }
 
 export interface StepFailedEvent extends EventBase {
@@ -98,6 +106,8 @@ export interface StepFailedEvent extends EventBase {
   reason: FailureReason;
   /** Human-readable cause, e.g. `exit code 3 (expected 0)` or `timed out after 5s`. */
   error: string;
+  /** When the engine saw the attempt end: Unix epoch ms, sub-millisecond precision. */
+  ended_at_ms: number;
   /** True when another attempt follows (a `step_retrying` event comes next). */
   will_retry: boolean;
 }

@@ -37,6 +37,8 @@ export class PlanRun {
   private readonly mask: Masker;
   private readonly logDir: string;
   private readonly baseEnv: NodeJS.ProcessEnv;
+  /** When each queued step became ready (epochMs()), for `ready_at_ms`. */
+  private readonly readyAt = new Map<number, number>();
   /** Running attempts by step index, with their start time (performance.now(), ms). */
   private readonly running = new Map<number, { attempt: RunningAttempt; startMs: number }>();
   private readonly retryTimers = new Map<number, NodeJS.Timeout>();
@@ -114,6 +116,7 @@ export class PlanRun {
       const step = this.plan.steps[d.step]!;
       switch (d.kind) {
         case 'start':
+          this.readyAt.set(d.step, epochMs());
           void this.limit(() => this.runAttempt(d.step));
           break;
         case 'retry': {
@@ -196,6 +199,8 @@ export class PlanRun {
     });
     const entry = { attempt, startMs: performance.now() };
     this.running.set(i, entry);
+    const readyAt = this.readyAt.get(i) ?? epochMs();
+    this.readyAt.delete(i);
     const { mask } = this;
     this.recorder.emit({
       type: 'step_started',
@@ -206,6 +211,8 @@ export class PlanRun {
       args: step.args.map(mask),
       cwd: mask(step.cwd),
       log_path: logPath,
+      ready_at_ms: readyAt,
+      started_at_ms: toEpochMs(entry.startMs),
     });
     const result = await attempt.result;
     // A forced cancel may already have recorded this attempt as cancelled.
@@ -215,6 +222,7 @@ export class PlanRun {
   }
 
   private attemptEnded(i: number, result: AttemptResult): void {
+    const endedAt = epochMs();
     const step = this.plan.steps[i]!;
     const attemptNo = this.scheduler.attemptsOf(i);
     const decisions = this.scheduler.attemptEnded(
@@ -229,6 +237,7 @@ export class PlanRun {
           attempt: attemptNo,
           exit_code: result.exitCode ?? 0,
           duration_ms: result.durationMs,
+          ended_at_ms: endedAt,
         });
         break;
       case 'failed':
@@ -241,6 +250,7 @@ export class PlanRun {
           duration_ms: result.durationMs,
           reason: result.reason!,
           error: this.mask(result.error ?? ''),
+          ended_at_ms: endedAt,
           will_retry: decisions.some((d) => d.kind === 'retry' && d.step === i),
         });
         break;
@@ -299,4 +309,14 @@ function forcedCancelResult(startMs: number): AttemptResult {
     durationMs: Math.round(performance.now() - startMs),
     error: 'cancelled',
   };
+}
+
+/** Now as Unix epoch ms with sub-millisecond precision. */
+function epochMs(): number {
+  return toEpochMs(performance.now());
+}
+
+/** A performance.now() reading as Unix epoch ms (µs precision kept). */
+function toEpochMs(perfNow: number): number {
+  return Math.round((performance.timeOrigin + perfNow) * 1000) / 1000;
 }
