@@ -11,7 +11,7 @@ import { reportError } from './commands/report-error.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -38,6 +38,8 @@ program
   .option('--max-concurrency <N>', 'steps running at once (overrides the plan)', positiveInt)
   .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
   .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
+  .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
+  .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(collect))
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);

@@ -7,7 +7,10 @@ import { createMasker } from '../engine/mask.js';
 import { newRunId } from '../engine/run-id.js';
 import { PlanRun } from '../engine/run-plan.js';
 import type { EventSink } from '../engine/events.js';
+import { ExitCode } from '../exit-codes.js';
 import { loadPlan } from '../schema/load-plan.js';
+import { selectTargets } from '../schema/select-targets.js';
+import { printDryRun } from './dry-run.js';
 import { ConsoleSink } from '../state/console-sink.js';
 import { JsonlSink } from '../state/jsonl-sink.js';
 import { eventsPath, runsDbPath } from '../state/paths.js';
@@ -23,6 +26,15 @@ export interface RunCommandOptions extends VarOptions {
   json?: boolean;
   /** Export OpenTelemetry traces and metrics. */
   otel?: boolean;
+  /** Print the execution order as levels; run nothing, write nothing. */
+  dryRun?: boolean;
+  /** `--target a,b` (repeatable): run only these steps and what they depend on. */
+  target?: string[];
+}
+
+/** `--target a,b --target c` → [a, b, c] */
+function parseTargets(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -33,7 +45,7 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
   const runId = newRunId();
   const sinks: EventSink[] = [];
   try {
-    const plan = loadPlan({
+    const loaded = loadPlan({
       path: planPath,
       varArgs: opts.var,
       varsFile: opts.varsFile,
@@ -42,6 +54,11 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       cwd,
       maxConcurrency: opts.maxConcurrency,
     });
+    const plan = opts.target ? selectTargets(loaded, parseTargets(opts.target)) : loaded;
+    if (opts.dryRun) {
+      printDryRun(plan, (text) => process.stdout.write(text));
+      return ExitCode.ok;
+    }
     prepareStateDir(stateDir);
     // JSONL first: its line is on disk before anything else can fail for that event.
     sinks.push(new JsonlSink(eventsPath(stateDir, runId)));

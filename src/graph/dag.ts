@@ -132,3 +132,41 @@ class MinHeap {
     return top;
   }
 }
+
+/**
+ * Levels of a DAG: level(i) = 0 for nodes without dependencies, else 1 + the largest level of
+ * its dependencies. Nodes of one level can run together once the earlier levels are done.
+ * @param order a topological order of all n nodes
+ * @returns levels[k] = the nodes of level k, each in `order`'s order
+ */
+export function levels(order: readonly number[], dependsOn: readonly (readonly number[])[]): number[][] {
+  const level = new Int32Array(dependsOn.length);
+  const out: number[][] = [];
+  for (const i of order) {
+    let l = 0;
+    for (const d of dependsOn[i]!) if (level[d]! + 1 > l) l = level[d]! + 1;
+    level[i] = l;
+    (out[l] ??= []).push(i);
+  }
+  return out;
+}
+
+/**
+ * The nodes `targets` depend on, directly or transitively, plus the targets themselves (what
+ * `make target` would build). Iterative, O(V + E).
+ * @returns a membership mask of length n
+ */
+export function ancestorClosure(targets: readonly number[], dependsOn: readonly (readonly number[])[]): Uint8Array {
+  const keep = new Uint8Array(dependsOn.length);
+  const work = [...targets];
+  for (const t of targets) keep[t] = 1;
+  while (work.length > 0) {
+    for (const d of dependsOn[work.pop()!]!) {
+      if (!keep[d]) {
+        keep[d] = 1;
+        work.push(d);
+      }
+    }
+  }
+  return keep;
+}
