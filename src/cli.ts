@@ -9,6 +9,14 @@ import { readFileSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 import { reportError } from './commands/report-error.js';
 
+// A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
+// only the printing stops.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -80,6 +88,31 @@ program
   .action(async (runRef: string, stepId: string | undefined, opts) => {
     const { logsCommand } = await import('./commands/logs.js');
     process.exitCode = await logsCommand(runRef, stepId, opts);
+  });
+
+program
+  .command('resume')
+  .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
+  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .addOption(varOption())
+  .addOption(varsFileOption())
+  .option('--force', 'resume even though the plan file changed since the run started')
+  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
+  .option('--otel', 'export OpenTelemetry traces and metrics')
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .action(async (runRef: string, opts) => {
+    const { resumeCommand } = await import('./commands/resume.js');
+    process.exitCode = await resumeCommand(runRef, opts);
+  });
+
+program
+  .command('cancel')
+  .description('ask a live run to cancel, like Ctrl-C in its terminal')
+  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .action(async (runRef: string, opts) => {
+    const { cancelCommand } = await import('./commands/cancel.js');
+    process.exitCode = await cancelCommand(runRef, opts);
   });
 
 program

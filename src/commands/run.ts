@@ -5,27 +5,25 @@
  */
 import { createMasker } from '../engine/mask.js';
 import { newRunId } from '../engine/run-id.js';
-import { PlanRun } from '../engine/run-plan.js';
+import { PlanRun, type ResumeState } from '../engine/run-plan.js';
 import type { EventSink } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadPlan } from '../schema/load-plan.js';
+import type { ResolvedPlan } from '../schema/resolved-plan.js';
 import { selectTargets } from '../schema/select-targets.js';
 import { printDryRun } from './dry-run.js';
 import { ConsoleSink } from '../state/console-sink.js';
 import { JsonlSink } from '../state/jsonl-sink.js';
 import { eventsPath, runsDbPath } from '../state/paths.js';
 import { SqliteSink } from '../state/sqlite-sink.js';
+import { recoverInterruptedRuns } from '../state/recovery.js';
 import { prepareStateDir } from '../state/state-dir.js';
 import { resolveStateDir, type VarOptions } from './common.js';
 import { reportError } from './report-error.js';
 
-export interface RunCommandOptions extends VarOptions {
+export interface RunCommandOptions extends VarOptions, ExecuteOptions {
   stateDir?: string;
   maxConcurrency?: number;
-  /** Event stream as JSON lines on stdout; console output on stderr. */
-  json?: boolean;
-  /** Export OpenTelemetry traces and metrics. */
-  otel?: boolean;
   /** Print the execution order as levels; run nothing, write nothing. */
   dryRun?: boolean;
   /** `--target a,b` (repeatable): run only these steps and what they depend on. */
@@ -43,7 +41,6 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
   const cwd = process.cwd();
   const stateDir = resolveStateDir(opts.stateDir);
   const runId = newRunId();
-  const sinks: EventSink[] = [];
   try {
     const loaded = loadPlan({
       path: planPath,
@@ -59,7 +56,39 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       printDryRun(plan, (text) => process.stdout.write(text));
       return ExitCode.ok;
     }
+    return await executeRun(plan, { ...opts, runId, stateDir, cwd });
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** How a run's output is wired (shared by `run` and `resume`). */
+export interface ExecuteOptions {
+  /** Event stream as JSON lines on stdout; console output on stderr. */
+  json?: boolean;
+  /** Export OpenTelemetry traces and metrics. */
+  otel?: boolean;
+}
+
+export interface ExecuteContext extends ExecuteOptions {
+  runId: string;
+  stateDir: string;
+  /** Directory the run's relative paths resolve against (recorded for resume). */
+  cwd: string;
+  resume?: ResumeState;
+}
+
+/**
+ * Runs a resolved plan with every sink attached and SIGINT/SIGTERM/SIGHUP wired to cancel;
+ * marks dead runs of the state directory interrupted first. Returns the run's exit code.
+ * @throws what a sink throws when it cannot be opened (e.g. RunsDbVersionError)
+ */
+export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promise<number> {
+  const { runId, stateDir, cwd } = ctx;
+  const sinks: EventSink[] = [];
+  try {
     prepareStateDir(stateDir);
+    recoverInterruptedRuns(stateDir);
     // JSONL first: its line is on disk before anything else can fail for that event.
     sinks.push(new JsonlSink(eventsPath(stateDir, runId)));
     sinks.push(
@@ -75,7 +104,7 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
         cwd,
       }),
     );
-    const run = new PlanRun({ plan, runId, stateDir, cwd, sinks });
+    const run = new PlanRun({ plan, runId, stateDir, cwd, sinks, resume: ctx.resume });
     const onSignal = (signal: NodeJS.Signals) => run.cancel(signal);
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     const finished = await run.start();
@@ -88,7 +117,7 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
     } catch {
       // The original error is the one to report.
     }
-    return reportError(err);
+    throw err;
   }
 }
 

@@ -8,8 +8,9 @@
  * already masked as `***` when an event is built.
  */
 
-/** Status of a step. `pending` covers both "waiting for dependencies" and "waiting for a retry". */
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/** Status of a step. `pending` covers both "waiting for dependencies" and "waiting for a retry".
+ * `interrupted`: it was running when the engine process vanished (crash recovery). */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
 
 /** Status of a run. `interrupted` is set by crash recovery when the engine process vanished. */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
@@ -166,6 +167,39 @@ export interface RunFinishedEvent extends EventBase {
   cancelled: number;
 }
 
+/**
+ * Written by crash recovery (not by the run's own engine): the engine process of a `running`
+ * run is gone. Steps that were running become `interrupted`; their leftover process groups
+ * were killed. `engine resume` continues the run.
+ */
+export interface RunInterruptedEvent extends EventBase {
+  type: 'run_interrupted';
+  /** pid and host of the engine process that vanished. */
+  pid: number;
+  hostname: string;
+  /** Steps that were running, now `interrupted`. */
+  steps: string[];
+  /** Process groups of those steps that were still alive and got SIGKILL. */
+  killed_pgids: number[];
+}
+
+/** `engine resume` continues a failed, cancelled or interrupted run in the same run id. */
+export interface RunResumedEvent extends EventBase {
+  type: 'run_resumed';
+  previous_status: 'failed' | 'cancelled' | 'interrupted';
+  /** sha256 of the plan file now (equal to run_started's unless resumed with --force). */
+  plan_sha256: string;
+  /** pid and host of the engine process that runs the rest of the run. */
+  pid: number;
+  hostname: string;
+  /** Steps that had succeeded and are kept. */
+  kept: string[];
+  /** Steps that run again (status back to `pending`); attempt numbers continue. */
+  rerun: string[];
+  /** All steps of the run in topological order, as in `run_started`. */
+  steps: PlannedStep[];
+}
+
 /** The discriminated union every sink consumes. */
 export type EngineEvent =
   | RunStartedEvent
@@ -176,6 +210,8 @@ export type EngineEvent =
   | StepSkippedEvent
   | StepCancelledEvent
   | RunCancelRequestedEvent
+  | RunInterruptedEvent
+  | RunResumedEvent
   | RunFinishedEvent;
 
 export type EventType = EngineEvent['type'];

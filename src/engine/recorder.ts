@@ -4,11 +4,14 @@
 import type { EngineEvent, EventDraft, EventSink } from './events.js';
 
 export class Recorder {
-  private seq = 0;
-
+  /**
+   * @param lastSeq seq of the run's last recorded event (0 for a new run; a resumed run
+   *   continues its numbering)
+   */
   constructor(
     readonly runId: string,
     private readonly sinks: readonly EventSink[],
+    private seq = 0,
   ) {}
 
   /** Emits one event to every sink synchronously and returns it as recorded. */

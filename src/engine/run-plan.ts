@@ -24,6 +24,19 @@ export interface RunOptions {
   /** Directory the engine was invoked in (recorded for resume). */
   cwd: string;
   sinks: readonly EventSink[];
+  /** Continue an earlier run (`engine resume`) instead of starting a new one. */
+  resume?: ResumeState;
+}
+
+/** What `engine resume` carries over from the earlier part of a run. */
+export interface ResumeState {
+  previousStatus: 'failed' | 'cancelled' | 'interrupted';
+  /** seq of the run's last recorded event; numbering continues after it. */
+  lastSeq: number;
+  /** Ids of steps that succeeded and are kept. */
+  kept: ReadonlySet<string>;
+  /** Attempts already made per step id; attempt numbers continue after them. */
+  attempts: ReadonlyMap<string, number>;
 }
 
 /** Exit codes of a finished run (issue 2). */
@@ -51,7 +64,7 @@ export class PlanRun {
   constructor(private readonly opts: RunOptions) {
     this.plan = opts.plan;
     this.scheduler = new Scheduler(this.plan.steps);
-    this.recorder = new Recorder(opts.runId, opts.sinks);
+    this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
     this.limit = pLimit(this.plan.maxConcurrency);
     this.mask = createMasker(this.plan.secretNames.map((n) => this.plan.vars[n] ?? ''));
     this.logDir = logsDir(opts.stateDir, opts.runId);
@@ -63,6 +76,34 @@ export class PlanRun {
   start(): Promise<RunFinishedEvent> {
     mkdirSync(this.logDir, { recursive: true });
     const { plan, mask } = this;
+    const planned = plan.order.map((i) => {
+      const s = plan.steps[i]!;
+      return {
+        id: s.id,
+        name: s.name,
+        depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
+        trigger_rule: s.triggerRule,
+        on_failure: s.onFailure,
+        critical: s.critical,
+      };
+    });
+    const resume = this.opts.resume;
+    if (resume) {
+      const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
+      this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
+      this.recorder.emit({
+        type: 'run_resumed',
+        previous_status: resume.previousStatus,
+        plan_sha256: plan.sha256,
+        pid: process.pid,
+        hostname: hostname(),
+        kept: kept.map((i) => plan.steps[i]!.id),
+        rerun: plan.order.filter((i) => !resume.kept.has(plan.steps[i]!.id)).map((i) => plan.steps[i]!.id),
+        steps: planned,
+      });
+      this.apply(this.scheduler.begin(plan.order));
+      return this.done;
+    }
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(plan.vars)) vars[k] = mask(v);
     for (const k of plan.secretNames) vars[k] = '***';
@@ -77,17 +118,7 @@ export class PlanRun {
       max_concurrency: plan.maxConcurrency,
       pid: process.pid,
       hostname: hostname(),
-      steps: plan.order.map((i) => {
-        const s = plan.steps[i]!;
-        return {
-          id: s.id,
-          name: s.name,
-          depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
-          trigger_rule: s.triggerRule,
-          on_failure: s.onFailure,
-          critical: s.critical,
-        };
-      }),
+      steps: planned,
     });
     this.apply(this.scheduler.begin(plan.order));
     return this.done;

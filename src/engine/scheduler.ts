@@ -81,11 +81,30 @@ export class Scheduler {
     }
   }
 
-  /** Decisions for the run's start: steps without dependencies (in `order`) become ready. */
+  /**
+   * For `engine resume`, before {@link begin}: `kept` steps already succeeded in an earlier
+   * part of the run; `attempts[i]` attempts of step i were made, so numbering continues.
+   */
+  restore(kept: readonly number[], attempts: ArrayLike<number>): void {
+    for (let i = 0; i < this.steps.length; i++) this.attempts[i] = attempts[i] ?? 0;
+    for (const i of kept) {
+      this.status[i] = S.Succeeded;
+      this.terminal++;
+    }
+    for (const i of kept) {
+      for (const d of this.dependents[i]!) {
+        this.done[d]!++;
+        this.satisfied[d]!++;
+      }
+    }
+  }
+
+  /** Decisions for the run's start: pending steps whose dependencies have all ended (at the
+   * start of a run, those without dependencies) are decided, in `order`. */
   begin(order: readonly number[]): Decision[] {
     const out: Decision[] = [];
     for (const i of order) {
-      if (this.steps[i]!.dependsOn.length === 0) this.decide(i, out);
+      if (this.status[i] === S.Pending && this.done[i] === this.steps[i]!.dependsOn.length) this.decide(i, out);
     }
     return out;
   }

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { EngineEvent, EventSink, RunFinishedEvent, StepFailedEvent } from '../engine/events.js';
+import type { EngineEvent, EventSink, PlannedStep, RunFinishedEvent, StepFailedEvent } from '../engine/events.js';
 import { unreachable } from '../engine/events.js';
 import { formatDuration } from '../format.js';
 
@@ -52,13 +52,16 @@ export class ConsoleSink implements EventSink {
   handle(e: EngineEvent): void {
     switch (e.type) {
       case 'run_started':
-        for (const s of e.steps) {
-          this.steps.set(s.id, { id: s.id, status: 'pending', attempts: 0, durationMs: null, logPath: null, upstream: null });
-          if (s.critical) this.critical.add(s.id);
-          if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
-        }
+        this.plannedSteps(e.steps);
         this.line(
           `${this.bold(`run ${e.run_id}`)}  plan ${e.plan_id} ${e.plan_version}: ${e.steps.length} steps, max concurrency ${e.max_concurrency}`,
+        );
+        break;
+      case 'run_resumed':
+        this.plannedSteps(e.steps);
+        for (const id of e.kept) this.view(id).status = 'succeeded';
+        this.line(
+          `${this.bold(`run ${e.run_id}`)} resumed (was ${e.previous_status}): ${e.kept.length} succeeded steps kept, ${e.rerun.length} to run`,
         );
         break;
       case 'step_started': {
@@ -116,11 +119,22 @@ export class ConsoleSink implements EventSink {
             : this.paint('yellow', `! ${e.signal}: cancelling the run; cleanup steps (all_done) still run. Press Ctrl-C again to stop them too.`),
         );
         break;
+      case 'run_interrupted':
+        this.line(this.paint('yellow', `! run ${e.run_id} interrupted: engine process ${e.pid} on ${e.hostname} is gone`));
+        break;
       case 'run_finished':
         this.summary(e);
         break;
       default:
         unreachable(e);
+    }
+  }
+
+  private plannedSteps(steps: readonly PlannedStep[]): void {
+    for (const s of steps) {
+      this.steps.set(s.id, { id: s.id, status: 'pending', attempts: 0, durationMs: null, logPath: null, upstream: null });
+      if (s.critical) this.critical.add(s.id);
+      if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
     }
   }
 

@@ -92,6 +92,12 @@ export class SqliteSink implements EventSink {
     runCancelRequested: Stmt;
     runFinished: Stmt;
     runProgress: Stmt;
+    runInterrupted: Stmt;
+    stepsInterrupted: Stmt;
+    attemptsInterrupted: Stmt;
+    runResumed: Stmt;
+    stepRerun: Stmt;
+    recount: Stmt;
   };
 
   /** Opens (creating or migrating) the database at `dbPath`; see {@link openRunsDb}. */
@@ -188,6 +194,37 @@ export class SqliteSink implements EventSink {
              steps_skipped = steps_skipped + @skipped, steps_cancelled = steps_cancelled + @cancelled
            WHERE run_id = @run_id`,
         ),
+        runInterrupted: db.prepare(
+          `UPDATE runs SET status = 'interrupted', finished_at = @ts WHERE run_id = @run_id`,
+        ),
+        stepsInterrupted: db.prepare(
+          `UPDATE steps SET status = 'interrupted', reason = 'interrupted',
+             detail = 'the engine process vanished while the step was running', finished_at = @ts
+           WHERE run_id = @run_id AND status = 'running'`,
+        ),
+        attemptsInterrupted: db.prepare(
+          `UPDATE attempts SET status = 'interrupted', reason = 'interrupted', finished_at = @ts
+           WHERE run_id = @run_id AND status = 'running'`,
+        ),
+        runResumed: db.prepare(
+          `UPDATE runs SET status = 'running', exit_code = NULL, finished_at = NULL, duration_ms = NULL,
+             cancel_requested_at = NULL, pid = @pid, hostname = @hostname, heartbeat_at = @ts,
+             plan_sha256 = @plan_sha256
+           WHERE run_id = @run_id`,
+        ),
+        stepRerun: db.prepare(
+          `UPDATE steps SET status = 'pending', reason = NULL, detail = NULL, upstream = NULL,
+             finished_at = NULL
+           WHERE run_id = ? AND step_id = ?`,
+        ),
+        recount: db.prepare(
+          `UPDATE runs SET
+             steps_succeeded = (SELECT count(*) FROM steps WHERE run_id = @run_id AND status = 'succeeded'),
+             steps_failed = (SELECT count(*) FROM steps WHERE run_id = @run_id AND status = 'failed'),
+             steps_skipped = (SELECT count(*) FROM steps WHERE run_id = @run_id AND status = 'skipped'),
+             steps_cancelled = (SELECT count(*) FROM steps WHERE run_id = @run_id AND status = 'cancelled')
+           WHERE run_id = @run_id`,
+        ),
       };
     } catch (error) {
       db.close();
@@ -237,8 +274,11 @@ export class SqliteSink implements EventSink {
     this.buffer = this.buffer === batch ? [] : this.buffer.slice(batch.length);
     for (const e of batch) {
       const { run_id: runId } = e.event;
-      if (e.event.type === 'run_finished') this.active.delete(runId);
-      else if (e.event.type === 'run_started' || this.active.has(runId)) this.active.set(runId, e.event.seq);
+      const type = e.event.type;
+      if (type === 'run_finished' || type === 'run_interrupted') this.active.delete(runId);
+      else if (type === 'run_started' || type === 'run_resumed' || this.active.has(runId)) {
+        this.active.set(runId, e.event.seq);
+      }
     }
   }
 
@@ -317,6 +357,26 @@ export class SqliteSink implements EventSink {
           break;
         case 'run_cancel_requested':
           this.runCancelRequested(e);
+          break;
+        case 'run_interrupted': {
+          const p = { run_id: e.run_id, ts: e.ts };
+          this.s.runInterrupted.run(p);
+          this.s.stepsInterrupted.run(p);
+          this.s.attemptsInterrupted.run(p);
+          break;
+        }
+        case 'run_resumed':
+          this.s.runResumed.run({
+            run_id: e.run_id,
+            ts: e.ts,
+            pid: e.pid,
+            hostname: e.hostname,
+            plan_sha256: e.plan_sha256,
+          });
+          for (const id of e.rerun) this.s.stepRerun.run(e.run_id, id);
+          // Counts restart from the steps table, which already holds this batch's statuses.
+          this.s.recount.run({ run_id: e.run_id });
+          d.succeeded = d.failed = d.skipped = d.cancelled = 0;
           break;
         case 'run_finished':
           this.runFinished(e);

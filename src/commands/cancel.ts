@@ -1,0 +1,41 @@
+/**
+ * `engine cancel RUN`: asks a live run to cancel, with the same effect as Ctrl-C in its
+ * terminal: the run's engine process gets SIGINT (a second `engine cancel` is the second
+ * Ctrl-C). Works from any terminal of the same host; returns once the signal is sent.
+ */
+import { hostname } from 'node:os';
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { requireRunsDb, resolveRun } from '../query/runs-reader.js';
+import { isProcessAlive } from '../state/liveness.js';
+import { recoverInterruptedRuns } from '../state/recovery.js';
+import { resolveStateDir } from './common.js';
+import { reportError } from './report-error.js';
+
+export interface CancelOptions {
+  stateDir?: string;
+}
+
+export async function cancelCommand(runRef: string, opts: CancelOptions): Promise<number> {
+  const stateDir = resolveStateDir(opts.stateDir);
+  try {
+    recoverInterruptedRuns(stateDir);
+    const db = requireRunsDb(stateDir);
+    let run;
+    try {
+      run = resolveRun(db, runRef, stateDir);
+    } finally {
+      db.close();
+    }
+    if (run.status !== 'running') throw new UserError(`run ${run.run_id} is ${run.status}, not running: nothing to cancel`);
+    if (run.hostname !== hostname()) {
+      throw new UserError(`run ${run.run_id} runs on host ${run.hostname}; cancel it there`);
+    }
+    if (!isProcessAlive(run.pid)) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
+    process.kill(run.pid, 'SIGINT');
+    process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
