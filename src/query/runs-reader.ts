@@ -1,0 +1,252 @@
+/**
+ * Read-only queries on `<state>/runs.db` for the read-side commands (`runs`, `show`, `logs`):
+ * listing runs, resolving a run reference (id, unique prefix, `last`), a run's steps and
+ * attempts. The database is opened read-only, never created or migrated; every query is its
+ * own short read transaction, so a live engine keeps writing undisturbed (WAL mode).
+ */
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { runsDbPath } from '../state/paths.js';
+import { openRunsDb, type RunsDb } from '../state/runs-db.js';
+import { formatLocalTime } from './format.js';
+
+/** A row of `runs` (docs/runs-db.md). */
+export interface RunRow {
+  run_id: string;
+  plan_id: string;
+  plan_version: string;
+  plan_path: string;
+  plan_sha256: string;
+  cwd: string;
+  status: string;
+  exit_code: number | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  vars_json: string;
+  max_concurrency: number;
+  pid: number;
+  hostname: string;
+  heartbeat_at: string;
+  cancel_requested_at: string | null;
+  steps_total: number;
+  steps_succeeded: number;
+  steps_failed: number;
+  steps_skipped: number;
+  steps_cancelled: number;
+  last_seq: number;
+}
+
+/** A row of `steps`. */
+export interface StepRow {
+  run_id: string;
+  step_id: string;
+  position: number;
+  name: string;
+  depends_on: string;
+  status: string;
+  reason: string | null;
+  detail: string | null;
+  upstream: string | null;
+  attempts: number;
+  exit_code: number | null;
+  signal: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_path: string | null;
+}
+
+/** A row of `attempts`. */
+export interface AttemptRow {
+  run_id: string;
+  step_id: string;
+  attempt: number;
+  status: string;
+  pid: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_path: string;
+  command: string;
+  args_json: string;
+  cwd: string;
+}
+
+/** Run statuses `runs.status` can hold. */
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+
+/** Step statuses after which nothing more happens to the step. */
+export const FINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+/** Candidates listed when a run id prefix is ambiguous. */
+const MAX_CANDIDATES = 10;
+
+/** Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. */
+export function openRunsDbForReading(stateDir: string): RunsDb | null {
+  const path = runsDbPath(stateDir);
+  if (!existsSync(path)) return null;
+  return openRunsDb(path, { readonly: true });
+}
+
+/**
+ * Like {@link openRunsDbForReading}, for commands that need a run: a missing database is a
+ * {@link UserError} (exit 2).
+ */
+export function requireRunsDb(stateDir: string): RunsDb {
+  const db = openRunsDbForReading(stateDir);
+  if (!db) throw new UserError(`no runs yet in ${stateDir} (no runs.db there)`, ExitCode.usage);
+  return db;
+}
+
+/** Runs `fn` with `db`, closing it afterwards. */
+export function using<T>(db: RunsDb, fn: (db: RunsDb) => T): T {
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+export interface RunFilter {
+  status?: string | undefined;
+  planId?: string | undefined;
+  limit: number;
+}
+
+/** Runs, newest first, optionally of one status and/or plan id. */
+export function listRuns(db: RunsDb, filter: RunFilter): RunRow[] {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: filter.limit };
+  if (filter.status !== undefined) {
+    where.push('status = @status');
+    params.status = filter.status;
+  }
+  if (filter.planId !== undefined) {
+    where.push('plan_id = @plan_id');
+    params.plan_id = filter.planId;
+  }
+  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+               ORDER BY started_at DESC, run_id DESC LIMIT @limit`;
+  return db.prepare(sql).all(params) as RunRow[];
+}
+
+/** The run with this exact id, or undefined. */
+export function getRun(db: RunsDb, runId: string): RunRow | undefined {
+  return db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow | undefined;
+}
+
+/**
+ * The run `ref` names: `last` (the newest run), an exact run id, or a unique prefix of one.
+ *
+ * @throws UserError (exit 2) when no run matches, or when a prefix matches several runs (the
+ *   message lists them, newest first)
+ */
+export function resolveRun(db: RunsDb, ref: string, stateDir: string): RunRow {
+  if (ref === 'last') {
+    const newest = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1').get() as RunRow | undefined;
+    if (!newest) throw new UserError(`no runs yet in ${stateDir}`, ExitCode.usage);
+    return newest;
+  }
+  if (ref !== '') {
+    const exact = getRun(db, ref);
+    if (exact) return exact;
+    // A range on the primary key (all ids starting with ref), then the exact check in JS.
+    const candidates = (
+      db
+        .prepare(
+          `SELECT * FROM runs WHERE run_id >= @lo AND run_id < @hi
+           ORDER BY started_at DESC, run_id DESC LIMIT @n`,
+        )
+        .all({ lo: ref, hi: `${ref}\u{10FFFF}`, n: MAX_CANDIDATES + 1 }) as RunRow[]
+    ).filter((r) => r.run_id.startsWith(ref));
+    if (candidates.length === 1) return candidates[0]!;
+    if (candidates.length > 1) {
+      const shown = candidates.slice(0, MAX_CANDIDATES);
+      const lines = shown.map(
+        (r) => `  ${r.run_id}  ${r.plan_id}  ${r.status}  ${formatLocalTime(r.started_at)}`,
+      );
+      if (candidates.length > MAX_CANDIDATES) lines.push('  … and more; give a longer prefix');
+      throw new UserError(`run id prefix "${ref}" is ambiguous; it matches:\n${lines.join('\n')}`, ExitCode.usage);
+    }
+  }
+  throw new UserError(`no run matches "${ref}" in ${stateDir} (engine runs lists recent runs)`, ExitCode.usage);
+}
+
+/** A run's steps in topological order (`steps.position`). */
+export function stepsOf(db: RunsDb, runId: string): StepRow[] {
+  return db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY position').all(runId) as StepRow[];
+}
+
+/** One step of a run, or undefined. */
+export function getStep(db: RunsDb, runId: string, stepId: string): StepRow | undefined {
+  return db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_id = ?').get(runId, stepId) as StepRow | undefined;
+}
+
+/** Every attempt of a run, by step id, each list in attempt order. */
+export function attemptsOf(db: RunsDb, runId: string): Map<string, AttemptRow[]> {
+  const rows = db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt').all(runId) as AttemptRow[];
+  const byStep = new Map<string, AttemptRow[]>();
+  for (const r of rows) {
+    const list = byStep.get(r.step_id);
+    if (list) list.push(r);
+    else byStep.set(r.step_id, [r]);
+  }
+  return byStep;
+}
+
+/** The attempts of one step, in attempt order. */
+export function attemptsOfStep(db: RunsDb, runId: string, stepId: string): AttemptRow[] {
+  return db
+    .prepare('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY attempt')
+    .all(runId, stepId) as AttemptRow[];
+}
+
+/** A run's steps with their attempts, in topological order. */
+export interface StepWithAttempts {
+  step: StepRow;
+  attempts: AttemptRow[];
+}
+
+export function stepsWithAttempts(db: RunsDb, runId: string): StepWithAttempts[] {
+  const attempts = attemptsOf(db, runId);
+  return stepsOf(db, runId).map((step) => ({ step, attempts: attempts.get(step.step_id) ?? [] }));
+}
+
+/** Parses a JSON column, falling back to `fallback` when it is not valid JSON. */
+export function parseJsonColumn<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** How long without a heartbeat a `running` run on another host counts as dead, in ms. */
+const STALE_HEARTBEAT_MS = 30_000;
+
+/**
+ * True when `run` is recorded as `running` but its engine is gone: on this host, its pid no
+ * longer exists; on another host, its heartbeat is older than 30 s. Such a run will never
+ * finish by itself (crash recovery may later mark it `interrupted`).
+ */
+export function engineSeemsGone(run: RunRow, now: number = Date.now()): boolean {
+  if (run.status !== 'running') return false;
+  if (run.hostname === hostname()) {
+    try {
+      process.kill(run.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+  const beat = Date.parse(run.heartbeat_at);
+  return Number.isFinite(beat) && now - beat > STALE_HEARTBEAT_MS;
+}
