@@ -12,12 +12,14 @@ export interface PreconditionContext {
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
   killGraceMs: number;
+  /** Aborted when the run is cancelled: a running check command is killed. */
+  signal: AbortSignal;
 }
 
 /** Why the first failing entry does not hold (`precondition 2 (…) does not hold: …`), or
  * null when all hold. Entries are checked in order; the first failure stops the check. */
 export async function failedPrecondition(list: readonly Precondition[], ctx: PreconditionContext): Promise<string | null> {
-  for (let i = 0; i < list.length; i++) {
+  for (let i = 0; i < list.length && !ctx.signal.aborted; i++) {
     const p = list[i]!;
     const why = await check(p, ctx);
     if (why !== null) return `precondition ${i + 1} (${p.label}) does not hold: ${why}`;
@@ -50,8 +52,10 @@ async function runCheck(command: string, args: string[], ctx: PreconditionContex
     maxBuffer: 64 * 1024,
     timeout: ctx.timeoutMs,
     forceKillAfterDelay: ctx.killGraceMs,
+    cancelSignal: ctx.signal,
     reject: false,
   });
+  if (r.isCanceled) return 'cancelled';
   if (r.exitCode === 0) return null;
   if (r.timedOut) return `timed out after ${ctx.timeoutMs}ms`;
   const code = (r as { code?: string }).code;

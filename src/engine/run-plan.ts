@@ -26,6 +26,9 @@ export interface RunOptions {
   sinks: readonly EventSink[];
   /** Continue an earlier run (`engine resume`) instead of starting a new one. */
   resume?: ResumeState;
+  /** Extra environment of a step's process for `attempt` (0: its precondition commands),
+   * merged last; called before the process starts (the OpenTelemetry sink's TRACEPARENT). */
+  stepEnv?: (stepId: string, attempt: number) => Record<string, string>;
 }
 
 /** What `engine resume` carries over from the earlier part of a run. */
@@ -50,6 +53,8 @@ export class PlanRun {
   private readonly mask: Masker;
   private readonly logDir: string;
   private readonly baseEnv: NodeJS.ProcessEnv;
+  /** Steps whose preconditions are being checked, to abort on cancel. */
+  private readonly checking = new Map<number, AbortController>();
   /** When each queued step became ready (epochMs()), for `ready_at_ms`. */
   private readonly readyAt = new Map<number, number>();
   /** Running attempts by step index, with their start time (performance.now(), ms). */
@@ -139,6 +144,11 @@ export class PlanRun {
         this.running.delete(i);
         this.attemptEnded(i, forcedCancelResult(startMs));
       }
+      for (const [i, abort] of this.checking) {
+        this.checking.delete(i);
+        abort.abort();
+        this.apply(this.scheduler.preconditionsChecked(i, null));
+      }
     }
   }
 
@@ -191,6 +201,7 @@ export class PlanRun {
           break;
         case 'kill':
           this.running.get(d.step)?.attempt.cancel(d.forced);
+          this.checking.get(d.step)?.abort();
           break;
       }
     }
@@ -201,13 +212,18 @@ export class PlanRun {
     const step = this.plan.steps[i]!;
     if (step.preconditions.length > 0 && this.scheduler.attemptsOf(i) === 0) {
       if (!this.scheduler.claim(i)) return;
+      const abort = new AbortController();
+      this.checking.set(i, abort);
       const failure = await failedPrecondition(step.preconditions, {
         cwd: step.cwd,
         env: this.stepEnv(step, 0),
         timeoutMs: step.timeoutMs,
         killGraceMs: this.plan.killGraceMs,
+        signal: abort.signal,
       });
-      if (this.finished) return;
+      // A forced cancel may already have ended this step.
+      if (this.checking.get(i) !== abort) return;
+      this.checking.delete(i);
       const decisions = this.scheduler.preconditionsChecked(i, failure);
       if (decisions.length > 0) {
         this.apply(decisions);
@@ -308,6 +324,7 @@ export class PlanRun {
       ...step.env,
       ENGINE_STEP_ID: step.id,
       ENGINE_ATTEMPT: String(attempt),
+      ...this.opts.stepEnv?.(step.id, attempt),
     };
   }
 

@@ -1,0 +1,281 @@
+/**
+ * Step preconditions end to end through the built CLI: value tests (not_empty, equals,
+ * matches) and commands (run in the step's cwd and env, hold when they exit 0), checked once
+ * before a step's first attempt; a step whose precondition does not hold is skipped with reason
+ * `precondition`. One plan run covers the runtime behaviours (each step is one case); the tests
+ * read its events.jsonl and runs.db (read-only). Invalid preconditions are checked with
+ * `engine validate`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plan, workspace, type Workspace } from '../helpers/cli.js';
+
+type Result = Awaited<ReturnType<Workspace['engine']>>;
+type Event = Record<string, unknown> & { type: string; step_id?: string; seq: number };
+interface StepRow {
+  step_id: string;
+  status: string;
+  reason: string | null;
+  detail: string | null;
+  upstream: string | null;
+  attempts: number;
+}
+
+const made: Workspace[] = [];
+afterAll(() => made.forEach((ws) => rmSync(ws.dir, { recursive: true, force: true })));
+
+const ok = (id: string, extra: Record<string, unknown> = {}) => ({ id, command: 'true', ...extra });
+
+describe('preconditions at run time', () => {
+  let ws: Workspace;
+  let result: Result;
+  let events: Event[];
+  let steps: Record<string, StepRow>;
+
+  beforeAll(async () => {
+    ws = workspace('engine-preconditions-');
+    made.push(ws);
+    mkdirSync(join(ws.dir, 'with-marker'));
+    writeFileSync(join(ws.dir, 'with-marker', 'marker'), '');
+    mkdirSync(join(ws.dir, 'without-marker'));
+    const path = ws.writePlan(
+      plan(
+        [
+          // value tests
+          ok('empty_var', { preconditions: [{ value: '${EMPTY}', not_empty: true }] }),
+          ok('nonempty_var', { preconditions: [{ value: '${COLOR}', not_empty: true }] }),
+          ok('equals_holds', { preconditions: [{ value: '${COLOR}', equals: 'blue' }] }),
+          ok('equals_differs', { preconditions: [{ value: '${COLOR}', equals: 'red' }] }),
+          ok('matches_holds', { preconditions: [{ value: '${COLOR}', matches: '^bl' }] }),
+          ok('matches_differs', { preconditions: [{ value: '${COLOR}', matches: '^re' }] }),
+          // command checks
+          ok('command_fails', { preconditions: [{ command: 'sh', args: ['-c', 'exit 3'] }] }),
+          ok('command_ok', { preconditions: [{ command: 'sh', args: ['-c', 'exit 0'] }] }),
+          ok('cwd_with_marker', { cwd: 'with-marker', preconditions: [{ command: 'test', args: ['-f', 'marker'] }] }),
+          ok('cwd_without_marker', { cwd: 'without-marker', preconditions: [{ command: 'test', args: ['-f', 'marker'] }] }),
+          ok('env_seen', { env: { X: '1' }, preconditions: [{ command: 'sh', args: ['-c', 'test "$X" = 1'] }] }),
+          ok('env_differs', { env: { X: '2' }, preconditions: [{ command: 'sh', args: ['-c', 'test "$X" = 1'] }] }),
+          // all entries must hold
+          ok('second_fails', {
+            preconditions: [
+              { command: 'true' },
+              { description: 'the second check', command: 'false' },
+            ],
+          }),
+          // dependents of a precondition-skipped step
+          ok('gate', { preconditions: [{ value: '${EMPTY}', not_empty: true }] }),
+          ok('after_all_success', { depends_on: ['gate'] }),
+          ok('after_none_failed', { depends_on: ['gate'], trigger_rule: 'none_failed' }),
+          ok('after_all_done', { depends_on: ['gate'], trigger_rule: 'all_done' }),
+          // not re-checked on retries
+          {
+            id: 'retried',
+            command: 'sh',
+            args: ['-c', 'test -f failed-once || { touch failed-once; exit 1; }'],
+            retries: 1,
+            preconditions: [{ command: 'sh', args: ['-c', 'echo checked >> checks.txt'] }],
+          },
+        ],
+        { vars: { EMPTY: { default: '' }, COLOR: { default: 'blue' } } },
+      ),
+    );
+    result = await ws.engine(['run', path]);
+    const runId = onlyRunId(ws);
+    events = readFileSync(join(ws.stateDir, 'runs', runId, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Event);
+    const db = new Database(join(ws.stateDir, 'runs.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db
+        .prepare('SELECT step_id, status, reason, detail, upstream, attempts FROM steps WHERE run_id = ?')
+        .all(runId) as StepRow[];
+      steps = Object.fromEntries(rows.map((r) => [r.step_id, r]));
+    } finally {
+      db.close();
+    }
+  });
+
+  const ran = (id: string) => expect(steps[id], id).toMatchObject({ status: 'succeeded', attempts: 1 });
+  const skippedByPrecondition = (id: string) =>
+    expect(steps[id], id).toMatchObject({ status: 'skipped', reason: 'precondition', attempts: 0 });
+  const skipEvent = (id: string) => events.find((e) => e.type === 'step_skipped' && e.step_id === id);
+
+  it('the run succeeds: skipped steps do not fail it', () => {
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it('a not_empty precondition on an empty variable skips the step, naming the failed entry', () => {
+    skippedByPrecondition('empty_var');
+    expect(steps.empty_var!.detail).toBe('precondition 1 (${EMPTY} is not empty) does not hold: the value is empty');
+    expect(skipEvent('empty_var')).toMatchObject({
+      reason: 'precondition',
+      detail: 'precondition 1 (${EMPTY} is not empty) does not hold: the value is empty',
+      upstream: null,
+    });
+  });
+
+  it('a not_empty precondition on a set variable lets the step run', () => {
+    ran('nonempty_var');
+  });
+
+  it('an equals precondition lets the step run when the values are equal and skips it when they differ', () => {
+    ran('equals_holds');
+    skippedByPrecondition('equals_differs');
+    expect(steps.equals_differs!.detail).toContain('the values differ');
+  });
+
+  it('a matches precondition lets the step run when the value matches and skips it when it does not', () => {
+    ran('matches_holds');
+    skippedByPrecondition('matches_differs');
+    expect(steps.matches_differs!.detail).toContain('does not match /^re/');
+  });
+
+  it('a command precondition that exits non-zero skips the step, naming the exit code', () => {
+    skippedByPrecondition('command_fails');
+    expect(steps.command_fails!.detail).toMatch(/^precondition 1 \(sh -c exit 3\) does not hold: exit code 3/);
+    expect(skipEvent('command_fails')).toMatchObject({ reason: 'precondition' });
+  });
+
+  it('a command precondition that exits 0 lets the step run', () => {
+    ran('command_ok');
+  });
+
+  it("a command precondition runs in the step's cwd", () => {
+    ran('cwd_with_marker');
+    skippedByPrecondition('cwd_without_marker');
+  });
+
+  it("a command precondition sees the step's env", () => {
+    ran('env_seen');
+    skippedByPrecondition('env_differs');
+  });
+
+  it('every entry must hold: a failing second entry skips the step and the detail says precondition 2', () => {
+    skippedByPrecondition('second_fails');
+    expect(steps.second_fails!.detail).toMatch(/^precondition 2 \(the second check\) does not hold/);
+  });
+
+  it('an all_success dependent of a precondition-skipped step is skipped by its trigger rule', () => {
+    skippedByPrecondition('gate');
+    expect(steps.after_all_success).toMatchObject({ status: 'skipped', reason: 'trigger_rule', upstream: 'gate', attempts: 0 });
+  });
+
+  it('none_failed and all_done dependents of a precondition-skipped step run', () => {
+    ran('after_none_failed');
+    ran('after_all_done');
+  });
+
+  it('a precondition is checked once, not again before a retry', () => {
+    expect(steps.retried).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(readFileSync(join(ws.dir, 'checks.txt'), 'utf8')).toBe('checked\n');
+  });
+
+  it('skipped steps get a step_skipped event and never a step_started event', () => {
+    const skipped = new Set(events.filter((e) => e.type === 'step_skipped').map((e) => e.step_id));
+    const started = new Set(events.filter((e) => e.type === 'step_started').map((e) => e.step_id));
+    expect([...skipped].sort()).toEqual(
+      [
+        'after_all_success',
+        'command_fails',
+        'cwd_without_marker',
+        'empty_var',
+        'env_differs',
+        'equals_differs',
+        'gate',
+        'matches_differs',
+        'second_fails',
+      ].sort(),
+    );
+    for (const id of skipped) expect(started.has(id), id).toBe(false);
+  });
+});
+
+describe('cancelling a run while a command precondition is being checked', () => {
+  it('Ctrl-C stops the check and the engine exits 130 without waiting for it', async () => {
+    const ws = workspace('engine-preconditions-');
+    made.push(ws);
+    const path = ws.writePlan(
+      plan([
+        ok('gated', {
+          timeout_sec: 600,
+          // The check writes its pid, then takes 10 s.
+          preconditions: [{ command: 'sh', args: ['-c', 'echo $$ > check.tmp && mv check.tmp check.pid && exec sleep 10'] }],
+        }),
+        ok('cleanup', { depends_on: ['gated'], trigger_rule: 'all_done' }),
+      ]),
+    );
+    const proc = ws.engine(['run', path]);
+    const pidFile = join(ws.dir, 'check.pid');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const checkPid = Number(readFileSync(pidFile, 'utf8').trim());
+    const t0 = Date.now();
+    proc.kill('SIGINT');
+    const r = await proc;
+    const ms = Date.now() - t0;
+    expect(r.exitCode, r.all).toBe(130);
+    expect(ms, 'ms from SIGINT to exit').toBeLessThan(5000);
+    expect(isGone(checkPid), `precondition process ${checkPid} still runs`).toBe(true);
+    expect(r.all).toMatch(/gated\s+cancelled/);
+  });
+});
+
+describe('invalid preconditions', () => {
+  /** `engine validate` on a plan whose second step has the given preconditions. */
+  async function validate(preconditions: unknown[]): Promise<Result> {
+    const ws = workspace('engine-preconditions-');
+    made.push(ws);
+    const path = ws.writePlan(plan([ok('first'), ok('second', { preconditions })]));
+    return ws.engine(['validate', path]);
+  }
+
+  it('a precondition with both command and value fails validation with exit 2, naming its place', async () => {
+    const r = await validate([{ command: 'true' }, { command: 'true', value: 'x', not_empty: true }]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toMatch(/\/steps\/1\/preconditions\/1: .*command.*value/);
+  });
+
+  it('a value precondition without a test fails validation with exit 2, naming its place', async () => {
+    const r = await validate([{ value: 'x', not_empty: true }, { value: 'x' }]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toMatch(/\/steps\/1\/preconditions\/1: .*not_empty, equals, matches/);
+  });
+
+  it('a matches precondition with an invalid regular expression fails validation with exit 2, naming its place', async () => {
+    const r = await validate([{ value: 'x', not_empty: true }, { value: 'x', matches: '([' }]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.all).toMatch(/\/steps\/1\/preconditions\/1\/matches: invalid regular expression/);
+  });
+});
+
+function onlyRunId(ws: Workspace): string {
+  const ids = readdirSafe(join(ws.stateDir, 'runs'));
+  if (ids.length !== 1) throw new Error(`expected one run, found ${ids.length}`);
+  return ids[0]!;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** True when the process is gone, or only its zombie entry is left. */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return ['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2)[0]!);
+  } catch {
+    return false;
+  }
+}

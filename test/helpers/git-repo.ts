@@ -1,0 +1,320 @@
+/**
+ * Real git repositories for end-to-end tests of plans that work on git (plans/safe_merge.json):
+ * a bare "remote" and a clone with commits on two branches, all in a fresh temp directory,
+ * plus ways to run the built CLI from inside the clone and to read what the run left behind
+ * (events.jsonl, runs.db opened read-only, logs) and what git looks like afterwards.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { execa, type ResultPromise } from 'execa';
+import { CLI } from './cli.js';
+
+/** plans/safe_merge.json of this repository (absolute). */
+export const SAFE_MERGE_PLAN = fileURLToPath(new URL('../../plans/safe_merge.json', import.meta.url));
+
+/** Environment for git commands run by the tests: no user/system config can change them. */
+const GIT_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_TERMINAL_PROMPT: '0',
+  LC_ALL: 'C',
+};
+
+/** Runs git in `cwd`; returns stdout without the trailing newline. Throws when git fails. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(
+    /\n$/,
+    '',
+  );
+}
+
+/** `git rev-parse --verify -q <ref>` in `cwd`, or null when the ref does not exist. */
+export function revOrNull(cwd: string, ref: string): string | null {
+  try {
+    return git(cwd, 'rev-parse', '--verify', '-q', ref);
+  } catch {
+    return null;
+  }
+}
+
+export interface Repos {
+  /** Temp directory holding everything below (and nothing else the engine writes into). */
+  root: string;
+  /** The bare remote (`<root>/remote.git`), or null for a repository without `origin`. */
+  remote: string | null;
+  /** The user's clone, checked out on `feature`. The engine runs here. */
+  clone: string;
+  /** `<root>/state`: outside the clone, passed as --state-dir. */
+  stateDir: string;
+  /** Commits: the common base, main's tip and feature's tip at set-up. */
+  base: string;
+  main: string;
+  feature: string;
+  /** The path both branches change when set up with `conflict: true`. */
+  conflictPath: string;
+}
+
+export interface RepoOptions {
+  /** Give the clone an `origin` (a bare repository that has main). Default true. */
+  remote?: boolean;
+  /** Make both branches change the same line of `shared.txt`. Default false. */
+  conflict?: boolean;
+}
+
+function commitFile(repo: string, file: string, content: string, message: string): string {
+  writeFileSync(join(repo, file), content);
+  git(repo, 'add', file);
+  git(repo, 'commit', '-q', '-m', message);
+  return git(repo, 'rev-parse', 'HEAD');
+}
+
+function configureIdentity(repo: string): void {
+  git(repo, 'config', 'user.name', 'Safe Merge Test');
+  git(repo, 'config', 'user.email', 'safe-merge-test@example.com');
+  git(repo, 'config', 'commit.gpgsign', 'false');
+}
+
+/**
+ * A remote (bare, main) and a clone. History: base (shared.txt) → main adds main.txt;
+ * base → feature adds feature-only.txt. With `conflict`, both also change line 1 of
+ * shared.txt. main is pushed; feature is checked out in the clone (and not pushed).
+ */
+export function makeRepos(opts: RepoOptions = {}): Repos {
+  const withRemote = opts.remote ?? true;
+  const root = mkdtempSync(join(tmpdir(), 'engine-safe-merge-'));
+  const clone = join(root, 'clone');
+  const remote = withRemote ? join(root, 'remote.git') : null;
+  if (remote) git(root, 'init', '-q', '--bare', '-b', 'main', remote);
+  git(root, 'init', '-q', '-b', 'main', clone);
+  configureIdentity(clone);
+  const conflictPath = 'shared.txt';
+  const base = commitFile(clone, conflictPath, 'line one\nline two\n', 'base');
+  git(clone, 'checkout', '-q', '-b', 'feature');
+  if (opts.conflict) commitFile(clone, conflictPath, 'line one (feature)\nline two\n', 'feature changes shared');
+  const feature = commitFile(clone, 'feature-only.txt', 'feature\n', 'feature work');
+  git(clone, 'checkout', '-q', 'main');
+  if (opts.conflict) commitFile(clone, conflictPath, 'line one (main)\nline two\n', 'main changes shared');
+  const main = commitFile(clone, 'main.txt', 'main\n', 'main work');
+  if (remote) {
+    git(clone, 'remote', 'add', 'origin', remote);
+    git(clone, 'push', '-q', 'origin', 'main');
+    git(clone, 'fetch', '-q', 'origin');
+  }
+  git(clone, 'checkout', '-q', 'feature');
+  return { root, remote, clone, stateDir: join(root, 'state'), base, main, feature, conflictPath };
+}
+
+/** Another clone of the remote pushes a commit to its main; returns that commit. */
+export function pushFromOtherClone(repos: Repos, file = 'other.txt'): string {
+  if (!repos.remote) throw new Error('no remote');
+  const other = join(repos.root, 'other');
+  git(repos.root, 'clone', '-q', repos.remote, other);
+  configureIdentity(other);
+  git(other, 'checkout', '-q', 'main');
+  const commit = commitFile(other, file, 'from another clone\n', 'pushed by someone else');
+  git(other, 'push', '-q', 'origin', 'main');
+  return commit;
+}
+
+export function removeRepos(repos: Repos): void {
+  rmSync(repos.root, { recursive: true, force: true });
+}
+
+/** Everything about the repositories a safe merge must not change, or must change as stated. */
+export interface GitState {
+  /** refs/heads/main of the clone. */
+  branch: string;
+  /** HEAD commit of the clone. */
+  head: string;
+  /** `git rev-parse --abbrev-ref HEAD` (the checked-out branch). */
+  headRef: string;
+  /** `git status --porcelain` (untracked files included). */
+  status: string;
+  /** The remote's main, or null without a remote. */
+  remoteBranch: string | null;
+  /** Lines of `git worktree list --porcelain` that start a worktree. */
+  worktrees: string[];
+}
+
+export function gitState(repos: Repos): GitState {
+  const c = repos.clone;
+  return {
+    branch: git(c, 'rev-parse', 'refs/heads/main'),
+    head: git(c, 'rev-parse', 'HEAD'),
+    headRef: git(c, 'rev-parse', '--abbrev-ref', 'HEAD'),
+    status: git(c, 'status', '--porcelain'),
+    remoteBranch: repos.remote ? git(repos.root, '--git-dir', repos.remote, 'rev-parse', 'main') : null,
+    worktrees: git(c, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith('worktree ')),
+  };
+}
+
+/** Parents of a commit (first parent first). */
+export function parents(cwd: string, commit: string): string[] {
+  return git(cwd, 'rev-list', '--parents', '-n', '1', commit).split(' ').slice(1);
+}
+
+/** `<git-common-dir>/safe-merge.lock`, where safe_merge keeps its lock. */
+export function lockDir(repos: Repos): string {
+  return join(git(repos.clone, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'safe-merge.lock');
+}
+
+/** Creates the lock directory as another run would, with an owner file. */
+export function holdLock(repos: Repos, owner: { runId: string; pid?: number; host?: string }): string {
+  const dir = lockDir(repos);
+  execFileSync('mkdir', [dir]);
+  writeFileSync(
+    join(dir, 'owner'),
+    `run_id=${owner.runId}\npid=${owner.pid ?? process.pid}\nhost=${owner.host ?? hostname()}\nsince=2025-01-01T00:00:00Z\n`,
+  );
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the engine inside the clone
+
+export type EngineProcess = ResultPromise<{ reject: false; all: true }>;
+
+/**
+ * Runs `engine run plans/safe_merge.json --var K=V… --state-dir <stateDir>` with the clone as
+ * its working directory, as a user would from inside the repository. `stateDir: null` leaves
+ * the option out (the engine then uses ./state inside the clone).
+ */
+export function runSafeMerge(
+  repos: Repos,
+  vars: Record<string, string> = { BRANCH: 'main' },
+  opts: { stateDir?: string | null; env?: NodeJS.ProcessEnv; extraArgs?: string[] } = {},
+): EngineProcess {
+  const stateDir = opts.stateDir === undefined ? repos.stateDir : opts.stateDir;
+  const args = ['run', SAFE_MERGE_PLAN, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
+  if (stateDir !== null) args.push('--state-dir', stateDir);
+  args.push(...(opts.extraArgs ?? []));
+  const env: NodeJS.ProcessEnv = { ...GIT_ENV, NO_COLOR: '1', ...opts.env };
+  delete env.ENGINE_STATE_DIR;
+  return execa('node', [CLI, ...args], { cwd: repos.clone, reject: false, all: true, env, extendEnv: false });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a run left behind
+
+export type Event = Record<string, unknown> & { seq: number; type: string; step_id?: string };
+
+/** Run ids under `<stateDir>/runs`, oldest first. */
+export function runIdsIn(stateDir: string): string[] {
+  const dir = join(stateDir, 'runs');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** The only run of a state directory; throws when there is not exactly one. */
+export function onlyRun(stateDir: string): string {
+  const ids = runIdsIn(stateDir);
+  if (ids.length !== 1) throw new Error(`expected one run in ${stateDir}, found ${ids.length}`);
+  return ids[0]!;
+}
+
+/** Events of a run from events.jsonl (an empty list while the file does not exist). */
+export function eventsOfRun(stateDir: string, runId: string): Event[] {
+  const path = join(stateDir, 'runs', runId, 'events.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Event);
+}
+
+export function logOf(stateDir: string, runId: string, stepId: string, attempt = 1): string {
+  return readFileSync(join(stateDir, 'runs', runId, 'logs', `${stepId}.${attempt}.log`), 'utf8');
+}
+
+export interface StepRow {
+  step_id: string;
+  status: string;
+  reason: string | null;
+  detail: string | null;
+  attempts: number;
+}
+
+export interface RunRecord {
+  status: string;
+  exitCode: number | null;
+  /** step_id → its row, from runs.db. */
+  steps: Record<string, StepRow>;
+}
+
+/** The run's row and step rows from runs.db, opened read-only. */
+export function runRecord(stateDir: string, runId: string): RunRecord {
+  const db = new Database(join(stateDir, 'runs.db'), { readonly: true, fileMustExist: true });
+  try {
+    const run = db.prepare('SELECT status, exit_code FROM runs WHERE run_id = ?').get(runId) as
+      | { status: string; exit_code: number | null }
+      | undefined;
+    if (!run) throw new Error(`no run ${runId} in runs.db`);
+    const rows = db
+      .prepare('SELECT step_id, status, reason, detail, attempts FROM steps WHERE run_id = ? ORDER BY position')
+      .all(runId) as StepRow[];
+    return { status: run.status, exitCode: run.exit_code, steps: Object.fromEntries(rows.map((r) => [r.step_id, r])) };
+  } finally {
+    db.close();
+  }
+}
+
+/** step_id → status, from runs.db. */
+export function stepStatuses(record: RunRecord): Record<string, string> {
+  return Object.fromEntries(Object.entries(record.steps).map(([id, r]) => [id, r.status]));
+}
+
+/** Polls `check` until it returns something other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined | false;
+    try {
+      value = check();
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** True when the process is gone (or only a zombie entry is left of it). */
+export function isProcessGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    throw err;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Pids of live processes whose working directory is `dir` or below it (Linux /proc). */
+export function processesIn(dir: string): number[] {
+  if (!existsSync('/proc')) return [];
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cwd: string;
+    try {
+      // A directory removed since shows as "<path> (deleted)".
+      cwd = readlinkSync(`/proc/${name}/cwd`).replace(/ \(deleted\)$/, '');
+    } catch {
+      continue;
+    }
+    if ((cwd === dir || cwd.startsWith(`${dir}/`)) && !isProcessGone(Number(name))) found.push(Number(name));
+  }
+  return found;
+}
