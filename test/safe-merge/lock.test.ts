@@ -72,6 +72,15 @@ describe('a lock held by another run', () => {
     expect(result.all).toContain('BREAK_LOCK=true');
   });
 
+  it('is not broken by BREAK_LOCK=true while its holder is alive on this host', async () => {
+    const r = repos();
+    const lock = holdLock(r, { runId: 'live-run', pid: process.pid });
+    const result = await runSafeMerge(r, { BRANCH: 'main', BREAK_LOCK: 'true' });
+    expect(result.exitCode, result.all).toBe(1);
+    expect(result.all).toContain('holder is alive');
+    expect(readFileSync(join(lock, 'owner'), 'utf8')).toContain('run_id=live-run');
+  });
+
   it('is broken by BREAK_LOCK=true, and the merge then succeeds and releases its own lock', async () => {
     const r = repos();
     holdLock(r, { runId: 'other-run', pid: await deadPid() });
