@@ -1,9 +1,14 @@
-/** Formatting shared by console output and error messages. */
+/** Formatting shared by console output, tables and error messages. */
 
-/** A duration in ms as people read it: `300ms`, `1.5s`, `2m05s`. */
-export function formatDuration(ms: number): string {
+/**
+ * A duration in ms as people read it: `850ms`, `1.2s`, `59.9s`, `3m05s`, `1h02m05s`;
+ * `-` when unknown (null, undefined, negative or not finite).
+ */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '-';
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(2)}s`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
   const totalSec = Math.round(ms / 1000);
   const h = Math.floor(totalSec / 3600);
   const m = Math.floor((totalSec % 3600) / 60);

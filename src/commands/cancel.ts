@@ -8,7 +8,6 @@ import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { requireRunsDb, resolveRun } from '../query/runs-reader.js';
 import { isProcessAlive } from '../state/liveness.js';
-import { recoverInterruptedRuns } from '../state/recovery.js';
 import { resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 
@@ -19,7 +18,6 @@ export interface CancelOptions {
 export async function cancelCommand(runRef: string, opts: CancelOptions): Promise<number> {
   const stateDir = resolveStateDir(opts.stateDir);
   try {
-    recoverInterruptedRuns(stateDir);
     const db = requireRunsDb(stateDir);
     let run;
     try {

@@ -16,7 +16,7 @@ import { loadPlan } from '../schema/load-plan.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 import { selectTargets } from '../schema/select-targets.js';
 import { eventsPath } from '../state/paths.js';
-import { readEvents, recoverInterruptedRuns } from '../state/recovery.js';
+import { readEvents } from '../state/recovery.js';
 import { resolveStateDir, type VarOptions } from './common.js';
 import { reportError } from './report-error.js';
 import { executeRun, type ExecuteOptions } from './run.js';
@@ -33,7 +33,6 @@ const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
 export async function resumeCommand(runRef: string, opts: ResumeOptions): Promise<number> {
   const stateDir = resolveStateDir(opts.stateDir);
   try {
-    recoverInterruptedRuns(stateDir);
     const db = requireRunsDb(stateDir);
     let runId: string;
     let status: string;

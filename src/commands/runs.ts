@@ -1,4 +1,12 @@
-/** `engine runs`: recent runs, newest first. */
+/** `engine runs`: recent runs, newest first, as a table or (--json) a JSON array. */
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { formatLocalTime, renderTable } from '../query/format.js';
+import { formatDuration } from '../format.js';
+import { engineSeemsGone, listRuns, openRunsDbForReading, RUN_STATUSES, using, type RunRow } from '../query/runs-reader.js';
+import { resolveStateDir } from './common.js';
+import { reportError } from './report-error.js';
+
 export interface RunsOptions {
   status?: string;
   plan?: string;
@@ -7,7 +15,119 @@ export interface RunsOptions {
   stateDir?: string;
 }
 
-export async function runsCommand(_opts: RunsOptions): Promise<number> {
-  process.stderr.write('engine runs: not implemented yet\n');
-  return 2;
+/** Runs listed when --limit is not given. */
+export const DEFAULT_RUNS_LIMIT = 20;
+
+/** One run in `engine runs --json`: stable snake_case keys. */
+export interface RunSummary {
+  run_id: string;
+  plan_id: string;
+  plan_version: string;
+  plan_path: string;
+  status: string;
+  exit_code: number | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  steps_total: number;
+  steps_succeeded: number;
+  steps_failed: number;
+  steps_skipped: number;
+  steps_cancelled: number;
+  cwd: string;
+  pid: number;
+  hostname: string;
+}
+
+export function runSummary(r: RunRow): RunSummary {
+  return {
+    run_id: r.run_id,
+    plan_id: r.plan_id,
+    plan_version: r.plan_version,
+    plan_path: r.plan_path,
+    status: r.status,
+    exit_code: r.exit_code,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    duration_ms: r.duration_ms,
+    steps_total: r.steps_total,
+    steps_succeeded: r.steps_succeeded,
+    steps_failed: r.steps_failed,
+    steps_skipped: r.steps_skipped,
+    steps_cancelled: r.steps_cancelled,
+    cwd: r.cwd,
+    pid: r.pid,
+    hostname: r.hostname,
+  };
+}
+
+export async function runsCommand(opts: RunsOptions): Promise<number> {
+  try {
+    const stateDir = resolveStateDir(opts.stateDir);
+    if (opts.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(opts.status)) {
+      throw new UserError(`unknown status "${opts.status}"; expected one of: ${RUN_STATUSES.join(', ')}`, ExitCode.usage);
+    }
+    const db = openRunsDbForReading(stateDir);
+    if (!db) {
+      if (opts.json) process.stdout.write('[]\n');
+      else process.stdout.write(`no runs yet in ${stateDir}\n`);
+      return ExitCode.ok;
+    }
+    const rows = using(db, (d) =>
+      listRuns(d, { status: opts.status, planId: opts.plan, limit: opts.limit ?? DEFAULT_RUNS_LIMIT }),
+    );
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(rows.map(runSummary), null, 2)}\n`);
+      return ExitCode.ok;
+    }
+    if (rows.length === 0) {
+      const filtered = opts.status !== undefined || opts.plan !== undefined;
+      process.stdout.write(filtered ? `no runs match in ${stateDir}\n` : `no runs yet in ${stateDir}\n`);
+      return ExitCode.ok;
+    }
+    process.stdout.write(runsTable(rows));
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** The table of `engine runs`. */
+export function runsTable(rows: readonly RunRow[], now: number = Date.now()): string {
+  return renderTable(
+    [
+      { header: 'RUN ID' },
+      { header: 'PLAN' },
+      { header: 'STATUS' },
+      { header: 'STARTED' },
+      { header: 'DURATION', align: 'right' },
+      { header: 'STEPS ok/failed/skipped' },
+    ],
+    rows.map((r) => [
+      r.run_id,
+      r.plan_id,
+      engineSeemsGone(r, now) ? `${r.status} (engine gone)` : r.status,
+      formatLocalTime(r.started_at),
+      formatDuration(runDurationMs(r, now)),
+      stepCounts(r),
+    ]),
+  );
+}
+
+/**
+ * The run's duration; for a run still running, the time since it started (or, when its engine
+ * is gone, until its last heartbeat).
+ */
+export function runDurationMs(r: RunRow, now: number = Date.now()): number | null {
+  if (r.duration_ms !== null) return r.duration_ms;
+  if (r.status !== 'running') return null;
+  const started = Date.parse(r.started_at);
+  const until = engineSeemsGone(r, now) ? Date.parse(r.heartbeat_at) : now;
+  return Number.isFinite(started) && Number.isFinite(until) ? Math.max(0, until - started) : null;
+}
+
+/** `3/1/0 of 5`, plus `, 1 cancelled` when steps were cancelled. */
+function stepCounts(r: RunRow): string {
+  const base = `${r.steps_succeeded}/${r.steps_failed}/${r.steps_skipped} of ${r.steps_total}`;
+  return r.steps_cancelled > 0 ? `${base}, ${r.steps_cancelled} cancelled` : base;
 }

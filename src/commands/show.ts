@@ -1,10 +1,194 @@
-/** `engine show RUN`: a run and its steps in topological order. */
+/** `engine show RUN`: a run and its steps in topological order, as text or (--json) JSON. */
+import { ExitCode } from '../exit-codes.js';
+import { formatLocalTime, formatLocalTimeOfDay, renderTable, shortPath } from '../query/format.js';
+import { formatDuration } from '../format.js';
+import {
+  engineSeemsGone,
+  parseJsonColumn,
+  requireRunsDb,
+  resolveRun,
+  stepsWithAttempts,
+  using,
+  type AttemptRow,
+  type RunRow,
+  type StepRow,
+  type StepWithAttempts,
+} from '../query/runs-reader.js';
+import { resolveStateDir } from './common.js';
+import { reportError } from './report-error.js';
+import { runDurationMs, runSummary, type RunSummary } from './runs.js';
+
 export interface ShowOptions {
   json?: boolean;
   stateDir?: string;
 }
 
-export async function showCommand(_runRef: string, _opts: ShowOptions): Promise<number> {
-  process.stderr.write('engine show: not implemented yet\n');
-  return 2;
+/** `engine show --json`: the run, and its steps in topological order with their attempts. */
+export interface ShowJson {
+  run: RunSummary & { plan_sha256: string; vars: Record<string, string>; max_concurrency: number; cancel_requested_at: string | null };
+  steps: ShowJsonStep[];
+}
+
+export interface ShowJsonStep {
+  step_id: string;
+  name: string;
+  position: number;
+  depends_on: string[];
+  status: string;
+  reason: string | null;
+  detail: string | null;
+  upstream: string | null;
+  attempts: number;
+  exit_code: number | null;
+  signal: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_path: string | null;
+  attempt_details: ShowJsonAttempt[];
+}
+
+export interface ShowJsonAttempt {
+  attempt: number;
+  status: string;
+  exit_code: number | null;
+  signal: string | null;
+  reason: string | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  log_path: string;
+}
+
+export async function showCommand(runRef: string, opts: ShowOptions): Promise<number> {
+  try {
+    const stateDir = resolveStateDir(opts.stateDir);
+    const { run, steps } = using(requireRunsDb(stateDir), (db) => {
+      const r = resolveRun(db, runRef, stateDir);
+      return { run: r, steps: stepsWithAttempts(db, r.run_id) };
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(showJson(run, steps), null, 2)}\n`);
+    else process.stdout.write(showText(run, steps));
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function showJson(run: RunRow, steps: readonly StepWithAttempts[]): ShowJson {
+  return {
+    run: {
+      ...runSummary(run),
+      plan_sha256: run.plan_sha256,
+      vars: parseJsonColumn<Record<string, string>>(run.vars_json, {}),
+      max_concurrency: run.max_concurrency,
+      cancel_requested_at: run.cancel_requested_at,
+    },
+    steps: steps.map(({ step: s, attempts }) => ({
+      step_id: s.step_id,
+      name: s.name,
+      position: s.position,
+      depends_on: parseJsonColumn<string[]>(s.depends_on, []),
+      status: s.status,
+      reason: s.reason,
+      detail: s.detail,
+      upstream: s.upstream,
+      attempts: s.attempts,
+      exit_code: s.exit_code,
+      signal: s.signal,
+      started_at: s.started_at,
+      finished_at: s.finished_at,
+      duration_ms: s.duration_ms,
+      log_path: s.log_path,
+      attempt_details: attempts.map(attemptJson),
+    })),
+  };
+}
+
+function attemptJson(a: AttemptRow): ShowJsonAttempt {
+  return {
+    attempt: a.attempt,
+    status: a.status,
+    exit_code: a.exit_code,
+    signal: a.signal,
+    reason: a.reason,
+    error: a.error,
+    started_at: a.started_at,
+    finished_at: a.finished_at,
+    duration_ms: a.duration_ms,
+    log_path: a.log_path,
+  };
+}
+
+export function showText(run: RunRow, steps: readonly StepWithAttempts[], now: number = Date.now()): string {
+  const status = run.exit_code === null ? run.status : `${run.status} (exit code ${run.exit_code})`;
+  const fields: [string, string][] = [
+    ['run', run.run_id],
+    ['plan', `${run.plan_id} ${run.plan_version} (${shortPath(run.plan_path)})`],
+    ['status', run.cancel_requested_at && run.status === 'running' ? `${status}, cancelling` : status],
+    ['started', formatLocalTime(run.started_at)],
+  ];
+  if (run.finished_at) fields.push(['finished', formatLocalTime(run.finished_at)]);
+  fields.push(
+    [run.status === 'running' ? 'elapsed' : 'duration', formatDuration(runDurationMs(run, now))],
+    [
+      'steps',
+      `${run.steps_succeeded} succeeded, ${run.steps_failed} failed, ${run.steps_skipped} skipped, ` +
+        `${run.steps_cancelled} cancelled (of ${run.steps_total})`,
+    ],
+    ['cwd', run.cwd],
+    ['engine', `pid ${run.pid} on ${run.hostname}`],
+  );
+  const width = Math.max(...fields.map(([k]) => k.length));
+  let out = fields.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+  if (engineSeemsGone(run, now)) {
+    out += `note: the run is recorded as running, but its engine (pid ${run.pid} on ${run.hostname}) is gone\n`;
+  }
+  out += '\n';
+  out += renderTable(
+    [
+      { header: 'STEP' },
+      { header: 'STATUS' },
+      { header: 'ATTEMPTS', align: 'right' },
+      { header: 'RESULT' },
+      { header: 'STARTED' },
+      { header: 'DURATION', align: 'right' },
+      { header: 'LOG' },
+    ],
+    steps.map(({ step: s }) => [
+      s.step_id,
+      s.status,
+      String(s.attempts),
+      stepResult(s),
+      formatLocalTimeOfDay(s.started_at, run.started_at),
+      formatDuration(s.duration_ms),
+      s.log_path ? shortPath(s.log_path) : '-',
+    ]),
+  );
+  return out;
+}
+
+/** The exit code or reason of a step, for the RESULT column. */
+export function stepResult(s: StepRow): string {
+  switch (s.status) {
+    case 'succeeded':
+      return s.exit_code === null ? 'succeeded' : `exit code ${s.exit_code}`;
+    case 'failed':
+      return s.detail ?? failureText(s);
+    case 'skipped':
+    case 'cancelled':
+      return s.detail ?? s.reason ?? '-';
+    case 'pending':
+      // Waiting for a retry keeps the failed attempt's reason.
+      return s.reason ? `retrying after: ${s.detail ?? failureText(s)}` : '-';
+    default:
+      return '-';
+  }
+}
+
+function failureText(s: StepRow): string {
+  if (s.signal) return `killed by ${s.signal}`;
+  if (s.exit_code !== null) return `exit code ${s.exit_code}`;
+  return s.reason ?? 'failed';
 }

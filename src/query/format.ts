@@ -1,22 +1,6 @@
 /** Text formatting for the read-side commands (`runs`, `show`, `logs`). */
 import { relative } from 'node:path';
 
-/**
- * A duration in ms as people read it in a table: `850ms`, `1.2s`, `59.9s`, `3m05s`,
- * `1h02m05s`; `-` when unknown.
- */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const tenths = Math.round(ms / 100);
-  if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
-  const totalSec = Math.round(ms / 1000);
-  const h = Math.floor(totalSec / 3600);
-  const m = Math.floor((totalSec % 3600) / 60);
-  const s = String(totalSec % 60).padStart(2, '0');
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${s}s` : `${m}m${s}s`;
-}
-
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** An ISO 8601 time as local `YYYY-MM-DD HH:MM:SS`; `-` when absent or unparsable. */

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { runsDbPath } from '../state/paths.js';
+import { recoverInterruptedRuns } from '../state/recovery.js';
 import { openRunsDb, type RunsDb } from '../state/runs-db.js';
 import { formatLocalTime } from './format.js';
 
@@ -88,10 +89,14 @@ export const FINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'f
 /** Candidates listed when a run id prefix is ambiguous. */
 const MAX_CANDIDATES = 10;
 
-/** Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. */
+/**
+ * Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. Crash
+ * recovery runs first, so what the caller reads never shows a dead engine's run as running.
+ */
 export function openRunsDbForReading(stateDir: string): RunsDb | null {
   const path = runsDbPath(stateDir);
   if (!existsSync(path)) return null;
+  recoverInterruptedRuns(stateDir);
   return openRunsDb(path, { readonly: true });
 }
 

@@ -148,7 +148,7 @@ export class ConsoleSink implements EventSink {
     this.line('');
     this.line(this.bold(`  ${'STEP'.padEnd(this.width)}  ${'STATUS'.padEnd(10)}  ATTEMPTS  DURATION`));
     for (const r of shown) {
-      const duration = r.durationMs === null ? '-' : formatDuration(r.durationMs);
+      const duration = formatDuration(r.durationMs);
       this.line(`  ${this.pad(r.id)}  ${this.statusText(r.status)}  ${String(r.attempts).padEnd(8)}  ${duration}`);
     }
     if (shown.length < rows.length) this.line(`  (${rows.length - shown.length} succeeded steps not listed)`);

@@ -25,7 +25,36 @@ describe('plan resolution', () => {
       cwd: dir,
       env: {},
       successExitCodes: [0],
+      preconditions: [],
     });
+  });
+
+  it('resolves preconditions with variables substituted and a label for messages', () => {
+    const dir = tempDir();
+    const p = load(
+      dir,
+      plan(
+        [
+          {
+            id: 'a',
+            command: 'true',
+            preconditions: [
+              { command: 'git', args: ['remote', 'get-url', '${R}'] },
+              { value: '${R}', equals: 'origin', description: 'R is origin' },
+              { value: '${R}', matches: '^o' },
+              { value: '${R}', not_empty: true },
+            ],
+          },
+        ],
+        { vars: { R: { default: 'origin' } } },
+      ),
+    );
+    expect(p.steps[0]!.preconditions).toEqual([
+      { kind: 'command', label: 'git remote get-url origin', command: 'git', args: ['remote', 'get-url', 'origin'] },
+      { kind: 'equals', label: 'R is origin', value: 'origin', expected: 'origin' },
+      { kind: 'matches', label: '${R} matches /^o/', value: 'origin', pattern: /^o/ },
+      { kind: 'not_empty', label: '${R} is not empty', value: 'origin' },
+    ]);
   });
 
   it('applies plan defaults', () => {

@@ -1,0 +1,149 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { CLI, plan, workspace } from '../helpers/cli.js';
+import { isProcessGone, onlyRunId, readJsonl, readPidFile, waitFor, withRunsDb } from '../helpers/state.js';
+
+interface RunRow {
+  status: string;
+  last_seq: number;
+  steps_succeeded: number;
+}
+
+const runRow = (stateDir: string, runId: string) =>
+  withRunsDb(stateDir, (db) => db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow);
+const stepStatuses = (stateDir: string, runId: string) =>
+  Object.fromEntries(
+    withRunsDb(stateDir, (db) =>
+      db.prepare('SELECT step_id, status, attempts FROM steps WHERE run_id = ?').all(runId) as { step_id: string; status: string; attempts: number }[],
+    ).map((r) => [r.step_id, `${r.status}/${r.attempts}`]),
+  );
+
+describe('resume', () => {
+  it('reruns a fixed failed step and what follows it, keeps succeeded steps, and ends succeeded', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan([
+        { id: 'a', command: 'sh', args: ['-c', 'echo a >> a.count'] },
+        { id: 'b', command: 'sh', args: ['-c', 'test -f fixed'], depends_on: ['a'] },
+        { id: 'c', command: 'sh', args: ['-c', 'echo c >> c.count'], depends_on: ['b'] },
+      ]),
+    );
+    expect((await ws.engine(['run', p])).exitCode).toBe(1);
+    const runId = onlyRunId(ws.stateDir);
+    writeFileSync(join(ws.dir, 'fixed'), '');
+    const resumed = await ws.engine(['resume', runId.slice(0, 22), '--state-dir', ws.stateDir]);
+    expect(resumed.exitCode).toBe(0);
+    expect(readFileSync(join(ws.dir, 'a.count'), 'utf8')).toBe('a\n');
+    expect(readFileSync(join(ws.dir, 'c.count'), 'utf8')).toBe('c\n');
+    expect(stepStatuses(ws.stateDir, runId)).toEqual({ a: 'succeeded/1', b: 'succeeded/2', c: 'succeeded/1' });
+    expect(runRow(ws.stateDir, runId).status).toBe('succeeded');
+    const { events } = readJsonl(ws.stateDir, runId);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'run_resumed')).toHaveLength(1);
+    expect(existsSync(join(ws.stateDir, 'runs', runId, 'logs', 'b.2.log'))).toBe(true);
+  });
+
+  it('refuses a plan file that changed since the run started, unless --force', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(plan([{ id: 'a', command: 'false' }]));
+    await ws.engine(['run', p]);
+    ws.writePlan(plan([{ id: 'a', command: 'true' }]));
+    const refused = await ws.engine(['resume', 'last', '--state-dir', ws.stateDir]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toContain('changed since run');
+    const forced = await ws.engine(['resume', 'last', '--force', '--state-dir', ws.stateDir]);
+    expect(forced.exitCode).toBe(0);
+  });
+
+  it('asks for secret variables again instead of using the masked value', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan([{ id: 'a', command: 'sh', args: ['-c', 'test -f fixed && echo "$T" > token.txt'], env: { T: '${TOKEN}' } }], {
+        vars: { TOKEN: { secret: true, required: true } },
+      }),
+    );
+    await ws.engine(['run', p, '--var', 'TOKEN=s3cret']);
+    writeFileSync(join(ws.dir, 'fixed'), '');
+    const missing = await ws.engine(['resume', 'last', '--state-dir', ws.stateDir]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.all).toContain('--var TOKEN=');
+    const ok = await ws.engine(['resume', 'last', '--var', 'TOKEN=s3cret', '--state-dir', ws.stateDir]);
+    expect(ok.exitCode).toBe(0);
+    expect(readFileSync(join(ws.dir, 'token.txt'), 'utf8')).toBe('s3cret\n');
+  });
+});
+
+describe('crash recovery', () => {
+  it('marks a run whose engine was killed with SIGKILL interrupted, kills its step processes, and resume completes it', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan(
+        [
+          { id: 'quick', command: 'true' },
+          { id: 'slow', command: 'sh', args: ['-c', 'test -f go && exit 0; echo $$ > slow.pid; sleep 30 & echo $! > child.pid; wait'], depends_on: ['quick'] },
+          { id: 'after', command: 'sh', args: ['-c', 'test -f go'], depends_on: ['slow'] },
+        ],
+        { globals: { kill_grace_sec: 1 } },
+      ),
+    );
+    const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+    const slowPid = await waitFor(() => readPidFile(join(ws.dir, 'slow.pid')), 'the slow step to start');
+    const childPid = await waitFor(() => readPidFile(join(ws.dir, 'child.pid')), 'the grandchild to start');
+    engine.kill('SIGKILL');
+    await engine;
+    const runId = onlyRunId(ws.stateDir);
+    expect(runRow(ws.stateDir, runId).status).toBe('running');
+
+    const listed = await ws.engine(['runs', '--json', '--state-dir', ws.stateDir]);
+    expect(listed.exitCode).toBe(0);
+    expect(runRow(ws.stateDir, runId).status).toBe('interrupted');
+    expect(stepStatuses(ws.stateDir, runId).slow).toBe('interrupted/1');
+    await waitFor(() => isProcessGone(slowPid) && isProcessGone(childPid), 'the step processes to be killed');
+
+    const { lines, events } = readJsonl(ws.stateDir, runId);
+    expect(events.at(-1)!.type).toBe('run_interrupted');
+    const dbEvents = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { data: string }[]);
+    expect(dbEvents.map((r) => r.data)).toEqual(lines);
+    expect(withRunsDb(ws.stateDir, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
+
+    writeFileSync(join(ws.dir, 'go'), '');
+    const resumed = await ws.engine(['resume', runId, '--state-dir', ws.stateDir]);
+    expect(resumed.exitCode).toBe(0);
+    expect(runRow(ws.stateDir, runId).status).toBe('succeeded');
+    expect(stepStatuses(ws.stateDir, runId)).toEqual({ quick: 'succeeded/1', slow: 'succeeded/2', after: 'succeeded/1' });
+  }, 90_000);
+
+  it('cancels a live run from another process like Ctrl-C, still running its all_done cleanup', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan(
+        [
+          { id: 'work', command: 'sh', args: ['-c', 'echo $$ > work.pid; sleep 30'] },
+          { id: 'cleanup', command: 'touch', args: ['cleaned'], depends_on: ['work'], trigger_rule: 'all_done' },
+        ],
+        { globals: { kill_grace_sec: 1 } },
+      ),
+    );
+    const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+    const workPid = await waitFor(() => readPidFile(join(ws.dir, 'work.pid')), 'the work step to start');
+    await waitFor(() => existsSync(join(ws.stateDir, 'runs.db')) && runRow(ws.stateDir, onlyRunId(ws.stateDir))?.status === 'running', 'the run row');
+    const cancel = await ws.engine(['cancel', 'last', '--state-dir', ws.stateDir]);
+    expect(cancel.exitCode).toBe(0);
+    expect((await engine).exitCode).toBe(130);
+    const runId = onlyRunId(ws.stateDir);
+    expect(runRow(ws.stateDir, runId).status).toBe('cancelled');
+    expect(stepStatuses(ws.stateDir, runId)).toEqual({ work: 'cancelled/1', cleanup: 'succeeded/1' });
+    expect(existsSync(join(ws.dir, 'cleaned'))).toBe(true);
+    expect(isProcessGone(workPid)).toBe(true);
+  });
+
+  it('refuses to cancel a run that is not running', async () => {
+    const ws = workspace();
+    await ws.engine(['run', ws.writePlan(plan([{ id: 'a', command: 'true' }]))]);
+    const r = await ws.engine(['cancel', 'last', '--state-dir', ws.stateDir]);
+    expect(r.exitCode).toBe(2);
+    expect(r.all).toContain('not running');
+  });
+});
