@@ -176,7 +176,7 @@ describe('engine runs without runs.db', () => {
 });
 
 describe('engine runs with a run whose engine died', () => {
-  it('marks the run "running (engine gone)" and show notes it', async () => {
+  it('shows the run as interrupted (crash recovery ran first) and show lists the step as interrupted', async () => {
     const ws = newWorkspace('engine-runs-dead-');
     ws.writePlan(plan([{ id: 'long', command: 'sleep', args: ['30'] }]));
     const { run, runId, stepPid } = await startRun(ws, 'plan.json', 'long');
@@ -184,10 +184,10 @@ describe('engine runs with a run whose engine died', () => {
       run.kill('SIGKILL');
       await run;
       const r = await engineQ(ws, ['runs']);
-      expect(tableRows(r.stdout, HEADER)[0]!.slice(0, 3)).toEqual([runId, 'test', 'running (engine gone)']);
+      expect(tableRows(r.stdout, HEADER)[0]!.slice(0, 3)).toEqual([runId, 'test', 'interrupted']);
       const s = await engineQ(ws, ['show', runId]);
-      expect(s.stdout).toMatch(/^status +running$/m);
-      expect(s.stdout).toContain('note: the run is recorded as running, but its engine (pid ');
+      expect(s.stdout).toMatch(/^status +interrupted$/m);
+      expect(s.stdout).toMatch(/^long +interrupted/m);
     } finally {
       await killOrphanedStep(stepPid);
     }
