@@ -14,6 +14,9 @@ import { selectTargets } from '../schema/select-targets.js';
 import { printDryRun } from './dry-run.js';
 import { ConsoleSink } from '../state/console-sink.js';
 import { JsonlSink } from '../state/jsonl-sink.js';
+import { JsonLinesSink } from '../state/json-lines-sink.js';
+import type { OtelSink } from '../state/otel-sink.js';
+import { otelRequested } from '../otel/enabled.js';
 import { eventsPath, runsDbPath } from '../state/paths.js';
 import { SqliteSink } from '../state/sqlite-sink.js';
 import { recoverInterruptedRuns } from '../state/recovery.js';
@@ -86,6 +89,8 @@ export interface ExecuteContext extends ExecuteOptions {
 export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promise<number> {
   const { runId, stateDir, cwd } = ctx;
   const sinks: EventSink[] = [];
+  /** Sinks that export over the network and must be flushed before the engine exits. */
+  const flushing: OtelSink[] = [];
   try {
     prepareStateDir(stateDir);
     recoverInterruptedRuns(stateDir);
@@ -96,20 +101,30 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
         onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`),
       }),
     );
+    // --json: the event stream owns stdout; the console goes to stderr.
+    if (ctx.json) sinks.push(new JsonLinesSink(process.stdout));
+    // OpenTelemetry: the SDK is loaded only when asked for (src/otel/enabled.ts).
+    const otel = otelRequested(ctx.otel) ? await startOtel(plan) : null;
+    if (otel) {
+      sinks.push(otel);
+      flushing.push(otel);
+    }
+    const consoleOut = ctx.json ? process.stderr : process.stdout;
     sinks.push(
       new ConsoleSink({
-        write: (text) => process.stdout.write(text),
-        color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+        write: (text) => consoleOut.write(text),
+        color: consoleOut.isTTY === true && !process.env.NO_COLOR,
         mask: createMasker(plan.secretNames.map((n) => plan.vars[n] ?? '')),
         cwd,
       }),
     );
-    const run = new PlanRun({ plan, runId, stateDir, cwd, sinks, resume: ctx.resume });
+    const run = new PlanRun({ plan, runId, stateDir, cwd, sinks, resume: ctx.resume, stepEnv: otel?.stepEnv });
     const onSignal = (signal: NodeJS.Signals) => run.cancel(signal);
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     const finished = await run.start();
     for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     closeAll(sinks);
+    await flushAll(flushing);
     return finished.exit_code;
   } catch (err) {
     try {
@@ -117,7 +132,35 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     } catch {
       // The original error is the one to report.
     }
+    await flushAll(flushing);
     throw err;
+  }
+}
+
+/** Longest wait at exit for telemetry to be exported (a dead collector must not hang the engine). */
+const FLUSH_TIMEOUT_MS = 5000;
+
+/** Loads and starts the OpenTelemetry sink; on failure warns and runs without it. */
+async function startOtel(plan: ResolvedPlan): Promise<OtelSink | null> {
+  const warn = (message: string) => process.stderr.write(`engine: warning: ${message}\n`);
+  try {
+    const { createOtelSink } = await import('../state/otel-sink.js');
+    return await createOtelSink({ warn, plan: { id: plan.planId, version: plan.version } });
+  } catch (err) {
+    warn(`OpenTelemetry export is off: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** Awaits every sink's `shutdown()` (after `close()`), for at most FLUSH_TIMEOUT_MS. */
+async function flushAll(sinks: OtelSink[]): Promise<void> {
+  if (sinks.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), FLUSH_TIMEOUT_MS)));
+  const outcome = await Promise.race([Promise.allSettled(sinks.splice(0).map((s) => s.shutdown())), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    process.stderr.write(`engine: warning: telemetry export did not finish within ${FLUSH_TIMEOUT_MS / 1000}s; some spans or metrics may be lost\n`);
   }
 }
 
