@@ -2,8 +2,8 @@
  * Validates a parsed plan against schemas/plan.schema.json (JSON Schema 2020-12) with Ajv and
  * turns Ajv's errors into readable messages with JSON pointers.
  */
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import generatedValidator from './plan-validator.generated.js';
 import { escapePointerToken, type PositionTarget } from './json-source.js';
 import { compileVarPattern } from './var-pattern.js';
 
@@ -18,29 +18,21 @@ export interface SchemaProblem {
 /** URL of the plan schema, next to src/ and dist/ alike (`<package>/schemas/`). */
 export const PLAN_SCHEMA_URL = new URL('../../schemas/plan.schema.json', import.meta.url);
 
-let validator: ValidateFunction | undefined;
-
 /**
- * The compiled plan validator, built on first use and kept for the process (compiling costs
- * tens of ms). Ajv runs in strict mode with allErrors and verbose (errors carry the offending
- * data and schema, used for messages). The schema's `"format": "regex"` is checked with
- * {@link compileVarPattern}, the same rule the loader uses for variable patterns.
- * @throws Error if the schema file is missing or not a valid schema (a packaging bug).
+ * The compiled plan validator: Ajv's standalone code for schemas/plan.schema.json, generated
+ * at build time by scripts/gen-validator.mjs (strict, allErrors, verbose: errors carry the
+ * offending data and schema, used for messages), so neither Ajv nor a schema compile is paid
+ * at run time. The schema's `"format": "regex"` is checked by {@link validatePlanSchema}.
  */
 export function planValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schema = JSON.parse(readFileSync(PLAN_SCHEMA_URL, 'utf8')) as object;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-  ajv.addFormat('regex', { type: 'string', validate: (s: string) => !(compileVarPattern(s) instanceof SyntaxError) });
-  validator = ajv.compile(schema);
-  return validator;
+  return generatedValidator as unknown as ValidateFunction;
 }
 
 /** Validates parsed plan JSON; [] when it conforms. Never throws on any input. */
 export function validatePlanSchema(data: unknown): SchemaProblem[] {
   const validate = planValidator();
-  if (validate(data)) return [];
-  const out: SchemaProblem[] = [];
+  const out: SchemaProblem[] = regexFormatProblems(data);
+  if (validate(data)) return out;
   const seen = new Set<string>();
   for (const e of validate.errors ?? []) {
     const p = describeError(e);
@@ -105,17 +97,28 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
       const what = /^\/steps\/\d+\/id$/.test(at) ? 'step id' : 'value';
       return { pointer: at, message: `invalid ${what} ${preview(e.data)} (must match ${String(params.pattern)})`, at: 'value' };
     }
-    case 'format': {
-      if (params.format === 'regex') {
-        const err = compileVarPattern(String(e.data));
-        const why = err instanceof SyntaxError ? `: ${err.message.replace(/^Invalid regular expression: /, '')}` : '';
-        return { pointer: at, message: `invalid regular expression${why}`, at: 'value' };
-      }
+    case 'format':
       return { pointer: at, message: `must be a valid ${String(params.format)}, got ${preview(e.data)}`, at: 'value' };
-    }
     default:
       return { pointer: at, message: e.message ?? `fails schema keyword ${e.keyword}`, at: 'value' };
   }
+}
+
+/** The schema's `"format": "regex"` (on `vars.*.pattern`), checked with {@link compileVarPattern},
+ * the same rule the loader uses when it tests values against the patterns. */
+function regexFormatProblems(data: unknown): SchemaProblem[] {
+  const vars = (data as { vars?: unknown } | null)?.vars;
+  if (typeof vars !== 'object' || vars === null) return [];
+  const out: SchemaProblem[] = [];
+  for (const [name, decl] of Object.entries(vars)) {
+    const pattern = (decl as { pattern?: unknown } | null)?.pattern;
+    if (typeof pattern !== 'string') continue;
+    const err = compileVarPattern(pattern);
+    if (!(err instanceof SyntaxError)) continue;
+    const why = err.message.replace(/^Invalid regular expression: /, '');
+    out.push({ pointer: `/vars/${escapePointerToken(name)}/pattern`, message: `invalid regular expression: ${why}`, at: 'value' });
+  }
+  return out;
 }
 
 function withArticle(type: string): string {
