@@ -3,13 +3,13 @@
  * together), with each step's command as it would run, secrets masked. Runs nothing and
  * writes no state.
  */
-import { createMasker } from '../engine/mask.js';
+import { planMasker } from '../engine/mask.js';
 import { levels } from '../graph/dag.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 
 /** Writes the dry-run report of `plan` to `write`. */
 export function printDryRun(plan: ResolvedPlan, write: (text: string) => void): void {
-  const mask = createMasker(plan.secretNames.map((n) => plan.vars[n] ?? ''));
+  const mask = planMasker(plan);
   const byLevel = levels(plan.order, plan.steps.map((s) => s.dependsOn));
   const lines = [
     `plan ${plan.planId} ${plan.version}: ${plan.steps.length} steps in ${byLevel.length} levels, max concurrency ${plan.maxConcurrency} (dry run: nothing runs)`,

@@ -3,7 +3,7 @@
  * `<state>/runs/<run_id>/events.jsonl` and `<state>/runs.db` and printing progress.
  * SIGINT/SIGTERM/SIGHUP cancel the run (a second one forces it); see PlanRun.cancel.
  */
-import { createMasker } from '../engine/mask.js';
+import { planMasker } from '../engine/mask.js';
 import { newRunId } from '../engine/run-id.js';
 import { PlanRun, type ResumeState } from '../engine/run-plan.js';
 import type { EventSink } from '../engine/events.js';
@@ -114,7 +114,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       new ConsoleSink({
         write: (text) => consoleOut.write(text),
         color: consoleOut.isTTY === true && !process.env.NO_COLOR,
-        mask: createMasker(plan.secretNames.map((n) => plan.vars[n] ?? '')),
+        mask: planMasker(plan),
         cwd,
       }),
     );

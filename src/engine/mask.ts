@@ -3,7 +3,14 @@
  * leaves the engine: events, runs.db rows and console lines (issue 2).
  */
 
+import type { ResolvedPlan } from '../schema/resolved-plan.js';
+
 export type Masker = (text: string) => string;
+
+/** The masker for a plan's secret variables (`secret: true`). */
+export function planMasker(plan: Pick<ResolvedPlan, 'secretNames' | 'vars'>): Masker {
+  return createMasker(plan.secretNames.map((n) => plan.vars[n] ?? ''));
+}
 
 /** A masker for these secret values; the identity when there are none. Longer values are
  * replaced first so a secret that contains another is masked whole. */

@@ -11,7 +11,7 @@ import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import { logsDir, stepLogPath } from '../state/paths.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
-import { createMasker, type Masker } from './mask.js';
+import { planMasker, type Masker } from './mask.js';
 import { failedPrecondition } from './preconditions.js';
 import { Recorder } from './recorder.js';
 import { Scheduler, type Decision } from './scheduler.js';
@@ -71,7 +71,7 @@ export class PlanRun {
     this.scheduler = new Scheduler(this.plan.steps);
     this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
     this.limit = pLimit(this.plan.maxConcurrency);
-    this.mask = createMasker(this.plan.secretNames.map((n) => this.plan.vars[n] ?? ''));
+    this.mask = planMasker(this.plan);
     this.logDir = logsDir(opts.stateDir, opts.runId);
     this.baseEnv = { ...process.env, ENGINE_RUN_ID: opts.runId };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
