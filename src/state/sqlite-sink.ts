@@ -241,11 +241,14 @@ export class SqliteSink implements EventSink {
     }
   }
 
-  /** Buffers the event; a flush follows on the next turn of the event loop. */
+  /** Buffers the event; a flush follows on the next turn of the event loop (at once for
+   * `run_started` and `run_resumed`, and when the buffer is full). */
   handle(event: EngineEvent): void {
     if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
     this.buffer.push({ event, json: serializeEvent(event) });
-    if (this.buffer.length >= MAX_BUFFERED) {
+    // The run's row is written before any step can start, so crash recovery, which looks
+    // for `running` rows, always finds a run whose engine died.
+    if (this.buffer.length >= MAX_BUFFERED || event.type === 'run_started' || event.type === 'run_resumed') {
       this.flush();
     } else if (this.scheduled === null) {
       this.scheduled = setImmediate(() => {

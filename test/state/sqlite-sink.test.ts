@@ -169,15 +169,22 @@ describe('SqliteSink', () => {
     );
   });
 
-  it('buffers events in handle() and writes them on the next turn of the event loop', async () => {
+  it('buffers step events in handle() and writes them on the next turn of the event loop', async () => {
     const sink = new SqliteSink(dbPath);
     const count = reader().prepare('SELECT count(*) AS n FROM events').pluck();
     for (const e of typicalRun().slice(0, 5)) sink.handle(e);
-    expect(count.get()).toBe(0);
-    expect(sink.pending).toBe(5);
+    expect(count.get()).toBe(1);
+    expect(sink.pending).toBe(4);
     await nextTurn();
     expect(count.get()).toBe(5);
     expect(sink.pending).toBe(0);
+    sink.close();
+  });
+
+  it('writes the run row as soon as run_started is handled, so crash recovery can find the run', () => {
+    const sink = new SqliteSink(dbPath);
+    sink.handle(typicalRun()[0]!);
+    expect(reader().prepare('SELECT status FROM runs').pluck().get()).toBe('running');
     sink.close();
   });
 
