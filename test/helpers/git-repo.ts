@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessGone, waitFor as waitForState } from './state.js';
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
 import { CLI } from './cli.js';
@@ -268,38 +269,12 @@ export function stepStatuses(record: RunRecord): Record<string, string> {
   return Object.fromEntries(Object.entries(record.steps).map(([id, r]) => [id, r.status]));
 }
 
-/** Polls `check` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined | false;
-    try {
-      value = check();
-    } catch {
-      value = undefined;
-    }
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls `check` until it returns something other than undefined/false (20 s at most). */
+export function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  return waitForState(check, what, { timeoutMs });
 }
 
-/** True when the process is gone (or only a zombie entry is left of it). */
-export function isProcessGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    throw err;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state === 'Z' || state === 'X';
-  } catch {
-    return false;
-  }
-}
+export { isProcessGone };
 
 /** Pids of live processes whose working directory is `dir` or below it (Linux /proc). */
 export function processesIn(dir: string): number[] {

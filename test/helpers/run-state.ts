@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isProcessGone } from './state.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { Workspace } from './cli.js';
 
@@ -264,19 +265,7 @@ export function maxOverlap(intervals: readonly { start: number; end: number }[])
 
 /** True when a process with this pid exists and is not a zombie (killed but not yet reaped). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) STATE ..."; comm may contain spaces or parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true; // no /proc (macOS): kill(pid, 0) succeeded, so it exists
-  }
+  return !isProcessGone(pid);
 }
 
 /** Waits until `pred` is true or `ms` passed; returns the last value of `pred`. */
