@@ -2,7 +2,7 @@
  * The executor is the only place that spawns, times out and kills step processes.
  *
  * Each attempt is spawned with `node:child_process` directly (not execa: measured here at
- * about 2.5x the cost per process, see docs/BENCHMARKS.md), detached into its own process
+ * 1.7-2.5x the cost per process and ~30 MB more memory, see docs/BENCHMARKS.md), detached into its own process
  * group, with stdin closed and stdout+stderr written by the child straight into the attempt's
  * log file descriptor: output never passes through the engine, so it is never buffered in
  * memory and costs the engine nothing however much a step prints.
