@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import { logsDir, stepLogPath } from '../state/paths.js';
-import type { EventSink, RunFinishedEvent } from './events.js';
+import type { EventSink, PlannedStep, RunFinishedEvent } from './events.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
 import { planMasker, type Masker } from './mask.js';
 import { failedPrecondition } from './preconditions.js';
@@ -77,11 +77,20 @@ export class PlanRun {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
-  /** Starts the run; `done` resolves with the `run_finished` event. */
+  /** Starts the run (or resumes it); `done` resolves with the `run_finished` event. */
   start(): Promise<RunFinishedEvent> {
     mkdirSync(this.logDir, { recursive: true });
-    const { plan, mask } = this;
-    const planned = plan.order.map((i) => {
+    const resume = this.opts.resume;
+    if (resume) this.announceResume(resume);
+    else this.announceStart();
+    this.apply(this.scheduler.begin(this.plan.order));
+    return this.done;
+  }
+
+  /** The plan's steps in topological order, as `run_started` and `run_resumed` list them. */
+  private plannedSteps(): PlannedStep[] {
+    const { plan } = this;
+    return plan.order.map((i) => {
       const s = plan.steps[i]!;
       return {
         id: s.id,
@@ -92,23 +101,10 @@ export class PlanRun {
         critical: s.critical,
       };
     });
-    const resume = this.opts.resume;
-    if (resume) {
-      const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
-      this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
-      this.recorder.emit({
-        type: 'run_resumed',
-        previous_status: resume.previousStatus,
-        plan_sha256: plan.sha256,
-        pid: process.pid,
-        hostname: hostname(),
-        kept: kept.map((i) => plan.steps[i]!.id),
-        rerun: plan.order.filter((i) => !resume.kept.has(plan.steps[i]!.id)).map((i) => plan.steps[i]!.id),
-        steps: planned,
-      });
-      this.apply(this.scheduler.begin(plan.order));
-      return this.done;
-    }
+  }
+
+  private announceStart(): void {
+    const { plan, mask } = this;
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(plan.vars)) vars[k] = mask(v);
     for (const k of plan.secretNames) vars[k] = '***';
@@ -123,10 +119,24 @@ export class PlanRun {
       max_concurrency: plan.maxConcurrency,
       pid: process.pid,
       hostname: hostname(),
-      steps: planned,
+      steps: this.plannedSteps(),
     });
-    this.apply(this.scheduler.begin(plan.order));
-    return this.done;
+  }
+
+  private announceResume(resume: ResumeState): void {
+    const { plan } = this;
+    const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
+    this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
+    this.recorder.emit({
+      type: 'run_resumed',
+      previous_status: resume.previousStatus,
+      plan_sha256: plan.sha256,
+      pid: process.pid,
+      hostname: hostname(),
+      kept: kept.map((i) => plan.steps[i]!.id),
+      rerun: plan.order.filter((i) => !resume.kept.has(plan.steps[i]!.id)).map((i) => plan.steps[i]!.id),
+      steps: this.plannedSteps(),
+    });
   }
 
   /**
