@@ -15,6 +15,9 @@ export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipp
 /** Status of a run. `interrupted` is set by crash recovery when the engine process vanished. */
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
+/** How a run ends (`run_finished.status`). */
+export type FinalRunStatus = 'succeeded' | 'failed' | 'cancelled';
+
 /** Why an attempt failed. */
 export type FailureReason = 'exit_code' | 'timeout' | 'signal' | 'spawn_error';
 
@@ -157,7 +160,8 @@ export interface RunCancelRequestedEvent extends EventBase {
 
 export interface RunFinishedEvent extends EventBase {
   type: 'run_finished';
-  status: Exclude<RunStatus, 'running'>;
+  /** `interrupted` is never written here: crash recovery writes `run_interrupted` instead. */
+  status: FinalRunStatus;
   /** The engine's exit code: 0 succeeded, 1 failed, 130 cancelled. */
   exit_code: number;
   duration_ms: number;

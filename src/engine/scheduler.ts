@@ -9,7 +9,7 @@
  * explicit work list (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
 import type { ResolvedStep, TriggerRule } from '../schema/resolved-plan.js';
-import type { CancelReason, FailureReason, SkipReason, StepStatus } from './events.js';
+import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './events.js';
 import { retryDelayMs } from './retry.js';
 import { evaluateTriggerRule, skipDetail } from './trigger-rules.js';
 
@@ -47,7 +47,6 @@ export type AttemptOutcome =
   | { kind: 'failed'; reason: FailureReason }
   | { kind: 'cancelled' };
 
-export type FinalRunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export class Scheduler {
   private readonly status: Uint8Array;
