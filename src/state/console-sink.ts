@@ -158,7 +158,7 @@ export class ConsoleSink implements EventSink {
     this.line(this.paint(colour, this.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
     if (e.status === 'cancelled' && this.cancelSignal) this.line(`Cancelled by ${this.cancelSignal}.`);
     if (this.rootCause) this.explainRootCause(this.rootCause, e.status !== 'succeeded');
-    if (this.logDir) this.line(`Logs: ${this.shortPath(this.logDir)}`);
+    if (this.logDir) this.line(`Logs: ${this.shortPath(this.logDir)} (one step: engine logs ${e.run_id} STEP)`);
   }
 
   private explainRootCause(f: StepFailedEvent, runFailed: boolean): void {
