@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -114,6 +114,33 @@ describe('crash recovery', () => {
     expect(runRow(ws.stateDir, runId).status).toBe('succeeded');
     expect(stepStatuses(ws.stateDir, runId)).toEqual({ quick: 'succeeded/1', slow: 'succeeded/2', after: 'succeeded/1' });
   }, 90_000);
+
+  it('keeps runs.db intact and equal to events.jsonl after kill -9 at different moments', async () => {
+    const ws = workspace();
+    const steps = Array.from({ length: 60 }, (_, i) => ({ id: `s${i}`, command: 'true', depends_on: i >= 3 ? [`s${i - 3}`] : [] }));
+    const p = ws.writePlan(plan(steps, { globals: { max_concurrency: 3 } }));
+    for (const delayMs of [60, 120, 200, 300]) {
+      const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+      await new Promise((r) => setTimeout(r, delayMs));
+      engine.kill('SIGKILL');
+      await engine;
+    }
+    expect((await ws.engine(['runs', '--state-dir', ws.stateDir])).exitCode).toBe(0);
+    expect(withRunsDb(ws.stateDir, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
+    const runs = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT run_id, status FROM runs').all() as { run_id: string; status: string }[]);
+    expect(runs.length).toBeGreaterThan(0);
+    // Every run that recorded an event is in runs.db (none is lost to a kill before its first flush).
+    const recorded = readdirSync(join(ws.stateDir, 'runs')).filter(
+      (id) => existsSync(join(ws.stateDir, 'runs', id, 'events.jsonl')) && readJsonl(ws.stateDir, id).lines.length > 0,
+    );
+    expect(runs.map((r) => r.run_id).sort()).toEqual(recorded.sort());
+    for (const { run_id: runId, status } of runs) {
+      expect(['succeeded', 'interrupted']).toContain(status);
+      const { lines } = readJsonl(ws.stateDir, runId);
+      const data = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { data: string }[]);
+      expect(data.map((r) => r.data)).toEqual(lines);
+    }
+  }, 60_000);
 
   it('cancels a live run from another process like Ctrl-C, still running its all_done cleanup', async () => {
     const ws = workspace();
