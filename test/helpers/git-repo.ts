@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { isProcessGone, waitFor as waitForState } from './state.js';
 import Database from 'better-sqlite3';
 import { execa, type ResultPromise } from 'execa';
+import { afterAll } from 'vitest';
 import { CLI } from './cli.js';
 
 /** plans/safe_merge.json of this repository (absolute). */
@@ -119,6 +120,20 @@ export function pushFromOtherClone(repos: Repos, file = 'other.txt'): string {
   const commit = commitFile(other, file, 'from another clone\n', 'pushed by someone else');
   git(other, 'push', '-q', 'origin', 'main');
   return commit;
+}
+
+/**
+ * A `makeRepos` for one test file: every repository it makes is removed after the file's
+ * tests (call it at the top level of the file).
+ */
+export function reposForThisFile(): (opts?: RepoOptions) => Repos {
+  const made: Repos[] = [];
+  afterAll(() => made.forEach(removeRepos));
+  return (opts = {}) => {
+    const r = makeRepos(opts);
+    made.push(r);
+    return r;
+  };
 }
 
 export function removeRepos(repos: Repos): void {

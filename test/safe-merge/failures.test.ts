@@ -5,15 +5,13 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   git,
   gitState,
   lockDir,
   logOf,
-  makeRepos,
   onlyRun,
-  removeRepos,
   revOrNull,
   runIdsIn,
   runRecord,
@@ -21,18 +19,12 @@ import {
   stepStatuses,
   type GitState,
   type Repos,
+  reposForThisFile,
 } from '../helpers/git-repo.js';
 
 type Result = Awaited<ReturnType<typeof runSafeMerge>>;
 
-const made: Repos[] = [];
-afterAll(() => made.forEach(removeRepos));
-
-function repos(opts: Parameters<typeof makeRepos>[0] = {}): Repos {
-  const r = makeRepos(opts);
-  made.push(r);
-  return r;
-}
+const repos = reposForThisFile();
 
 /** Step statuses of a run that failed in preflight: nothing after it ran but the cleanup. */
 const PREFLIGHT_FAILURE_SHAPE = {

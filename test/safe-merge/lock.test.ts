@@ -5,33 +5,24 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   eventsOfRun,
   gitState,
   holdLock,
   isProcessGone,
   lockDir,
-  makeRepos,
   onlyRun,
   parents,
-  removeRepos,
   runIdsIn,
   runRecord,
   runSafeMerge,
   stepStatuses,
   waitFor,
-  type Repos,
+  reposForThisFile,
 } from '../helpers/git-repo.js';
 
-const made: Repos[] = [];
-afterAll(() => made.forEach(removeRepos));
-
-function repos(): Repos {
-  const r = makeRepos();
-  made.push(r);
-  return r;
-}
+const repos = reposForThisFile();
 
 /** A pid that certainly belongs to no process: a child that has exited and been reaped. */
 async function deadPid(): Promise<number> {

@@ -5,35 +5,27 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   eventsOfRun,
   git,
   gitState,
   lockDir,
   logOf,
-  makeRepos,
   onlyRun,
   parents,
   pushFromOtherClone,
-  removeRepos,
   revOrNull,
   runRecord,
   runSafeMerge,
   type GitState,
   type Repos,
+  reposForThisFile,
 } from '../helpers/git-repo.js';
 
 type Result = Awaited<ReturnType<typeof runSafeMerge>>;
 
-const made: Repos[] = [];
-afterAll(() => made.forEach(removeRepos));
-
-function repos(opts: Parameters<typeof makeRepos>[0] = {}): Repos {
-  const r = makeRepos(opts);
-  made.push(r);
-  return r;
-}
+const repos = reposForThisFile();
 
 describe('a clean merge of the checked-out branch into main, with a remote', () => {
   let r: Repos;
