@@ -54,7 +54,7 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
     const resume: ResumeState = {
       previousStatus: status as ResumeState['previousStatus'],
       ...progress,
-      kept: keptSteps(plan, progress.kept),
+      kept: keptSteps(plan, progress.kept, progress.attempts),
     };
     return await executeRun(plan, { runId, stateDir, cwd: started.cwd, resume, ...opts });
   } catch (err) {
@@ -99,15 +99,21 @@ function planForResume(started: RunStartedEvent, runId: string, stateDir: string
 }
 
 /**
- * Succeeded steps whose dependencies are all kept too: a step after one that runs again (a
- * cleanup step with trigger rule all_done, typically) runs again after it.
+ * The succeeded steps that are kept. Two rules make a succeeded step run again:
+ * - an `all_done` step that already ran is cleanup that undid what its dependencies did
+ *   (released a lock, removed a worktree), so those dependencies run again;
+ * - a step after one that runs again runs again too (its dependencies must all be kept).
  */
-function keptSteps(plan: ResolvedPlan, succeeded: ReadonlySet<string>): Set<string> {
+function keptSteps(plan: ResolvedPlan, succeeded: ReadonlySet<string>, attempts: ReadonlyMap<string, number>): Set<string> {
+  const undone = new Uint8Array(plan.steps.length);
+  for (const s of plan.steps) {
+    if (s.triggerRule === 'all_done' && (attempts.get(s.id) ?? 0) > 0) for (const d of s.dependsOn) undone[d] = 1;
+  }
   const kept = new Uint8Array(plan.steps.length);
   const ids = new Set<string>();
   for (const i of plan.order) {
     const s = plan.steps[i]!;
-    if (succeeded.has(s.id) && s.dependsOn.every((d) => kept[d])) {
+    if (succeeded.has(s.id) && !undone[i] && s.dependsOn.every((d) => kept[d])) {
       kept[i] = 1;
       ids.add(s.id);
     }

@@ -210,7 +210,12 @@ export function runSafeMerge(
   const args = ['run', SAFE_MERGE_PLAN, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`])];
   if (stateDir !== null) args.push('--state-dir', stateDir);
   args.push(...(opts.extraArgs ?? []));
-  const env: NodeJS.ProcessEnv = { ...GIT_ENV, NO_COLOR: '1', ...opts.env };
+  return engineInClone(repos, args, opts.env);
+}
+
+/** Runs `engine <args>` with the clone as working directory and git's test identity. */
+export function engineInClone(repos: Repos, args: string[], extraEnv: NodeJS.ProcessEnv = {}): EngineProcess {
+  const env: NodeJS.ProcessEnv = { ...GIT_ENV, NO_COLOR: '1', ...extraEnv };
   delete env.ENGINE_STATE_DIR;
   return execa('node', [CLI, ...args], { cwd: repos.clone, reject: false, all: true, env, extendEnv: false });
 }
