@@ -9,9 +9,10 @@ import { hostname } from 'node:os';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import { logsDir, stepLogPath } from '../state/paths.js';
-import type { EventSink, PlannedStep, RunFinishedEvent } from './events.js';
+import type { EventSink, RunFinishedEvent } from './events.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
 import { planMasker, type Masker } from './mask.js';
+import { plannedSteps } from './planned-steps.js';
 import { failedPrecondition } from './preconditions.js';
 import { Recorder } from './recorder.js';
 import { Scheduler, type Decision } from './scheduler.js';
@@ -87,22 +88,6 @@ export class PlanRun {
     return this.done;
   }
 
-  /** The plan's steps in topological order, as `run_started` and `run_resumed` list them. */
-  private plannedSteps(): PlannedStep[] {
-    const { plan } = this;
-    return plan.order.map((i) => {
-      const s = plan.steps[i]!;
-      return {
-        id: s.id,
-        name: s.name,
-        depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
-        trigger_rule: s.triggerRule,
-        on_failure: s.onFailure,
-        critical: s.critical,
-      };
-    });
-  }
-
   private announceStart(): void {
     const { plan, mask } = this;
     const vars: Record<string, string> = {};
@@ -119,7 +104,7 @@ export class PlanRun {
       max_concurrency: plan.maxConcurrency,
       pid: process.pid,
       hostname: hostname(),
-      steps: this.plannedSteps(),
+      steps: plannedSteps(this.plan),
     });
   }
 
@@ -135,7 +120,7 @@ export class PlanRun {
       hostname: hostname(),
       kept: kept.map((i) => plan.steps[i]!.id),
       rerun: plan.order.filter((i) => !resume.kept.has(plan.steps[i]!.id)).map((i) => plan.steps[i]!.id),
-      steps: this.plannedSteps(),
+      steps: plannedSteps(this.plan),
     });
   }
 

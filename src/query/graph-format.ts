@@ -4,19 +4,13 @@
  * its failure policy (`on_failure`, critical) and trigger rule; edges go from a dependency
  * to its dependent.
  */
+import type { PlannedStep } from '../engine/events.js';
+import { plannedSteps } from '../engine/planned-steps.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 
-/** One step in `engine graph --format json`. */
-export interface GraphStep {
-  id: string;
-  name: string;
-  depends_on: string[];
-  trigger_rule: string;
-  on_failure: string;
-  critical: boolean;
-  /** The executable, or the script line of a `shell` step (variables substituted, secrets masked). */
-  command: string;
-}
+/** One step in `engine graph --format json`: the step as events announce it, plus its command
+ * (the executable, or the script line of a `shell` step; variables substituted, secrets masked). */
+export type GraphStep = PlannedStep & { command: string };
 
 export interface GraphJson {
   plan_id: string;
@@ -30,18 +24,7 @@ export function planGraph(plan: ResolvedPlan, mask: (text: string) => string): G
   return {
     plan_id: plan.planId,
     version: plan.version,
-    steps: plan.order.map((i) => {
-      const s = plan.steps[i]!;
-      return {
-        id: s.id,
-        name: s.name,
-        depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
-        trigger_rule: s.triggerRule,
-        on_failure: s.onFailure,
-        critical: s.critical,
-        command: mask(s.command),
-      };
-    }),
+    steps: plannedSteps(plan).map((s, k) => ({ ...s, command: mask(plan.steps[plan.order[k]!]!.command) })),
   };
 }
 
