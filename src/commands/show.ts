@@ -29,37 +29,17 @@ export interface ShowJson {
   steps: ShowJsonStep[];
 }
 
-export interface ShowJsonStep {
-  step_id: string;
-  name: string;
-  position: number;
+/** A `steps` row (depends_on parsed), with every attempt. */
+export type ShowJsonStep = Omit<StepRow, 'run_id' | 'depends_on'> & {
   depends_on: string[];
-  status: string;
-  reason: string | null;
-  detail: string | null;
-  upstream: string | null;
-  attempts: number;
-  exit_code: number | null;
-  signal: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  log_path: string | null;
   attempt_details: ShowJsonAttempt[];
-}
+};
 
-export interface ShowJsonAttempt {
-  attempt: number;
-  status: string;
-  exit_code: number | null;
-  signal: string | null;
-  reason: string | null;
-  error: string | null;
-  started_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-  log_path: string;
-}
+/** An `attempts` row, without the columns its step already gives. */
+export type ShowJsonAttempt = Pick<
+  AttemptRow,
+  'attempt' | 'status' | 'exit_code' | 'signal' | 'reason' | 'error' | 'started_at' | 'finished_at' | 'duration_ms' | 'log_path'
+>;
 
 export async function showCommand(runRef: string, opts: ShowOptions): Promise<number> {
   try {
