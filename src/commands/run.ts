@@ -116,6 +116,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
         color: consoleOut.isTTY === true && !process.env.NO_COLOR,
         mask: planMasker(plan),
         cwd,
+        stateDirOption: stateDir === resolveStateDir(undefined) ? '' : ` --state-dir ${stateDir}`,
       }),
     );
     const run = new PlanRun({ plan, runId, stateDir, cwd, sinks, resume: ctx.resume, stepEnv: otel?.stepEnv });

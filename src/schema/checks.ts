@@ -119,7 +119,7 @@ function checkPreconditions(list: unknown[], i: number, file: string, problems: 
       if (p.args !== undefined) problems.add({ file, pointer: `${at}/args`, message: '"args" goes with "command", not with "value"' });
       if (typeof p.matches === 'string' && !p.matches.includes('${')) {
         const re = compileVarPattern(p.matches);
-        if (re instanceof SyntaxError) problems.add({ file, pointer: `${at}/matches`, message: `invalid regular expression: ${re.message}` });
+        if (re instanceof SyntaxError) problems.add({ file, pointer: `${at}/matches`, message: `invalid regular expression: ${re.message.replace(/^Invalid regular expression: /, '')}` });
       }
     } else {
       problems.add({ file, pointer: at, message: 'a precondition needs "command" or "value"' });

@@ -19,6 +19,8 @@ export interface ConsoleSinkOptions {
   mask: (text: string) => string;
   /** Paths are shown relative to this directory when that is shorter. */
   cwd: string;
+  /** Options a later `engine logs` needs to find this run, e.g. `--state-dir /x` ('' for none). */
+  stateDirOption: string;
 }
 
 /** Lines of a failed step's log shown in the summary. */
@@ -158,7 +160,9 @@ export class ConsoleSink implements EventSink {
     this.line(this.paint(colour, this.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
     if (e.status === 'cancelled' && this.cancelSignal) this.line(`Cancelled by ${this.cancelSignal}.`);
     if (this.rootCause) this.explainRootCause(this.rootCause, e.status !== 'succeeded');
-    if (this.logDir) this.line(`Logs: ${this.shortPath(this.logDir)} (one step: engine logs ${e.run_id} STEP)`);
+    if (this.logDir) {
+      this.line(`Logs: ${this.shortPath(this.logDir)} (one step: engine logs ${e.run_id} STEP${this.opts.stateDirOption})`);
+    }
   }
 
   private explainRootCause(f: StepFailedEvent, runFailed: boolean): void {

@@ -248,6 +248,7 @@ describe('invalid preconditions', () => {
     const r = await validate([{ value: 'x', not_empty: true }, { value: 'x', matches: '([' }]);
     expect(r.exitCode, r.all).toBe(2);
     expect(r.all).toMatch(/\/steps\/1\/preconditions\/1\/matches: invalid regular expression/);
+    expect(r.all).not.toMatch(/invalid regular expression: Invalid regular expression/);
   });
 });
 
