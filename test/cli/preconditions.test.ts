@@ -10,18 +10,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepRow } from '../../src/query/runs-reader.js';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
 
 type Result = Awaited<ReturnType<Workspace['engine']>>;
 type Event = Record<string, unknown> & { type: string; step_id?: string; seq: number };
-interface StepRow {
-  step_id: string;
-  status: string;
-  reason: string | null;
-  detail: string | null;
-  upstream: string | null;
-  attempts: number;
-}
 
 const made: Workspace[] = [];
 afterAll(() => made.forEach((ws) => rmSync(ws.dir, { recursive: true, force: true })));

@@ -2,14 +2,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import type { RunRow } from '../../src/query/runs-reader.js';
 import { CLI, plan, workspace } from '../helpers/cli.js';
 import { isProcessGone, onlyRunId, readJsonl, readPidFile, waitFor, withRunsDb } from '../helpers/state.js';
 
-interface RunRow {
-  status: string;
-  last_seq: number;
-  steps_succeeded: number;
-}
 
 const runRow = (stateDir: string, runId: string) =>
   withRunsDb(stateDir, (db) => db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow);

@@ -3,6 +3,7 @@
  * run reference resolves (exact id, unique prefix, `last`, ambiguous or unknown), which
  * `show` shares with `logs`.
  */
+import type { ShowJson } from '../../src/commands/show.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../helpers/cli.js';
@@ -80,10 +81,7 @@ describe('engine show', () => {
   it('--json prints the run and its steps in topological order with every attempt', async () => {
     const r = await engineQ(ws, ['show', runId, '--json']);
     expect(r.exitCode).toBe(0);
-    const out = JSON.parse(r.stdout) as {
-      run: Record<string, unknown>;
-      steps: (Record<string, unknown> & { attempt_details: Record<string, unknown>[] })[];
-    };
+    const out = JSON.parse(r.stdout) as ShowJson;
     expect(out.run).toMatchObject({ run_id: runId, plan_id: 'release', status: 'succeeded', exit_code: 0, steps_total: 7 });
     expect(out.steps.map((s) => s.step_id)).toEqual(TOPOLOGICAL);
     expect(out.steps.map((s) => s.position)).toEqual([0, 1, 2, 3, 4, 5, 6]);

@@ -252,13 +252,8 @@ export function logOf(stateDir: string, runId: string, stepId: string, attempt =
   return readFileSync(join(stateDir, 'runs', runId, 'logs', `${stepId}.${attempt}.log`), 'utf8');
 }
 
-export interface StepRow {
-  step_id: string;
-  status: string;
-  reason: string | null;
-  detail: string | null;
-  attempts: number;
-}
+export type { StepRow } from '../../src/query/runs-reader.js';
+import type { StepRow } from '../../src/query/runs-reader.js';
 
 export interface RunRecord {
   status: string;

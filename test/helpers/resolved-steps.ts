@@ -24,6 +24,7 @@ export function resolvedSteps(specs: StepSpec[]): ResolvedStep[] {
       cwd: '/',
       env: {},
       successExitCodes: [0],
+      preconditions: [],
       ...rest,
       index: i,
       dependsOn: deps.map((d) => index.get(d)!),

@@ -89,43 +89,9 @@ export function withDb<T>(ws: Workspace, fn: (db: Database.Database) => T): T {
   }
 }
 
-export interface RunRow {
-  run_id: string;
-  status: string;
-  exit_code: number | null;
-  max_concurrency: number;
-  steps_succeeded: number;
-  steps_failed: number;
-  steps_skipped: number;
-  steps_cancelled: number;
-  [column: string]: unknown;
-}
+import type { AttemptRow, RunRow, StepRow } from '../../src/query/runs-reader.js';
 
-export interface StepRow {
-  step_id: string;
-  status: string;
-  reason: string | null;
-  detail: string | null;
-  upstream: string | null;
-  attempts: number;
-  exit_code: number | null;
-  signal: string | null;
-  log_path: string | null;
-  [column: string]: unknown;
-}
-
-export interface AttemptRow {
-  step_id: string;
-  attempt: number;
-  status: string;
-  pid: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  reason: string | null;
-  error: string | null;
-  log_path: string;
-  [column: string]: unknown;
-}
+export type { AttemptRow, RunRow, StepRow };
 
 export function runRow(ws: Workspace, runId = lastRunId(ws)): RunRow {
   return withDb(ws, (db) => db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow);
