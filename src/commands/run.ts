@@ -5,6 +5,7 @@
  */
 import { planMasker } from '../engine/mask.js';
 import { newRunId } from '../engine/run-id.js';
+import { launcher } from '../engine/launch.js';
 import { PlanRun, type ResumeState } from '../engine/run-plan.js';
 import type { EventSink } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
@@ -92,6 +93,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   /** Sinks that export over the network and must be flushed before the engine exits. */
   const flushing: OtelSink[] = [];
   try {
+    launcher(); // a bad ENGINE_SPAWN is a usage error before anything is recorded
     prepareStateDir(stateDir);
     recoverInterruptedRuns(stateDir);
     // JSONL first: its line is on disk before anything else can fail for that event.

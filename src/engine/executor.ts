@@ -1,21 +1,22 @@
 /**
  * The executor is the only place that spawns, times out and kills step processes.
  *
- * Each attempt is spawned with `node:child_process` directly (not execa: measured here at
- * 1.7-2.5x the cost per process and ~30 MB more memory, see docs/BENCHMARKS.md), detached into its own process
- * group, with stdin closed and stdout+stderr written by the child straight into the attempt's
- * log file descriptor: output never passes through the engine, so it is never buffered in
- * memory and costs the engine nothing however much a step prints.
+ * Each attempt is started by the launcher (launch.ts: posix_spawn where it is built, else
+ * node:child_process; not execa, measured here at 1.7-2.5x the cost per process and ~30 MB
+ * more memory, see docs/BENCHMARKS.md), in its own session and process group, with stdin on
+ * /dev/null and stdout+stderr written by the child straight into the attempt's log file
+ * descriptor: output never passes through the engine, so it is never buffered in memory and
+ * costs the engine nothing however much a step prints.
  *
  * Stopping (timeout or cancel): SIGTERM to the process group, SIGKILL after the grace period.
  * When the step's main process exits, whatever it left behind in its group is killed too, so
  * no process of a step outlives it (the behaviour GitHub Actions calls "orphan process
  * cleanup"; a step that must leave a daemon running starts it in a new session, e.g. setsid).
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeSync, appendFileSync } from 'node:fs';
 import { formatDuration } from '../format.js';
 import type { FailureReason } from './events.js';
+import { launcher, type Launcher } from './launch.js';
 import { signalProcessGroup } from './process-group.js';
 
 /** setTimeout's largest delay; longer timeouts are clamped (about 24.8 days). */
@@ -58,8 +59,11 @@ export interface RunningAttempt {
   cancel(forced: boolean): void;
 }
 
-/** Spawns one attempt. Never throws: a spawn failure resolves as reason `spawn_error`. */
-export function startAttempt(req: AttemptRequest): RunningAttempt {
+/**
+ * Spawns one attempt with `launch` (the process's launcher unless given). Never throws: a spawn
+ * failure resolves as reason `spawn_error`.
+ */
+export function startAttempt(req: AttemptRequest, launch: Launcher = launcher()): RunningAttempt {
   const startedAt = performance.now();
   let fd: number;
   try {
@@ -69,15 +73,16 @@ export function startAttempt(req: AttemptRequest): RunningAttempt {
     return { pid: null, result: Promise.resolve(spawnFailure(error, startedAt)), cancel: () => {} };
   }
   const file = req.shell ? '/bin/sh' : req.command;
-  const argv = req.shell ? ['-c', req.command] : (req.args as string[]);
-  let child;
+  const args = req.shell ? ['-c', req.command] : req.args;
+  let onExit: (code: number | null, signal: NodeJS.Signals | null) => void = () => {};
+  let onError: (err: NodeJS.ErrnoException) => void = () => {};
+  let pid: number | null;
   try {
-    child = spawn(file, argv, {
-      cwd: req.cwd,
-      env: req.env,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
+    pid = launch.launch(
+      { file, args, cwd: req.cwd, env: req.env, outFd: fd },
+      (code, signal) => onExit(code, signal),
+      (err) => onError(err),
+    );
   } catch (err) {
     const error = spawnErrorMessage(err as NodeJS.ErrnoException, req);
     writeSync(fd, `engine: ${error}\n`);
@@ -89,7 +94,6 @@ export function startAttempt(req: AttemptRequest): RunningAttempt {
     };
   }
   closeSync(fd);
-  const pid = child.pid ?? null;
 
   let stopping: 'timeout' | 'cancel' | null = null;
   let killTimer: NodeJS.Timeout | undefined;
@@ -114,16 +118,16 @@ export function startAttempt(req: AttemptRequest): RunningAttempt {
       clearTimeout(killTimer);
       resolve(r);
     };
-    child.once('error', (err: NodeJS.ErrnoException) => {
+    onError = (err) => {
       const error = spawnErrorMessage(err, req);
       appendFileSync(req.logPath, `engine: ${error}\n`);
       finish(spawnFailure(error, startedAt));
-    });
-    child.once('exit', (code, signal) => {
+    };
+    onExit = (code, signal) => {
       if (pid !== null) signalProcessGroup(pid, 'SIGKILL');
       const durationMs = Math.round(performance.now() - startedAt);
       finish(classifyExit(code, signal, stopping, durationMs, req));
-    });
+    };
   });
 
   return { pid, result, cancel: (forced) => stop('cancel', forced) };
