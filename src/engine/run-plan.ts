@@ -1,15 +1,15 @@
 /**
  * Turns a resolved plan into a run: carries out the scheduler's decisions, starts attempts
- * through the executor under the concurrency limit (p-limit), and emits every state change as
+ * through the executor under the concurrency limit (concurrency-limit.ts), and emits every state change as
  * an event. Event-driven throughout: a step starts from the exit handler of its last
  * dependency, never from a polling loop.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import { logsDir, stepLogPath } from '../state/paths.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
 import { planMasker, type Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
@@ -50,7 +50,7 @@ export class PlanRun {
   private readonly plan: ResolvedPlan;
   private readonly scheduler: Scheduler;
   private readonly recorder: Recorder;
-  private readonly limit: LimitFunction;
+  private readonly limit: ConcurrencyLimit;
   private readonly mask: Masker;
   private readonly logDir: string;
   private readonly baseEnv: NodeJS.ProcessEnv;
@@ -71,7 +71,7 @@ export class PlanRun {
     this.plan = opts.plan;
     this.scheduler = new Scheduler(this.plan.steps);
     this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
-    this.limit = pLimit(this.plan.maxConcurrency);
+    this.limit = new ConcurrencyLimit(this.plan.maxConcurrency);
     this.mask = planMasker(this.plan);
     this.logDir = logsDir(opts.stateDir, opts.runId);
     this.baseEnv = { ...process.env, ENGINE_RUN_ID: opts.runId };
@@ -153,7 +153,7 @@ export class PlanRun {
       switch (d.kind) {
         case 'start':
           this.readyAt.set(d.step, epochMs());
-          void this.limit(() => this.runAttempt(d.step));
+          this.limit.run(() => this.runAttempt(d.step));
           break;
         case 'retry': {
           this.recorder.emit({

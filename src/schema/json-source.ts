@@ -7,7 +7,13 @@
  * is asked for, so a valid 10 MB plan never pays for it. jsonc-parser is used for the message
  * of a syntax error when V8's message does not name a position.
  */
-import { visit, printParseErrorCode, type ParseErrorCode } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { ParseErrorCode } from 'jsonc-parser';
+
+/** jsonc-parser, loaded on the first syntax error only (it costs ~9 ms of start-up). */
+function jsonc(): typeof import('jsonc-parser') {
+  return createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser');
+}
 
 /** A 1-based line and column (column counted in UTF-16 code units, as editors mostly do). */
 export interface SourcePosition {
@@ -72,6 +78,7 @@ function lowerFirst(s: string): string {
 function firstJsoncError(text: string): { offset: number; message: string } | undefined {
   const containers: ('object' | 'array')[] = [];
   let found: { offset: number; message: string } | undefined;
+  const { visit, printParseErrorCode } = jsonc();
   visit(
     text,
     {
