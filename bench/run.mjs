@@ -9,7 +9,8 @@
  *   --quick    tiny sizes, 1 run each (the smoke test); numbers are not meaningful
  *   --jobs N   concurrency of the engine (--max-concurrency), make -j and ninja -j (default 2)
  *   --only     run only the cases whose id contains one of the substrings (ids are the first
- *              column of every table, e.g. `chain-true`, `startup`, `scale-chain`)
+ *              column of every table, e.g. `chain-true`, `launcher-true`, `startup`,
+ *              `scale-chain`)
  *   --out      Markdown file to write (default docs/BENCHMARKS.md)
  *   --runs N   measured runs per comparison case (default 5; 1 with --quick)
  *   --engine   the cli.js to measure (default dist/cli.js of this repository)
@@ -22,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { edgeCount, generate, SHAPES, writeCase, writePlan } from './gen.mjs';
 import {
   fmtInt,
@@ -154,8 +155,27 @@ if (!existsSync(opts.engine)) {
   process.exit(1);
 }
 
+/**
+ * The launcher the engine under test picks with `childEnv` plus `env` (src/engine/launch.ts):
+ * `{ name }`, or `{ error }` when dist/engine/launch.js cannot be imported or refuses
+ * (e.g. `ENGINE_SPAWN=posix_spawn` where the native addon is not built).
+ */
+function probeLauncher(env = {}) {
+  const url = pathToFileURL(join(dirname(opts.engine), 'engine', 'launch.js')).href;
+  const script =
+    `import(${JSON.stringify(url)}).then((m) => process.stdout.write(m.launcher().name))` +
+    '.catch((e) => { process.stderr.write(String(e?.message ?? e)); process.exit(1); });';
+  const r = spawnSync(NODE, ['--input-type=module', '-e', script], { cwd: TMP, env: { ...childEnv, ...env }, encoding: 'utf8' });
+  const name = r.stdout?.trim();
+  if (r.status === 0 && name) return { name };
+  return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0] };
+}
+
 function machine() {
   const cpus = os.cpus();
+  const probe = probeLauncher();
+  if (probe.error) log(`launcher: unknown (${probe.error})`);
+  const spawnVar = childEnv.ENGINE_SPAWN ? `\`ENGINE_SPAWN=${childEnv.ENGINE_SPAWN}\`` : '`ENGINE_SPAWN` unset: auto';
   return {
     cores: cpus.length,
     cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -164,6 +184,8 @@ function machine() {
     node: process.version,
     make: MAKE ?? 'not installed',
     ninja: NINJA ? `ninja ${NINJA}` : 'not installed (ninja columns skipped)',
+    launcher: probe.name ? `${probe.name} (${spawnVar})` : 'unknown',
+    launcherName: probe.name ?? null,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
   };
@@ -192,14 +214,15 @@ function readEvents(stateDir) {
 
 /**
  * `engine run PLAN` with full recording into a fresh state directory, console output to
- * /dev/null. `inspect(stateDir)` may look at the state before it is deleted.
+ * /dev/null. `inspect(stateDir)` may look at the state before it is deleted; `env` is merged
+ * over childEnv.
  */
-async function engineRun(plan, { rss = true, inspect, extraArgs = [] } = {}) {
+async function engineRun(plan, { rss = true, inspect, extraArgs = [], env } = {}) {
   const stateDir = mkdtempSync(join(TMP, 'state-'));
   try {
     const r = await measure(NODE, [opts.engine, 'run', plan, '--state-dir', stateDir, '--max-concurrency', String(JOBS), ...extraArgs], {
       cwd: TMP,
-      env: childEnv,
+      env: env ? { ...childEnv, ...env } : childEnv,
       tmpDir: TMP,
       rss,
     });
@@ -243,6 +266,7 @@ const R = {
   scale: [],
   perStep: [],
   output: null,
+  launcher: null,
   spawnCost: null,
   profile: null,
   failures: [],
@@ -431,6 +455,52 @@ function summarizeLatency() {
       headline: p.headline,
     });
   }
+}
+
+// ---- 2b. launcher: posix_spawn vs child_process --------------------------------------------
+
+const LAUNCHERS = ['child_process', 'posix_spawn'];
+
+/**
+ * `layered` plan of C.trueN `true` steps run by the engine with ENGINE_SPAWN=child_process and
+ * ENGINE_SPAWN=posix_spawn, alternating (A B, B A, …). Skipped, with the reason, when the
+ * engine cannot use posix_spawn here.
+ */
+async function compareLaunchers() {
+  const id = 'launcher-true';
+  if (!selected(id)) return;
+  const native = probeLauncher({ ENGINE_SPAWN: 'posix_spawn' });
+  if (native.name !== 'posix_spawn') {
+    const why = native.error ?? `ENGINE_SPAWN=posix_spawn picked ${native.name}`;
+    log(`${id}: skipped: ${why}`);
+    R.launcher = { id, skipped: why };
+    return;
+  }
+  const n = C.trueN;
+  const graph = generate('layered', n);
+  const plan = writePlan(join(TMP, `${id}-${n}.json`), graph, TRUE_CMD, { jobs: JOBS });
+  const run = (name) => engineRun(plan, { env: { ENGINE_SPAWN: name } });
+  log(`${id}: layered ${fmtInt(n)} steps of \`true\`, ${C.warmup} warm-up + ${C.runs} runs each with ENGINE_SPAWN=${LAUNCHERS.join(' / ')}`);
+  // Warm-up: C.warmup runs in all (alternating launchers), enough to warm the page cache.
+  for (let w = 0; w < C.warmup; w++) await run(LAUNCHERS[w % LAUNCHERS.length]);
+  const runs = Object.fromEntries(LAUNCHERS.map((l) => [l, []]));
+  for (let i = 0; i < C.runs; i++) {
+    for (const l of i % 2 === 0 ? LAUNCHERS : [...LAUNCHERS].reverse()) runs[l].push(await run(l));
+  }
+  const side = (l) => ({
+    time: summary(runs[l].map((r) => r.ms)),
+    perStep: median(runs[l].map((r) => r.ms / n)),
+    rssKB: median(runs[l].map((r) => r.rssKB).filter((x) => x !== null)),
+  });
+  const row = {
+    id,
+    n,
+    edges: edgeCount(graph),
+    launchers: Object.fromEntries(LAUNCHERS.map((l) => [l, side(l)])),
+    ratio: summary(runs.child_process.map((r, i) => r.ms / runs.posix_spawn[i].ms)),
+  };
+  R.launcher = row;
+  log(`  child_process ${fmtMs(row.launchers.child_process.time.median)}, posix_spawn ${fmtMs(row.launchers.posix_spawn.time.median)}, child_process/posix_spawn ${fmtRatio(row.ratio.median)}`);
 }
 
 // ---- 3. start-up ---------------------------------------------------------------------------
@@ -707,7 +777,7 @@ function markdown(durationMs) {
       '(cases whose id contains one of them; ids are the first column below), `--runs N`, `--quick` ' +
       '(tiny sizes, one run: the smoke test), `--out FILE` (default docs/BENCHMARKS.md), `--keep` ' +
       '(keep the generated plans, Makefiles and build.ninja files). `node bench/spawn-cost.mjs` runs the ' +
-      'execa vs child_process comparison alone.',
+      'child_process vs posix_spawn vs execa comparison alone.',
     '',
   );
   if (opts.quick) out.push('> **Quick mode** (`--quick`): tiny sizes and one run per case. The numbers only show that the harness works; the verdicts are not meaningful.', '');
@@ -723,6 +793,7 @@ function markdown(durationMs) {
         ['Node.js', m.node],
         ['make', m.make],
         ['ninja', m.ninja],
+        ['launcher', m.launcher],
         ['date', m.date],
         ['load average at start / end', `${m.load} / ${R.loadEnd}`],
         ['concurrency', `${JOBS} (engine \`--max-concurrency ${JOBS}\`, \`make -j${JOBS}\`, \`ninja -j${JOBS}\`)`],
@@ -852,6 +923,40 @@ function markdown(durationMs) {
     );
   }
 
+  if (R.launcher) {
+    const L = R.launcher;
+    out.push('## Launcher: posix_spawn vs child_process', '');
+    if (L.skipped) {
+      out.push(`> \`${L.id}\` skipped: the engine cannot use its posix_spawn launcher here (${L.skipped}).`, '');
+    } else {
+      const cp = L.launchers.child_process;
+      const ps = L.launchers.posix_spawn;
+      out.push(
+        `The engine starts each step's process through a launcher (\`src/engine/launch.ts\`): \`posix_spawn\` (the native ` +
+          'addon `build/Release/engine_spawn.node`: posix_spawn(3) and a pidfd) or `child_process` (node:child_process, ' +
+          `fork + exec). The \`layered\` plan of ${fmtInt(L.n)} \`true\` steps (as \`layered-true\` above) run with ` +
+          '`ENGINE_SPAWN=child_process` and with `ENGINE_SPAWN=posix_spawn`, full recording, runs alternating ' +
+          `(A B, B A, …); median (min–max) of ${C.runs} runs each, after ${C.warmup} warm-up run(s); the ratio is the median ` +
+          '(min–max) of the per-pair ratios.',
+        '',
+      );
+      out.push(
+        table(
+          ['case', 'steps', '`child_process`', 'per step', 'peak RSS', '`posix_spawn`', 'per step', 'peak RSS', 'child_process / posix_spawn'],
+          [[`\`${L.id}\``, fmtInt(L.n), fmtRange(cp.time), fmtMs(cp.perStep), fmtMB(cp.rssKB), fmtRange(ps.time), fmtMs(ps.perStep), fmtMB(ps.rssKB), fmtRatioRange(L.ratio)]],
+        ),
+        '',
+      );
+      const make = R.compare.find((r) => r.id === 'layered-true' && r.n === L.n && r.tools.make);
+      const diff = cp.perStep - ps.perStep;
+      out.push(
+        `posix_spawn ${diff >= 0 ? 'saves' : 'costs'} ${fmtMs(Math.abs(diff))} per step here${diff >= 0 ? '' : ' more'}` +
+          (make ? `; \`make -j${JOBS}\` takes ${fmtMs(make.tools.make.time.median / make.n)} per step on the same plan (\`layered-true\` above).` : '.'),
+        '',
+      );
+    }
+  }
+
   if (R.latency.length) {
     out.push('## Scheduling latency', '');
     out.push(
@@ -860,7 +965,8 @@ function markdown(durationMs) {
         '`started_at_ms − ready_at_ms`. Only steps with dependencies that did not wait for a concurrency ' +
         'slot count: a step is left out when at some moment between its `ready_at_ms` and its `started_at_ms` ' +
         '`--jobs` steps were running (from `started_at_ms` to `ended_at_ms`). The engine takes ' +
-        '`started_at_ms` after `spawn()` has returned, so both include the synchronous fork/exec of the step.',
+        '`started_at_ms` after the launcher has returned, so both include the synchronous start of the step\'s process ' +
+        '(fork + exec with the `child_process` launcher, posix_spawn with the `posix_spawn` one).',
       '',
     );
     out.push(
@@ -975,38 +1081,46 @@ function markdown(durationMs) {
 
   if (R.spawnCost) {
     const s = R.spawnCost;
-    out.push('## Spawning: node:child_process vs execa', '');
+    const sp = s.methods.spawn;
+    const ps = s.methods.posix_spawn;
+    out.push('## Spawning: child_process vs posix_spawn vs execa', '');
     out.push(
-      `\`bench/spawn-cost.mjs\`: ${s.count} \`true\` processes, ${s.concurrency} at a time, spawned as the executor does ` +
-        '(detached, stdin ignored, stdout and stderr to a log file descriptor); each measurement in a fresh Node process; ' +
+      `\`bench/spawn-cost.mjs\`: ${s.count} \`true\` processes, ${s.concurrency} at a time, spawned as the engine's launchers do ` +
+        '(own process group, stdin ignored, stdout and stderr to a log file descriptor): `child_process.spawn` (detached), ' +
+        'execa 9 over it, and the native addon `build/Release/engine_spawn.node` called as the `posix_spawn` launcher calls it ' +
+        '(environment as `K=V` strings, cwd, log descriptor, exit callback). Each measurement in a fresh Node process; ' +
         `median of ${s.rounds} alternating round(s).`,
       '',
     );
+    const methodName = { spawn: '`child_process.spawn`', execa: '`execa` 9', posix_spawn: '`posix_spawn` (native addon)' };
+    const rows = Object.entries(s.methods).map(([, v]) => [
+      '`spawn-cost`',
+      methodName[v.method] + (v.ballastMB ? `, from a process holding ${v.ballastMB} MB more` : ''),
+      v.msPerProcess.toFixed(2),
+      v.msPerProcessAll.map((x) => x.toFixed(2)).join(', '),
+      fmtMB(v.maxRssKB),
+    ]);
+    if (s.posixSpawnUnavailable) rows.push(['`spawn-cost`', methodName.posix_spawn, s.posixSpawnUnavailable, '', '']);
+    out.push(table(['case', 'method', 'ms per process', 'rounds (ms per process)', 'peak RSS of the Node process'], rows), '');
     out.push(
-      table(
-        ['case', 'method', 'ms per process', 'rounds (ms per process)', 'peak RSS of the Node process'],
-        Object.entries(s.methods).map(([, v]) => [
-          '`spawn-cost`',
-          (v.method === 'spawn' ? '`child_process.spawn`' : '`execa` 9') + (v.ballastMB ? `, from a process holding ${v.ballastMB} MB more` : ''),
-          v.msPerProcess.toFixed(2),
-          v.msPerProcessAll.map((x) => x.toFixed(2)).join(', '),
-          fmtMB(v.maxRssKB),
-        ]),
-      ),
-      '',
-    );
-    out.push(
-      `execa costs ${fmtRatio(s.execaOverSpawn)} the time of \`child_process.spawn\` per process and ${fmtMB(s.methods.execa.maxRssKB - s.methods.spawn.maxRssKB)} more memory. ` +
-        'Conclusion: the engine\'s executor (`src/engine/executor.ts`, which spawns every step attempt) uses ' +
-        '`node:child_process` directly; execa is only worth its convenience off the hot path (the tests use it to run the CLI).',
+      `execa costs ${fmtRatio(s.execaOverSpawn)} the time of \`child_process.spawn\` per process and ${fmtMB(s.methods.execa.maxRssKB - sp.maxRssKB)} more memory` +
+        (ps ? `; \`child_process.spawn\` costs ${fmtRatio(s.spawnOverPosixSpawn)} the time of \`posix_spawn\`.` : `; \`posix_spawn\` was not measured (${s.posixSpawnUnavailable}).`) +
+        ' The engine (`src/engine/launch.ts`) starts steps with `posix_spawn` where the addon is built, because it is the ' +
+        'cheapest and does not copy the engine\'s page tables, and falls back to `node:child_process`, which works everywhere ' +
+        'with nothing to compile; execa is used by neither (only the tests use it, to run the CLI).',
       '',
     );
     const heavy = s.methods['spawn-ballast'];
     if (heavy) {
+      const psHeavy = s.methods['posix_spawn-ballast'];
       out.push(
-        `The last row is the reason the engine's own memory matters for throughput: on Linux, libuv's \`uv_spawn\` ` +
-          `fork()s the parent, and fork() gets slower with the parent's resident memory (${fmtMB(s.methods.spawn.maxRssKB)}: ` +
-          `${s.methods.spawn.msPerProcess.toFixed(2)} ms per process, ${fmtMB(heavy.maxRssKB)}: ${heavy.msPerProcess.toFixed(2)} ms).`,
+        `The ballast rows are the reason the engine's own memory matters for throughput: on Linux, libuv's \`uv_spawn\` ` +
+          `fork()s the parent, and fork() gets slower with the parent's resident memory (${fmtMB(sp.maxRssKB)}: ` +
+          `${sp.msPerProcess.toFixed(2)} ms per process, ${fmtMB(heavy.maxRssKB)}: ${heavy.msPerProcess.toFixed(2)} ms)` +
+          (ps && psHeavy
+            ? `, while glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK), which copies no page tables (${fmtMB(ps.maxRssKB)}: ` +
+              `${ps.msPerProcess.toFixed(2)} ms, ${fmtMB(psHeavy.maxRssKB)}: ${psHeavy.msPerProcess.toFixed(2)} ms).`
+            : '.'),
         '',
       );
     }
@@ -1027,15 +1141,27 @@ function markdown(durationMs) {
       ),
       '',
     );
-    out.push(
-      '`ChildProcess.spawn` (node:internal/child_process) is libuv\'s `uv_spawn`: it fork()s the engine and blocks, on the ' +
-        'main thread, until the child has exec\'d (or failed to). While it runs no other step can be started or finished, so ' +
-        'with `true` steps the per-step cost is mostly this synchronous fork+exec, and it grows with the engine\'s resident ' +
-        'memory (see the ballast row of the spawn section; the peak RSS of the 1,000- and 10,000-step runs in the Scale section ' +
-        'shows how the engine grows with the plan). Opening each attempt\'s log file (`open` under `startAttempt`) and the ' +
-        'recording (the batched SQLite transactions, JSON lines) come next.',
-      '',
-    );
+    if (m.launcherName === 'posix_spawn') {
+      out.push(
+        'The engine used its `posix_spawn` launcher here (see the machine table): `launch` (src/engine/launch-posix-spawn.ts) ' +
+          'turns the step\'s environment into `K=V` strings and calls the native addon, whose posix_spawn(3) blocks the main ' +
+          'thread until the child has exec\'d (clone with CLONE_VFORK). While it runs no other step can be started or finished; ' +
+          'unlike fork it copies none of the engine\'s page tables, so it does not grow with the engine\'s memory (see the ' +
+          'ballast rows of the spawn section). The other large items are opening each attempt\'s log file (`open` under ' +
+          '`startAttempt`) and the recording (the batched SQLite transactions, JSON lines).',
+        '',
+      );
+    } else {
+      out.push(
+        '`ChildProcess.spawn` (node:internal/child_process) is libuv\'s `uv_spawn`: it fork()s the engine and blocks, on the ' +
+          'main thread, until the child has exec\'d (or failed to). While it runs no other step can be started or finished, so ' +
+          'with `true` steps the per-step cost is mostly this synchronous fork+exec, and it grows with the engine\'s resident ' +
+          'memory (see the ballast rows of the spawn section; the peak RSS of the 1,000- and 10,000-step runs in the Scale section ' +
+          'shows how the engine grows with the plan). Opening each attempt\'s log file (`open` under `startAttempt`) and the ' +
+          'recording (the batched SQLite transactions, JSON lines) come next.',
+        '',
+      );
+    }
   }
 
   if (R.failures.length) {
@@ -1053,6 +1179,7 @@ async function main() {
   if (R.failures.length) throw new BenchError(`generator check failed:\n${R.failures.join('\n')}`);
   await compareTools();
   summarizeLatency();
+  await compareLaunchers();
   await startup();
   await scale();
   await bigOutput();

@@ -1,27 +1,55 @@
 #!/usr/bin/env node
 /**
- * Cost of starting a process from Node: node:child_process.spawn vs execa 9, spawned the way
- * the engine's executor spawns a step (detached into its own process group, stdin ignored,
- * stdout and stderr to a log file descriptor), `--count` (500) `true` processes with
- * `--concurrency` (2) of them running at once.
+ * Cost of starting a process from Node, three ways, each spawning a step the way the engine's
+ * launchers do (own session and process group, stdin ignored, stdout and stderr to a log file
+ * descriptor): `--count` (500) `true` processes with `--concurrency` (2) of them running at once.
+ *
+ *   - `spawn`: node:child_process.spawn (detached): libuv's uv_spawn, fork + exec. The engine's
+ *     `child_process` launcher, its fallback.
+ *   - `execa`: execa 9 over child_process, for comparison (the engine does not use it).
+ *   - `posix_spawn`: the native addon build/Release/engine_spawn.node (native/posix_spawn.c),
+ *     called as the engine's `posix_spawn` launcher calls it: the environment as "K=V" strings,
+ *     the cwd, the log descriptor, an exit callback. Skipped, with the reason recorded
+ *     (`posixSpawnUnavailable`: "not built: …" or "not available: …"), when the addon is missing
+ *     or reports `available: false`.
  *
  *   node bench/spawn-cost.mjs [--count 500] [--concurrency 2] [--rounds 3] [--ballast MB] [--json]
  *
- * Each measurement runs in a fresh Node process (`--method spawn|execa`), so the peak RSS
- * (process.resourceUsage().maxRSS) belongs to that method alone; rounds alternate the two
+ * Each measurement runs in a fresh Node process (`--method spawn|execa|posix_spawn`), so the
+ * peak RSS (process.resourceUsage().maxRSS) belongs to that method alone; rounds alternate the
  * methods and the medians are reported.
  *
- * `--ballast MB` (default 100) adds one more measurement: child_process.spawn from a process
- * holding MB more memory (touched Buffers). On Linux, libuv's uv_spawn forks the parent, and
- * the cost of fork() grows with the parent's resident memory, so a bigger engine spawns slower.
+ * `--ballast MB` (default 100; 0 = off) adds measurements of `spawn` and `posix_spawn` from a
+ * process holding MB more memory (touched Buffers). On Linux, uv_spawn forks the parent, and the
+ * cost of fork() grows with the parent's resident memory, so a bigger engine spawns slower;
+ * glibc's posix_spawn uses clone(CLONE_VM | CLONE_VFORK), which copies no page tables, so its
+ * cost should not grow.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const METHODS = ['spawn', 'execa'];
+const METHODS = ['spawn', 'execa', 'posix_spawn'];
+const ADDON = fileURLToPath(new URL('../build/Release/engine_spawn.node', import.meta.url));
+
+/**
+ * The native addon, or why it cannot be used: `{ addon }` or `{ unavailable: 'not built: …' |
+ * 'not available: …' }`.
+ */
+export function loadAddon() {
+  if (!existsSync(ADDON)) return { unavailable: `not built: build/Release/engine_spawn.node is missing (run \`npm run build:native\`)` };
+  let addon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON);
+  } catch (err) {
+    return { unavailable: `not built: build/Release/engine_spawn.node cannot be loaded: ${err.message.split('\n')[0]}` };
+  }
+  if (!addon.available) return { unavailable: `not available: ${addon.unavailableReason || 'the addon reports available: false'}` };
+  return { addon };
+}
 
 function parseArgs(argv) {
   const o = { count: 500, concurrency: 2, rounds: 3, ballast: 100, json: false, method: null };
@@ -48,9 +76,29 @@ function parseArgs(argv) {
   return o;
 }
 
+/** The environment as the posix_spawn launcher passes it: "KEY=VALUE" strings. */
+function envStrings(env) {
+  const out = [];
+  for (const key in env) {
+    const value = env[key];
+    if (value !== undefined) out.push(`${key}=${value}`);
+  }
+  return out;
+}
+
 /** One process, spawned as the executor does. Resolves with its exit code. */
-async function spawnOne(method, logPath, execa) {
+async function spawnOne(method, logPath, execa, addon) {
   const fd = openSync(logPath, 'w');
+  if (method === 'posix_spawn') {
+    let resolveExit;
+    const exited = new Promise((resolve) => (resolveExit = resolve));
+    try {
+      addon.spawn('true', [], envStrings(process.env), process.cwd(), fd, (code, signal) => resolveExit(code ?? `signal ${signal}`));
+    } finally {
+      closeSync(fd);
+    }
+    return exited;
+  }
   if (method === 'spawn') {
     const child = spawn('true', [], { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -70,18 +118,24 @@ async function spawnOne(method, logPath, execa) {
 /** Runs one measurement in this process and returns its numbers. */
 async function measureHere(method, count, concurrency, ballastMB = 0) {
   const execa = method === 'execa' ? (await import('execa')).execa : null;
+  let addon = null;
+  if (method === 'posix_spawn') {
+    const loaded = loadAddon();
+    if (!loaded.addon) throw new Error(`posix_spawn: ${loaded.unavailable}`);
+    addon = loaded.addon;
+  }
   const ballast = Array.from({ length: ballastMB }, () => Buffer.alloc(1 << 20, 1));
   const dir = mkdtempSync(join(tmpdir(), 'engine-spawn-cost-'));
   try {
     // Warm-up: load the code paths once.
-    await spawnOne(method, join(dir, 'warm.log'), execa);
+    await spawnOne(method, join(dir, 'warm.log'), execa, addon);
     let next = 0;
     let failures = 0;
     const t0 = performance.now();
     const worker = async () => {
       while (next < count) {
         const i = next++;
-        const code = await spawnOne(method, join(dir, `${i % 64}.log`), execa);
+        const code = await spawnOne(method, join(dir, `${i % 64}.log`), execa, addon);
         if (code !== 0) failures++;
       }
     };
@@ -100,10 +154,19 @@ const median = (xs) => {
   return (s[Math.floor(m)] + s[Math.ceil(m)]) / 2;
 };
 
-/** Runs `rounds` alternating measurements, each in a child Node process. */
+/**
+ * Runs `rounds` alternating measurements, each in a child Node process. posix_spawn is left out
+ * when the addon cannot be used here; `posixSpawnUnavailable` then says why.
+ */
 export function compare({ count = 500, concurrency = 2, rounds = 3, ballast = 100 } = {}) {
   const self = fileURLToPath(import.meta.url);
-  const variants = [...METHODS.map((m) => ({ key: m, method: m, ballast: 0 })), ...(ballast > 0 ? [{ key: 'spawn-ballast', method: 'spawn', ballast }] : [])];
+  const loaded = loadAddon();
+  const methods = METHODS.filter((m) => m !== 'posix_spawn' || loaded.addon);
+  const heavy = ['spawn', 'posix_spawn'].filter((m) => methods.includes(m));
+  const variants = [
+    ...methods.map((m) => ({ key: m, method: m, ballast: 0 })),
+    ...(ballast > 0 ? heavy.map((m) => ({ key: `${m}-ballast`, method: m, ballast })) : []),
+  ];
   const runs = Object.fromEntries(variants.map((v) => [v.key, []]));
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
@@ -112,7 +175,7 @@ export function compare({ count = 500, concurrency = 2, rounds = 3, ballast = 10
       runs[v.key].push(JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' })));
     }
   }
-  const result = { count, concurrency, rounds, ballast, methods: {} };
+  const result = { count, concurrency, rounds, ballast, posixSpawnUnavailable: loaded.unavailable ?? null, methods: {} };
   for (const v of variants) {
     result.methods[v.key] = {
       method: v.method,
@@ -122,7 +185,9 @@ export function compare({ count = 500, concurrency = 2, rounds = 3, ballast = 10
       maxRssKB: median(runs[v.key].map((x) => x.maxRssKB)),
     };
   }
-  result.execaOverSpawn = result.methods.execa.msPerProcess / result.methods.spawn.msPerProcess;
+  const ms = (key) => result.methods[key]?.msPerProcess;
+  result.execaOverSpawn = ms('execa') / ms('spawn');
+  result.spawnOverPosixSpawn = result.methods.posix_spawn ? ms('spawn') / ms('posix_spawn') : null;
   return result;
 }
 
@@ -142,9 +207,11 @@ async function main() {
   console.log(`${o.count} \`true\` processes, ${o.concurrency} at a time, median of ${o.rounds} rounds`);
   for (const [k, x] of Object.entries(r.methods)) {
     const name = x.ballastMB ? `${x.method} + ${x.ballastMB} MB ballast` : k;
-    console.log(`${name.padEnd(26)} ${x.msPerProcess.toFixed(3)} ms/process  peak RSS ${(x.maxRssKB / 1024).toFixed(1)} MB`);
+    console.log(`${name.padEnd(32)} ${x.msPerProcess.toFixed(3)} ms/process  peak RSS ${(x.maxRssKB / 1024).toFixed(1)} MB`);
   }
+  if (r.posixSpawnUnavailable) console.log(`${'posix_spawn'.padEnd(32)} skipped: ${r.posixSpawnUnavailable}`);
   console.log(`execa / spawn: ${r.execaOverSpawn.toFixed(2)}x`);
+  if (r.spawnOverPosixSpawn !== null) console.log(`spawn / posix_spawn: ${r.spawnOverPosixSpawn.toFixed(2)}x`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

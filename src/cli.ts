@@ -7,6 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
+import { packagePath } from './package-root.js';
 import { reportError } from './commands/report-error.js';
 
 // A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
@@ -17,7 +18,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { packagePath } from '../package-root.js';
 import type { Launcher } from './launch.js';
 
 interface EngineSpawnAddon {
@@ -19,8 +20,6 @@ interface EngineSpawnAddon {
   ): number;
 }
 
-/** Path of the addon relative to this module (dist/engine/ or src/engine/). */
-const ADDON = '../../build/Release/engine_spawn.node';
 
 const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
@@ -31,7 +30,7 @@ export function loadPosixSpawnLauncher(): { launcher: Launcher } | { unavailable
   if (process.platform !== 'linux') return { unavailable: `it is Linux-only (this is ${process.platform})` };
   let addon: EngineSpawnAddon;
   try {
-    addon = createRequire(import.meta.url)(ADDON) as EngineSpawnAddon;
+    addon = createRequire(import.meta.url)(packagePath('build', 'Release', 'engine_spawn.node')) as EngineSpawnAddon;
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'not built' : (err as Error).message;
     return { unavailable: `the native launcher cannot be loaded (${why}; run \`npm run build:native\`)` };

@@ -15,8 +15,6 @@ export interface SchemaProblem {
   at: PositionTarget;
 }
 
-/** URL of the plan schema, next to src/ and dist/ alike (`<package>/schemas/`). */
-export const PLAN_SCHEMA_URL = new URL('../../schemas/plan.schema.json', import.meta.url);
 
 /**
  * The compiled plan validator: Ajv's standalone code for schemas/plan.schema.json, generated

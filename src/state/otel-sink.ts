@@ -57,6 +57,7 @@ import { ConsoleMetricExporter, PeriodicExportingMetricReader, type IMetricReade
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ConsoleSpanExporter, type IdGenerator, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { EngineEvent, EventSink } from '../engine/events.js';
+import { packagePath } from '../package-root.js';
 
 /** Export timeout (per export, retries included) unless an OTEL_*_TIMEOUT variable sets one. */
 export const DEFAULT_EXPORT_TIMEOUT_MS = 3000;
@@ -537,6 +538,6 @@ function positiveNumber(v: string | undefined): number | undefined {
 
 let version: string | undefined;
 function engineVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
   return version;
 }

@@ -14,8 +14,28 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+
+/**
+ * Path of better-sqlite3's compiled module, where its install (node-gyp or a prebuilt binary)
+ * puts it. Given to it as `nativeBinding`: its own lookup (the `bindings` package) tries ~10
+ * paths relative to the calling file, which is wrong once the CLI is bundled (scripts/bundle.mjs).
+ * @throws UserError when better-sqlite3 has no compiled module (an incomplete install)
+ */
+let addonPath: string | undefined;
+function sqliteAddon(): string {
+  if (addonPath === undefined) {
+    try {
+      addonPath = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      throw new UserError("better-sqlite3's native module is not built (node_modules/better-sqlite3/build/Release); run npm ci", ExitCode.failed);
+    }
+  }
+  return addonPath;
+}
 
 export type RunsDb = Database.Database;
 
@@ -151,7 +171,7 @@ export interface OpenRunsDbOptions {
  */
 export function openRunsDb(path: string, options: OpenRunsDbOptions = {}): RunsDb {
   if (options.readonly) {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    const db = new Database(path, { readonly: true, fileMustExist: true, nativeBinding: sqliteAddon() });
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const version = userVersion(db);
@@ -164,7 +184,7 @@ export function openRunsDb(path: string, options: OpenRunsDbOptions = {}): RunsD
   }
 
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, { nativeBinding: sqliteAddon() });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Refuse a newer database before changing anything in it.

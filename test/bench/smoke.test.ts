@@ -34,7 +34,7 @@ describe('bench/run.mjs --quick', () => {
     const cells = (id: string) =>
       rows.filter((l) => l.startsWith(`| \`${id}\` |`)).map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
 
-    for (const h of ['# Benchmarks', '## Machine', '## Targets', '## engine vs make vs ninja', '### Generator check', '## Scheduling latency', '## Start-up', '## Scale', '## Large step output', '## Spawning: node:child_process vs execa']) {
+    for (const h of ['# Benchmarks', '## Machine', '## Targets', '## engine vs make vs ninja', '### Generator check', '## Scheduling latency', '## Start-up', '## Scale', '## Large step output', '## Launcher: posix_spawn vs child_process', '## Spawning: child_process vs posix_spawn vs execa']) {
       expect(md, h).toContain(`${h}\n`);
     }
     expect(md).toContain('npm run bench');
@@ -63,7 +63,38 @@ describe('bench/run.mjs --quick', () => {
     expect(cells('scale-validate')).toHaveLength(2);
     expect(cells('scale-dry-run')).toHaveLength(2);
     for (const id of ['scale-chain', 'scale-layered', 'big-output']) expect(cells(id), id).toHaveLength(1);
-    expect(cells('spawn-cost')).toHaveLength(3); // spawn, execa, spawn with ballast
+
+    // Machine table: the launcher the engine picks here.
+    expect(md).toMatch(/^\| launcher \| (posix_spawn|child_process) \(`ENGINE_SPAWN[^|]*\) \|$|^\| launcher \| unknown \|$/m);
+
+    // Launcher section: the timed row, or the one-line note saying why it was skipped.
+    const launcherRows = cells('launcher-true');
+    if (launcherRows.length === 0) {
+      expect(md).toMatch(/^> `launcher-true` skipped: .+$/m);
+    } else {
+      expect(launcherRows).toHaveLength(1);
+      expect(launcherRows[0]).toHaveLength(9);
+      expect(launcherRows[0]![1]).toBe(cells('layered-true')[0]![1]); // the same N as layered-true
+      for (const i of [2, 5]) expect(launcherRows[0]![i]).toMatch(/\d ms$|\d s$/);
+      expect(launcherRows[0]![8]).toMatch(/×$/);
+    }
+
+    // Spawning: child_process.spawn, execa and posix_spawn, then the ballast rows; posix_spawn
+    // is one row saying why when the addon is not built or not available.
+    const spawnRows = cells('spawn-cost');
+    const method = (re: RegExp) => spawnRows.filter((c) => re.test(c[1]!));
+    expect(method(/^`child_process.spawn`$/)).toHaveLength(1);
+    expect(method(/^`execa` 9$/)).toHaveLength(1);
+    expect(method(/^`child_process.spawn`, from a process holding \d+ MB more$/)).toHaveLength(1);
+    const posix = method(/^`posix_spawn`/);
+    if (posix.some((c) => /^not (built|available): /.test(c[2]!))) {
+      expect(posix).toHaveLength(1);
+      expect(spawnRows).toHaveLength(4);
+    } else {
+      expect(posix).toHaveLength(2); // without and with ballast
+      for (const c of posix) expect(c[2]).toMatch(/^\d+\.\d\d$/);
+      expect(spawnRows).toHaveLength(5);
+    }
   });
 });
 
