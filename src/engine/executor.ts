@@ -33,6 +33,9 @@ export interface AttemptRequest {
   env: NodeJS.ProcessEnv;
   /** File that receives stdout and stderr (created or truncated). */
   logPath: string;
+  /** An open, empty, write-only descriptor of `logPath` (log-prefetch.ts), used instead of
+   * opening it; startAttempt closes it. */
+  logFd?: number;
   timeoutMs: number;
   /** Time between SIGTERM and SIGKILL when the attempt is stopped, in ms. */
   killGraceMs: number;
@@ -67,7 +70,7 @@ export function startAttempt(req: AttemptRequest, launch: Launcher = launcher())
   const startedAt = performance.now();
   let fd: number;
   try {
-    fd = openSync(req.logPath, 'w');
+    fd = req.logFd ?? openSync(req.logPath, 'w');
   } catch (err) {
     const error = `cannot open log file ${req.logPath}: ${(err as Error).message}`;
     return { pid: null, result: Promise.resolve(spawnFailure(error, startedAt)), cancel: () => {} };

@@ -11,6 +11,7 @@ import { logsDir, stepLogPath } from '../state/paths.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
 import { startAttempt, type AttemptResult, type RunningAttempt } from './executor.js';
+import { LogPrefetch } from './log-prefetch.js';
 import { planMasker, type Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
 import { failedPrecondition } from './preconditions.js';
@@ -51,6 +52,10 @@ export class PlanRun {
   private readonly scheduler: Scheduler;
   private readonly recorder: Recorder;
   private readonly limit: ConcurrencyLimit;
+  /** Creates the log files of the next steps to start off the main thread (log-prefetch.ts). */
+  private readonly logPrefetch: LogPrefetch;
+  /** Position in plan.order up to which log files have been asked for. */
+  private prefetchCursor = 0;
   private readonly mask: Masker;
   private readonly logDir: string;
   private readonly baseEnv: NodeJS.ProcessEnv;
@@ -72,6 +77,10 @@ export class PlanRun {
     this.scheduler = new Scheduler(this.plan.steps);
     this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
     this.limit = new ConcurrencyLimit(this.plan.maxConcurrency);
+    // Steps start roughly, not exactly, in plan order (a 1,000-step layered plan needed a
+    // window of 64 for every start to find its file ready); the window is bounded because
+    // each prepared file holds a descriptor.
+    this.logPrefetch = new LogPrefetch(Math.min(Math.max(64, 2 * this.plan.maxConcurrency), 256));
     this.mask = planMasker(this.plan);
     this.logDir = logsDir(opts.stateDir, opts.runId);
     this.baseEnv = { ...process.env, ENGINE_RUN_ID: opts.runId };
@@ -85,7 +94,31 @@ export class PlanRun {
     if (resume) this.announceResume(resume);
     else this.announceStart();
     this.apply(this.scheduler.begin(this.plan.order));
+    this.prefetchLogs();
     return this.done;
+  }
+
+  /** A step that will not start gives back its prefetched log file. */
+  private dropPrefetchedLog(i: number): void {
+    if (this.scheduler.attemptsOf(i) === 0) {
+      this.logPrefetch.drop(stepLogPath(this.opts.stateDir, this.opts.runId, this.plan.steps[i]!.id, 1));
+    }
+  }
+
+  /**
+   * Asks for the attempt-1 log files of the next steps in plan order that have not started
+   * yet, as many as the prefetch has room for. Steps start roughly in plan order (the
+   * scheduler breaks ties by it), so these are the files needed next.
+   */
+  private prefetchLogs(): void {
+    const { order, steps } = this.plan;
+    while (this.logPrefetch.hasRoom && this.prefetchCursor < order.length) {
+      const i = order[this.prefetchCursor++]!;
+      if (this.scheduler.attemptsOf(i) !== 0) continue;
+      const status = this.scheduler.statusOf(i);
+      if (status !== 'pending' && status !== 'running') continue;
+      this.logPrefetch.want(stepLogPath(this.opts.stateDir, this.opts.runId, steps[i]!.id, 1));
+    }
   }
 
   private announceStart(): void {
@@ -171,6 +204,7 @@ export class PlanRun {
           break;
         }
         case 'skip':
+          this.dropPrefetchedLog(d.step);
           this.recorder.emit({
             type: 'step_skipped',
             step_id: step.id,
@@ -180,6 +214,7 @@ export class PlanRun {
           });
           break;
         case 'cancel':
+          this.dropPrefetchedLog(d.step);
           clearTimeout(this.retryTimers.get(d.step));
           this.retryTimers.delete(d.step);
           this.recorder.emit({
@@ -228,6 +263,7 @@ export class PlanRun {
     const attemptNo = this.scheduler.startAttempt(i);
     if (attemptNo === 0) return;
     const logPath = stepLogPath(this.opts.stateDir, this.opts.runId, step.id, attemptNo);
+    const logFd = this.logPrefetch.take(logPath);
     const attempt = startAttempt({
       command: step.command,
       args: step.args,
@@ -235,10 +271,12 @@ export class PlanRun {
       cwd: step.cwd,
       env: this.stepEnv(step, attemptNo),
       logPath,
+      logFd,
       timeoutMs: step.timeoutMs,
       killGraceMs: this.plan.killGraceMs,
       successExitCodes: step.successExitCodes,
     });
+    this.prefetchLogs();
     const entry = { attempt, startMs: performance.now() };
     this.running.set(i, entry);
     const readyAt = this.readyAt.get(i) ?? epochMs();
@@ -339,6 +377,7 @@ export class PlanRun {
     }) as RunFinishedEvent;
     this.finished = event;
     for (const t of this.retryTimers.values()) clearTimeout(t);
+    this.logPrefetch.discard();
     this.resolveDone(event);
   }
 }
