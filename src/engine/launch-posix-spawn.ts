@@ -20,7 +20,7 @@ interface EngineSpawnAddon {
   ): number;
 }
 
-
+/** Signal numbers to names (SIGTERM, ...), for exit reports. */
 const signalNames = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
 );
