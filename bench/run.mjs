@@ -1118,7 +1118,7 @@ function markdown(durationMs) {
         (ps ? `; \`child_process.spawn\` costs ${fmtRatio(s.spawnOverPosixSpawn)} the time of \`posix_spawn\`.` : `; \`posix_spawn\` was not measured (${s.posixSpawnUnavailable}).`) +
         ' The engine (`src/engine/launch.ts`) starts steps with `posix_spawn` where the addon is built, because it is the ' +
         'cheapest and does not copy the engine\'s page tables, and falls back to `node:child_process`, which works everywhere ' +
-        'with nothing to compile; execa is used by neither (only the tests use it, to run the CLI).',
+        'with nothing to compile; execa starts no steps (it runs only the command checks of step preconditions, src/engine/preconditions.ts, and the CLI in the tests).',
       '',
     );
     const heavy = s.methods['spawn-ballast'];

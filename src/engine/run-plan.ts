@@ -1,7 +1,7 @@
 /**
  * Turns a resolved plan into a run: carries out the scheduler's decisions, starts attempts
- * through the executor under the concurrency limit (concurrency-limit.ts), and emits every state change as
- * an event. Event-driven throughout: a step starts from the exit handler of its last
+ * through the executor under the concurrency limit (concurrency-limit.ts), and emits every
+ * state change as an event. Event-driven throughout: a step starts from the exit handler of its last
  * dependency, never from a polling loop.
  */
 import { mkdirSync } from 'node:fs';

@@ -19,13 +19,14 @@ import Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
+let addonPath: string | undefined;
+
 /**
  * Path of better-sqlite3's compiled module, where its install (node-gyp or a prebuilt binary)
  * puts it. Given to it as `nativeBinding`: its own lookup (the `bindings` package) tries ~10
  * paths relative to the calling file, which is wrong once the CLI is bundled (scripts/bundle.mjs).
  * @throws UserError when better-sqlite3 has no compiled module (an incomplete install)
  */
-let addonPath: string | undefined;
 function sqliteAddon(): string {
   if (addonPath === undefined) {
     try {
