@@ -1158,8 +1158,11 @@ function markdown(durationMs) {
           'turns the step\'s environment into `K=V` strings and calls the native addon, whose posix_spawn(3) blocks the main ' +
           'thread until the child has exec\'d (clone with CLONE_VFORK). While it runs no other step can be started or finished; ' +
           'unlike fork it copies none of the engine\'s page tables, so it does not grow with the engine\'s memory (see the ' +
-          'ballast rows of the spawn section). The other large items are opening each attempt\'s log file (`open` under ' +
-          '`startAttempt`) and the recording (the batched SQLite transactions, JSON lines).',
+          'ballast rows of the spawn section). The sampling profiler inflates it: unprofiled, the same call takes 0.15–0.25 ms ' +
+          'in a chain (docs/PERFORMANCE.md). `(idle)` is the main thread waiting for a step to exit. Log files are created ahead ' +
+          'of time in libuv\'s thread pool (src/engine/log-prefetch.ts), so `open` on the main thread is only the hand-over ' +
+          '(under `want`), or the fallback under `startAttempt` when a file was not ready; then comes the recording (the ' +
+          'batched SQLite transactions, JSON lines).',
         '',
       );
     } else {
