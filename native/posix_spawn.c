@@ -5,8 +5,8 @@
  * Why: node:child_process forks the whole engine process and then execs. fork copies the page
  * tables of everything the engine has mapped, so each spawn costs ~1.1-1.5 ms here and grows
  * with the engine's memory (docs/PERFORMANCE.md). glibc's posix_spawn uses
- * clone(CLONE_VM | CLONE_VFORK): no copy, ~0.1 ms, whatever the engine's size. This is how make
- * and ninja start commands.
+ * clone(CLONE_VM | CLONE_VFORK): no copy; the caller waits 0.15-0.25 ms (until the child has
+ * exec'd), whatever the engine's size. make and ninja start commands this way too.
  *
  * JavaScript API (see src/engine/launch-posix-spawn.ts):
  *   available: boolean            false when the kernel lacks pidfd_open/waitid(P_PIDFD)

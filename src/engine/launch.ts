@@ -3,8 +3,9 @@
  * implementations that behave the same and differ in cost.
  *
  * - `posix_spawn` (native/posix_spawn.c, built at install on Linux): posix_spawn(3), which
- *   does not copy the engine's page tables, and a pidfd watched by the event loop. About
- *   0.1 ms per process whatever the engine's memory; this is how make and ninja spawn.
+ *   does not copy the engine's page tables, and a pidfd watched by the event loop. The main
+ *   thread waits 0.15-0.25 ms per process (until the child has exec'd), whatever the engine's
+ *   memory; make and ninja spawn this way too.
  * - `child_process` (node:child_process): fork + exec. About 1.1-1.5 ms per process here and
  *   more as the engine's memory grows (docs/PERFORMANCE.md).
  *
