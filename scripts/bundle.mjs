@@ -34,7 +34,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['@opentelemetry/*', 'execa', 'jsonc-parser'],
+  external: ['@opentelemetry/*', 'jsonc-parser'],
   // commander and better-sqlite3 are CommonJS: their require() calls of Node built-ins need a
   // real require.
   banner: { js: "import { createRequire as __engineCreateRequire } from 'node:module';\nconst require = __engineCreateRequire(import.meta.url);" },

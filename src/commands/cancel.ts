@@ -6,8 +6,9 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { requireRunsDb, resolveRun } from '../query/runs-reader.js';
-import { isProcessAlive } from '../state/liveness.js';
+import { requireRunsDb, resolveRun, using } from '../query/runs-reader.js';
+import { isEngineProcess } from '../state/store/liveness.js';
+import { recoverInterruptedRuns } from '../state/store/recovery.js';
 import { resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 
@@ -18,18 +19,14 @@ export interface CancelOptions {
 export async function cancelCommand(runRef: string, opts: CancelOptions): Promise<number> {
   const stateDir = resolveStateDir(opts.stateDir);
   try {
-    const db = requireRunsDb(stateDir);
-    let run;
-    try {
-      run = resolveRun(db, runRef, stateDir);
-    } finally {
-      db.close();
-    }
+    // A dead engine's run is recorded as running until recovered: then it is not cancellable.
+    recoverInterruptedRuns(stateDir);
+    const run = using(requireRunsDb(stateDir), (db) => resolveRun(db, runRef, stateDir));
     if (run.status !== 'running') throw new UserError(`run ${run.run_id} is ${run.status}, not running: nothing to cancel`);
     if (run.hostname !== hostname()) {
       throw new UserError(`run ${run.run_id} runs on host ${run.hostname}; cancel it there`);
     }
-    if (!isProcessAlive(run.pid)) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
+    if (!isEngineProcess(run.pid)) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
     process.kill(run.pid, 'SIGINT');
     process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
     return ExitCode.ok;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { newRunId } from '../engine/run-id.js';
 import { loadPlan } from '../schema/load-plan.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
+import { recoverInterruptedRuns } from '../state/store/recovery.js';
 
 /** `--var` and `--vars-file`, as commander hands them over. */
 export interface VarOptions {
@@ -13,6 +14,20 @@ export interface VarOptions {
 /** The absolute state directory: `--state-dir`, else $ENGINE_STATE_DIR, else ./state. */
 export function resolveStateDir(flag: string | undefined): string {
   return resolve(flag ?? process.env.ENGINE_STATE_DIR ?? 'state');
+}
+
+/**
+ * Crash recovery (src/state/store/recovery.ts) for a command that only reads: runs whose
+ * engine died are marked `interrupted` first, so what the command shows is current. When the
+ * recovery cannot write (a full disk, a read-only state directory), the command goes on with
+ * what is recorded and says so: reading must not fail because writing does.
+ */
+export function recoverBeforeReading(stateDir: string): void {
+  try {
+    recoverInterruptedRuns(stateDir);
+  } catch (err) {
+    process.stderr.write(`engine: warning: crash recovery postponed (${(err as Error).message}); showing what is recorded\n`);
+  }
 }
 
 /**

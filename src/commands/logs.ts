@@ -16,8 +16,8 @@ import {
   stepsWithAttempts,
   type AttemptRow,
 } from '../query/runs-reader.js';
-import type { RunsDb } from '../state/runs-db.js';
-import { resolveStateDir } from './common.js';
+import type { RunsDb } from '../state/store/runs-db.js';
+import { recoverBeforeReading, resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 
 export interface LogsOptions {
@@ -37,6 +37,7 @@ export async function logsCommand(runRef: string, stepId: string | undefined, op
       throw new UserError('--attempt needs a STEP (engine logs RUN STEP --attempt N)', ExitCode.usage);
     }
     const stateDir = resolveStateDir(opts.stateDir);
+    recoverBeforeReading(stateDir);
     const db = requireRunsDb(stateDir);
     try {
       const run = resolveRun(db, runRef, stateDir);

@@ -3,8 +3,9 @@ import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatLocalTime, renderTable } from '../query/format.js';
 import { formatDuration } from '../format.js';
-import { engineSeemsGone, listRuns, openRunsDbForReading, RUN_STATUSES, using, type RunRow } from '../query/runs-reader.js';
-import { resolveStateDir } from './common.js';
+import { isRunStatus, RUN_STATUSES, type RunStatus } from '../engine/status.js';
+import { engineSeemsGone, listRuns, openRunsDbForReading, using, type RunRow } from '../query/runs-reader.js';
+import { recoverBeforeReading, resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 
 export interface RunsOptions {
@@ -24,7 +25,7 @@ export interface RunSummary {
   plan_id: string;
   plan_version: string;
   plan_path: string;
-  status: string;
+  status: RunStatus;
   exit_code: number | null;
   started_at: string;
   finished_at: string | null;
@@ -64,9 +65,11 @@ export function runSummary(r: RunRow): RunSummary {
 export async function runsCommand(opts: RunsOptions): Promise<number> {
   try {
     const stateDir = resolveStateDir(opts.stateDir);
-    if (opts.status !== undefined && !(RUN_STATUSES as readonly string[]).includes(opts.status)) {
-      throw new UserError(`unknown status "${opts.status}"; expected one of: ${RUN_STATUSES.join(', ')}`, ExitCode.usage);
+    const status = opts.status;
+    if (status !== undefined && !isRunStatus(status)) {
+      throw new UserError(`unknown status "${status}"; expected one of: ${RUN_STATUSES.join(', ')}`, ExitCode.usage);
     }
+    recoverBeforeReading(stateDir);
     const db = openRunsDbForReading(stateDir);
     if (!db) {
       if (opts.json) process.stdout.write('[]\n');
@@ -74,7 +77,7 @@ export async function runsCommand(opts: RunsOptions): Promise<number> {
       return ExitCode.ok;
     }
     const rows = using(db, (d) =>
-      listRuns(d, { status: opts.status, planId: opts.plan, limit: opts.limit ?? DEFAULT_RUNS_LIMIT }),
+      listRuns(d, { status, planId: opts.plan, limit: opts.limit ?? DEFAULT_RUNS_LIMIT }),
     );
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(rows.map(runSummary), null, 2)}\n`);

@@ -1,4 +1,5 @@
 /** `engine show RUN`: a run and its steps in topological order, as text or (--json) JSON. */
+import { unreachable } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatLocalTime, formatLocalTimeOfDay, renderTable, shortPath } from '../query/format.js';
 import { formatDuration } from '../format.js';
@@ -14,7 +15,7 @@ import {
   type StepRow,
   type StepWithAttempts,
 } from '../query/runs-reader.js';
-import { resolveStateDir } from './common.js';
+import { recoverBeforeReading, resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 import { runDurationMs, runSummary, type RunSummary } from './runs.js';
 
@@ -44,6 +45,7 @@ export type ShowJsonAttempt = Pick<
 export async function showCommand(runRef: string, opts: ShowOptions): Promise<number> {
   try {
     const stateDir = resolveStateDir(opts.stateDir);
+    recoverBeforeReading(stateDir);
     const { run, steps } = using(requireRunsDb(stateDir), (db) => {
       const r = resolveRun(db, runRef, stateDir);
       return { run: r, steps: stepsWithAttempts(db, r.run_id) };
@@ -162,8 +164,12 @@ export function stepResult(s: StepRow): string {
     case 'pending':
       // Waiting for a retry keeps the failed attempt's reason.
       return s.reason ? `retrying after: ${s.detail ?? failureText(s)}` : '-';
-    default:
+    case 'running':
       return '-';
+    case 'interrupted':
+      return s.detail ?? '-';
+    default:
+      return unreachable(s.status);
   }
 }
 

@@ -5,27 +5,10 @@
  * Every event carries `seq` (1, 2, … per run, no gaps), `ts` (ISO 8601 UTC with ms),
  * `run_id` and `type`. Field names are snake_case because they are written as JSON for other
  * programs (docs/runs-db.md documents them). Values that came from secret variables are
- * already masked as `***` when an event is built.
+ * already masked as `***` when an event is built. Statuses and reasons come from status.ts.
  */
-
-/** Status of a step. `pending` covers both "waiting for dependencies" and "waiting for a retry".
- * `interrupted`: it was running when the engine process vanished (crash recovery). */
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
-
-/** Status of a run. `interrupted` is set by crash recovery when the engine process vanished. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
-
-/** How a run ends (`run_finished.status`). */
-export type FinalRunStatus = 'succeeded' | 'failed' | 'cancelled';
-
-/** Why an attempt failed. */
-export type FailureReason = 'exit_code' | 'timeout' | 'signal' | 'spawn_error';
-
-/** Why a step was skipped: its trigger rule can no longer hold, or (issue 3) a precondition. */
-export type SkipReason = 'trigger_rule' | 'precondition';
-
-/** Why a step was cancelled: an upstream failure aborted the run, or the run was cancelled. */
-export type CancelReason = 'abort' | 'run_cancelled';
+import type { OnFailure, TriggerRule } from '../schema/resolved-plan.js';
+import type { CancelReason, EndedStepStatus, FailureReason, FinalRunStatus, ResumableRunStatus, SkipReason } from './status.js';
 
 /** Fields common to every event. */
 export interface EventBase {
@@ -41,8 +24,8 @@ export interface PlannedStep {
   id: string;
   name: string;
   depends_on: string[];
-  trigger_rule: 'all_success' | 'all_done' | 'one_failed' | 'none_failed';
-  on_failure: 'abort' | 'skip_dependents' | 'continue';
+  trigger_rule: TriggerRule;
+  on_failure: OnFailure;
   /** False when the step's failure neither fails nor aborts the run. */
   critical: boolean;
 }
@@ -190,7 +173,10 @@ export interface RunInterruptedEvent extends EventBase {
 /** `engine resume` continues a failed, cancelled or interrupted run in the same run id. */
 export interface RunResumedEvent extends EventBase {
   type: 'run_resumed';
-  previous_status: 'failed' | 'cancelled' | 'interrupted';
+  previous_status: ResumableRunStatus;
+  /** The plan's id and version now (as in `run_started`, unless resumed with --force after a change). */
+  plan_id: string;
+  plan_version: string;
   /** sha256 of the plan file now (equal to run_started's unless resumed with --force). */
   plan_sha256: string;
   /** pid and host of the engine process that runs the rest of the run. */
@@ -230,11 +216,40 @@ export type EventDraft = EngineEvent extends infer E
 /**
  * A consumer of events. `handle` is called synchronously, in `seq` order, for every event of
  * a run; it must not throw for ordinary I/O hiccups it can survive. `close` flushes and
- * releases resources; it is called once after `run_finished` (or when the engine must exit).
+ * releases resources (a sink that exports over the network resolves once it has, within its
+ * own bounded wait); it is called once after `run_finished` (or when the engine must exit).
  */
 export interface EventSink {
   handle(event: EngineEvent): void;
-  close(): void;
+  close(): void | Promise<void>;
+}
+
+/**
+ * The ended status an event gives its step, counted in `run_finished` and `runs.steps_*`: the
+ * one place that says which events finish a step. Null for every other event (a failed
+ * attempt that will be retried does not end its step).
+ */
+export function endedStatusOf(e: EngineEvent): EndedStepStatus | null {
+  switch (e.type) {
+    case 'step_succeeded':
+      return 'succeeded';
+    case 'step_failed':
+      return e.will_retry ? null : 'failed';
+    case 'step_skipped':
+      return 'skipped';
+    case 'step_cancelled':
+      return 'cancelled';
+    case 'run_started':
+    case 'step_started':
+    case 'step_retrying':
+    case 'run_cancel_requested':
+    case 'run_interrupted':
+    case 'run_resumed':
+    case 'run_finished':
+      return null;
+    default:
+      return unreachable(e);
+  }
 }
 
 /** For exhaustive switches over unions: a compile error when a case is missing. */

@@ -9,10 +9,11 @@
  * explicit work list (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
 import type { ResolvedStep, TriggerRule } from '../schema/resolved-plan.js';
-import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './events.js';
+import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './status.js';
 import { retryDelayMs } from './retry.js';
 import { evaluateTriggerRule, skipDetail } from './trigger-rules.js';
 
+/** A step's phase: finer than its public {@link StepStatus}, which {@link PHASE_STATUS} gives. */
 const enum S {
   Pending,
   /** Ready, waiting for a concurrency slot. */
@@ -26,9 +27,22 @@ const enum S {
   Cancelled,
 }
 
-const PUBLIC_STATUS: readonly StepStatus[] = [
-  'pending', 'pending', 'running', 'pending', 'succeeded', 'failed', 'skipped', 'cancelled',
-];
+/** Public status of each phase, indexed by phase. */
+const PHASE_STATUS: Record<S, StepStatus> = {
+  [S.Pending]: 'pending',
+  [S.Queued]: 'pending',
+  [S.Running]: 'running',
+  [S.RetryWait]: 'pending',
+  [S.Succeeded]: 'succeeded',
+  [S.Failed]: 'failed',
+  [S.Skipped]: 'skipped',
+  [S.Cancelled]: 'cancelled',
+};
+
+/** Not started and not ended: waiting for dependencies, a slot or a retry delay. */
+function isWaiting(s: S): boolean {
+  return s === S.Pending || s === S.Queued || s === S.RetryWait;
+}
 
 export type Decision =
   /** The step is ready: queue it for a slot, then start its next attempt. */
@@ -207,7 +221,7 @@ export class Scheduler {
         if (forced || !this.mayStart(this.steps[i]!.triggerRule)) {
           out.push({ kind: 'kill', step: i, forced });
         }
-      } else if (s <= S.RetryWait && !this.mayStart(this.steps[i]!.triggerRule)) {
+      } else if (isWaiting(s) && !this.mayStart(this.steps[i]!.triggerRule)) {
         this.cancelStep(i, 'run_cancelled', -1, out);
         victims.push(i);
       }
@@ -218,7 +232,7 @@ export class Scheduler {
 
   /** Public status of step `i`. */
   statusOf(i: number): StepStatus {
-    return PUBLIC_STATUS[this.status[i]!]!;
+    return PHASE_STATUS[this.status[i] as S];
   }
 
   attemptsOf(i: number): number {
@@ -253,7 +267,7 @@ export class Scheduler {
     const victims: number[] = [];
     for (let i = 0; i < this.steps.length; i++) {
       const s = this.status[i]!;
-      if (s <= S.RetryWait && s !== S.Running && !this.mayStart(this.steps[i]!.triggerRule)) {
+      if (isWaiting(s) && !this.mayStart(this.steps[i]!.triggerRule)) {
         this.cancelStep(i, 'abort', by, out);
         victims.push(i);
       }

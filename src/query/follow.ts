@@ -7,9 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { RunsDb } from '../state/runs-db.js';
+import type { RunsDb } from '../state/store/runs-db.js';
 import { FileTail, LinePrefixer, type Output } from './log-files.js';
-import { attemptsOfStep, engineSeemsGone, FINAL_STEP_STATUSES, getRun, getStep } from './runs-reader.js';
+import { isEndedStepStatus, type AttemptStatus } from '../engine/status.js';
+import { attemptsOfStep, engineSeemsGone, getRun, getStep } from './runs-reader.js';
 
 /** Time between two polls of runs.db and the log files, in ms. */
 export const POLL_MS = 100;
@@ -39,7 +40,7 @@ function warnEngineGone(db: RunsDb, runId: string): number {
 interface AttemptRef {
   step_id: string;
   attempt: number;
-  status: string;
+  status: AttemptStatus;
   log_path: string;
 }
 
@@ -128,7 +129,7 @@ export async function followStep(
     const state = runState(db, runId);
     const step = getStep(db, runId, stepId);
     const attempts = attemptsOfStep(db, runId, stepId);
-    const stepOver = state !== 'running' || (step !== undefined && FINAL_STEP_STATUSES.has(step.status));
+    const stepOver = state !== 'running' || (step !== undefined && isEndedStepStatus(step.status));
 
     if (tail === null) {
       const a = pinnedAttempt !== undefined ? attempts.find((x) => x.attempt === pinnedAttempt) : attempts.at(-1);

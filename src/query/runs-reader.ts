@@ -1,16 +1,18 @@
 /**
- * Read-only queries on `<state>/runs.db` for the read-side commands (`runs`, `show`, `logs`):
- * listing runs, resolving a run reference (id, unique prefix, `last`), a run's steps and
- * attempts. The database is opened read-only, never created or migrated; every query is its
- * own short read transaction, so a live engine keeps writing undisturbed (WAL mode).
+ * Read-only queries on `<state>/runs.db` for the read-side commands (`runs`, `show`, `logs`,
+ * `cancel`, `resume`): listing runs, resolving a run reference (id, unique prefix, `last`), a
+ * run's steps and attempts. The database is opened read-only, never created, migrated or
+ * recovered (commands that want dead runs recovered call crash recovery themselves, first);
+ * every query is its own short read transaction, so a live engine keeps writing undisturbed
+ * (WAL mode).
  */
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
+import type { AttemptStatus, RunStatus, StepReason, StepStatus } from '../engine/status.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { runsDbPath } from '../state/paths.js';
-import { recoverInterruptedRuns } from '../state/recovery.js';
-import { openRunsDb, type RunsDb } from '../state/runs-db.js';
+import { engineIsAlive } from '../state/store/liveness.js';
+import { runsDbPath } from '../state/store/paths.js';
+import { openRunsDb, type RunsDb } from '../state/store/runs-db.js';
 import { formatLocalTime } from './format.js';
 
 /** A row of `runs` (docs/runs-db.md). */
@@ -21,7 +23,7 @@ export interface RunRow {
   plan_path: string;
   plan_sha256: string;
   cwd: string;
-  status: string;
+  status: RunStatus;
   exit_code: number | null;
   started_at: string;
   finished_at: string | null;
@@ -47,8 +49,8 @@ export interface StepRow {
   position: number;
   name: string;
   depends_on: string;
-  status: string;
-  reason: string | null;
+  status: StepStatus;
+  reason: StepReason | null;
   detail: string | null;
   upstream: string | null;
   attempts: number;
@@ -65,11 +67,11 @@ export interface AttemptRow {
   run_id: string;
   step_id: string;
   attempt: number;
-  status: string;
+  status: AttemptStatus;
   pid: number | null;
   exit_code: number | null;
   signal: string | null;
-  reason: string | null;
+  reason: StepReason | null;
   error: string | null;
   started_at: string;
   finished_at: string | null;
@@ -80,23 +82,13 @@ export interface AttemptRow {
   cwd: string;
 }
 
-/** Run statuses `runs.status` can hold. */
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
-
-/** Step statuses after which nothing more happens to the step. */
-export const FINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
-
 /** Candidates listed when a run id prefix is ambiguous. */
 const MAX_CANDIDATES = 10;
 
-/**
- * Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. Crash
- * recovery runs first, so what the caller reads never shows a dead engine's run as running.
- */
+/** Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. */
 export function openRunsDbForReading(stateDir: string): RunsDb | null {
   const path = runsDbPath(stateDir);
   if (!existsSync(path)) return null;
-  recoverInterruptedRuns(stateDir);
   return openRunsDb(path, { readonly: true });
 }
 
@@ -120,7 +112,7 @@ export function using<T>(db: RunsDb, fn: (db: RunsDb) => T): T {
 }
 
 export interface RunFilter {
-  status?: string | undefined;
+  status?: RunStatus | undefined;
   planId?: string | undefined;
   limit: number;
 }
@@ -234,24 +226,10 @@ export function parseJsonColumn<T>(text: string | null, fallback: T): T {
   }
 }
 
-/** How long without a heartbeat a `running` run on another host counts as dead, in ms. */
-const STALE_HEARTBEAT_MS = 30_000;
-
 /**
- * True when `run` is recorded as `running` but its engine is gone: on this host, its pid no
- * longer exists; on another host, its heartbeat is older than 30 s. Such a run will never
- * finish by itself (crash recovery may later mark it `interrupted`).
+ * True when `run` is recorded as `running` but its engine is gone (liveness.ts). Such a run
+ * will never finish by itself (crash recovery marks it `interrupted`).
  */
 export function engineSeemsGone(run: RunRow, now: number = Date.now()): boolean {
-  if (run.status !== 'running') return false;
-  if (run.hostname === hostname()) {
-    try {
-      process.kill(run.pid, 0);
-      return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
-    }
-  }
-  const beat = Date.parse(run.heartbeat_at);
-  return Number.isFinite(beat) && now - beat > STALE_HEARTBEAT_MS;
+  return run.status === 'running' && !engineIsAlive(run, now);
 }

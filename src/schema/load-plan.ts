@@ -39,6 +39,11 @@ export interface LoadPlanOptions {
   cwd: string;
   /** `--max-concurrency` from the command line; overrides `globals.max_concurrency`. */
   maxConcurrency?: number;
+  /** The plan file's bytes when the caller has read them already (`engine resume` hashes them
+   * first); the file is not read again. */
+  bytes?: Buffer;
+  /** `engine resume`: the variable values the run recorded (see vars.ts for precedence). */
+  recordedVars?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -68,7 +73,7 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
   const absPath = path.resolve(opts.cwd, opts.path);
   let bytes: Buffer;
   try {
-    bytes = readFileSync(absPath);
+    bytes = opts.bytes ?? readFileSync(absPath);
   } catch (err) {
     problems.add({ file: planLabel, pointer: '', at: 'none', message: readErrorMessage('plan file', absPath, err) });
     if (opts.varsFile !== undefined) readVarsFile(opts.varsFile, opts.cwd, problems);
@@ -93,6 +98,7 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
       cli,
       ...(fileValues && opts.varsFile !== undefined ? { varsFile: { label: opts.varsFile, values: fileValues } } : {}),
       varsFileUnreadable: opts.varsFile !== undefined && fileValues === undefined,
+      ...(opts.recordedVars ? { recorded: opts.recordedVars } : {}),
       builtins: { RUN_ID: opts.runId, PLAN_DIR: path.dirname(absPath), STATE_DIR: opts.stateDir },
     },
     problems,

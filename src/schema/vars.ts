@@ -1,7 +1,8 @@
 /**
  * Plan variables: `--var KEY=VALUE` parsing and resolution of every variable's value.
  *
- * Precedence, highest first: `--var`, the vars file, the declaration's `default`. A declared
+ * Precedence, highest first: `--var`, the vars file, the values a resumed run recorded (never
+ * for secret variables: they are not recorded), the declaration's `default`. A declared
  * variable without any value is an error when `required`, else it is the empty string.
  * Built-ins (RUN_ID, PLAN_DIR, STATE_DIR) are always defined and cannot be declared or set.
  */
@@ -60,6 +61,9 @@ export interface VarInputs {
   /** A vars file was given but could not be read (already reported): its values are unknown,
    * so missing required variables are not reported (they may well be in that file). */
   varsFileUnreadable?: boolean;
+  /** `engine resume`: the values the run recorded (secret ones are `***` there and are ignored:
+   * they must be given again, else that is a problem). */
+  recorded?: ReadonlyMap<string, string>;
   builtins: Record<BuiltinVarName, string>;
 }
 
@@ -142,6 +146,18 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
     } else if (fileValues.has(name)) {
       value = fileValues.get(name)!;
       where = { file: inp.varsFile!.label, pointer: `/${escapePointerToken(name)}`, at: 'value', from: '' };
+    } else if (inp.recorded && decl.secret !== true && inp.recorded.has(name)) {
+      value = inp.recorded.get(name)!;
+      where = { file: inp.planFile, pointer: pointer('vars', name), at: 'none', from: ' (recorded by the run)' };
+    } else if (inp.recorded && decl.secret === true) {
+      problems.add({
+        file: COMMAND_LINE,
+        pointer: '',
+        at: 'none',
+        message: `secret variable ${JSON.stringify(name)} is not recorded; give it again: --var ${name}=... or in a --vars-file`,
+      });
+      values.set(name, '');
+      continue;
     } else if (typeof decl.default === 'string') {
       value = decl.default;
       where = { file: inp.planFile, pointer: pointer('vars', name, 'default'), at: 'value', from: ' (its default)' };

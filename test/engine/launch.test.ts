@@ -1,15 +1,16 @@
 /**
- * Both launchers (src/engine/launch.ts) behind the executor, with real processes: they must
+ * Both launchers (src/engine/process/launch.ts) behind the attempt runner, with real processes: they must
  * behave the same, the native one only being cheaper. Every case runs once per launcher.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAttempt, type AttemptRequest } from '../../src/engine/executor.js';
-import { launcher, type Launcher } from '../../src/engine/launch.js';
-import { childProcessLauncher } from '../../src/engine/launch-child-process.js';
-import { loadPosixSpawnLauncher } from '../../src/engine/launch-posix-spawn.js';
+import type { AttemptRequest } from '../../src/engine/attempt.js';
+import { startAttempt } from '../../src/engine/process/attempt-runner.js';
+import { launcher, type Launcher } from '../../src/engine/process/launch.js';
+import { childProcessLauncher } from '../../src/engine/process/launch-child-process.js';
+import { loadPosixSpawnLauncher } from '../../src/engine/process/launch-posix-spawn.js';
 import { CLI, plan, workspace } from '../helpers/cli.js';
 import { execa } from 'execa';
 import { isProcessGone, waitFor } from '../helpers/state.js';
@@ -23,6 +24,8 @@ const launchers: Launcher[] = [childProcessLauncher, ...('launcher' in native ? 
 let n = 0;
 function request(over: Partial<AttemptRequest>): AttemptRequest {
   return {
+    stepId: 'step',
+    attempt: 1,
     command: 'true',
     args: [],
     shell: false,
@@ -122,9 +125,12 @@ describe.each(launchers.map((l) => [l.name, l] as const))('%s', (_name, launch) 
 
   it('starts the process as the leader of a new session, with default signal dispositions and mask', async () => {
     // /proc/<pid>/stat: pid (comm) state ppid pgrp session ...; status: SigIgn, SigBlk bitmasks.
+    // The masks are read by the process itself right after an exec (same pid, no fork in
+    // between): a shell blocks signals around the forks it makes, so reading the shell's own
+    // status while it forks a reader saw that temporary mask.
     const { attempt, log } = await run({
       command: 'sh',
-      args: ['-c', 'read pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$pid $pgrp $sid"; grep -E "^Sig(Ign|Blk)" /proc/$$/status'],
+      args: ['-c', 'read pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$pid $pgrp $sid"; exec grep -E "^Sig(Ign|Blk)" /proc/self/status'],
     });
     const pid = attempt.pid!;
     expect(log.split('\n')[0]).toBe(`${pid} ${pid} ${pid}`);

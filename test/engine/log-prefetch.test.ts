@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LogPrefetch } from '../../src/engine/log-prefetch.js';
+import { LogPrefetch } from '../../src/engine/process/log-prefetch.js';
 import { plan, workspace } from '../helpers/cli.js';
 import { onlyRunId, readJsonl, waitFor } from '../helpers/state.js';
 

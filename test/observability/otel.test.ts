@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { otelRequested } from '../../src/otel/enabled.js';
+import { otelRequested } from '../../src/state/otel/enabled.js';
 import { CLI, plan, workspace, type Workspace } from '../helpers/cli.js';
 import { onlyRunId, readPidFile, removeDir, waitFor, type Event } from '../helpers/state.js';
 import { engineResult, runEvents, startEngine } from './support.js';

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent, EventDraft, PlannedStep } from '../../src/engine/events.js';
+import { SqliteSink, type SqliteSinkOptions } from '../../src/state/sinks/sqlite-sink.js';
+import { TurnBuffer } from '../../src/state/sinks/turn-buffer.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -140,12 +142,36 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
   ];
 }
 
+/**
+ * The SQLite sink behind the run's per-turn buffer, as the engine wires it: `handle` buffers
+ * an event (run_started at once), the end of the turn writes the batch; `flush` and `close`
+ * write synchronously; `pending` counts events not yet in runs.db.
+ */
+export function bufferedSqlite(dbPath: string, options: SqliteSinkOptions = {}) {
+  const sqlite = new SqliteSink(dbPath, options);
+  const buffer = new TurnBuffer({ file: null, sinks: [sqlite], onError: options.onError ?? ((e) => { throw e; }) });
+  return {
+    handle: (e: EngineEvent) => buffer.handle(e),
+    flush: () => {
+      buffer.flush();
+      sqlite.flush();
+    },
+    close: () => {
+      buffer.flush();
+      sqlite.close();
+    },
+    get pending() {
+      return buffer.pending + sqlite.pending;
+    },
+  };
+}
+
 /** Resolves on the next turn of the event loop, after pending setImmediate callbacks. */
 export function nextTurn(): Promise<void> {
   return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
-const DIST_MODULES = ['state/paths', 'state/jsonl-sink', 'state/runs-db', 'state/sqlite-sink', 'engine/events'];
+const DIST_MODULES = ['state/store/paths', 'state/sinks/events-file-sink', 'state/sinks/turn-buffer', 'state/store/runs-db', 'state/sinks/sqlite-sink', 'engine/events', 'engine/status'];
 
 /**
  * Makes sure dist/ holds up-to-date JavaScript for the state modules (child processes import

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventsPath, logsDir, runDir, runsDbPath, stepLogPath } from '../../src/state/paths.js';
+import { eventsPath, logsDir, runDir, runsDbPath, stepLogPath } from '../../src/state/store/paths.js';
 
 describe('state paths', () => {
   it('places runs.db, events.jsonl and attempt logs under the state directory', () => {

@@ -48,7 +48,7 @@ describe('state shared by several processes', () => {
     const script = join(dir, 'open.mjs');
     writeFileSync(
       script,
-      `import { openRunsDb } from ${JSON.stringify(distUrl('state/runs-db.js'))};
+      `import { openRunsDb } from ${JSON.stringify(distUrl('state/store/runs-db.js'))};
 const [dbPath, startAt] = process.argv.slice(2);
 while (Date.now() < Number(startAt)) {}
 const db = openRunsDb(dbPath);
@@ -70,13 +70,14 @@ db.close();
     const script = join(dir, 'writer.mjs');
     writeFileSync(
       script,
-      `import { SqliteSink } from ${JSON.stringify(distUrl('state/sqlite-sink.js'))};
+      `import { SqliteSink } from ${JSON.stringify(distUrl('state/sinks/sqlite-sink.js'))};
+import { TurnBuffer } from ${JSON.stringify(distUrl('state/sinks/turn-buffer.js'))};
 const [dbPath, runId, n, startAt] = process.argv.slice(2);
 const steps = Array.from({ length: Number(n) }, (_, i) => ({ id: 's' + i, name: 's' + i, depends_on: [] }));
 let seq = 0;
 const ev = (type, fields) => ({ seq: ++seq, ts: new Date().toISOString(), run_id: runId, type, ...fields });
 while (Date.now() < Number(startAt)) {}
-const sink = new SqliteSink(dbPath);
+const sink = new TurnBuffer({ file: null, sinks: [new SqliteSink(dbPath)], onError: (e) => { throw e; } });
 sink.handle(ev('run_started', { plan_id: 'p', plan_version: '1', plan_path: '/p.json', plan_sha256: 'x', cwd: '/',
   vars: {}, max_concurrency: 8, pid: process.pid, hostname: 'h', steps }));
 for (const [i, s] of steps.entries()) {
@@ -85,7 +86,7 @@ for (const [i, s] of steps.entries()) {
   if (i % 10 === 0) await new Promise((r) => setImmediate(r)); // let the sink flush, as the engine's event loop would
 }
 sink.handle(ev('run_finished', { status: 'succeeded', exit_code: 0, duration_ms: 1, succeeded: steps.length, failed: 0, skipped: 0, cancelled: 0 }));
-sink.close();
+await sink.close();
 console.log(seq);
 `,
     );
@@ -145,8 +146,9 @@ console.log(seq);
     const path = join(dir, 'runs', 'r', 'events.jsonl');
     writeFileSync(
       script,
-      `import { JsonlSink } from ${JSON.stringify(distUrl('state/jsonl-sink.js'))};
-const sink = new JsonlSink(${JSON.stringify(path)});
+      `import { EventsFile } from ${JSON.stringify(distUrl('state/sinks/events-file-sink.js'))};
+import { TurnBuffer } from ${JSON.stringify(distUrl('state/sinks/turn-buffer.js'))};
+const sink = new TurnBuffer({ file: new EventsFile(${JSON.stringify(path)}), sinks: [], onError: (e) => { throw e; } });
 for (let seq = 1; seq <= 100; seq++) {
   sink.handle({ seq, ts: new Date().toISOString(), run_id: 'r', type: 'run_cancel_requested', signal: 'SIGINT', forced: false });
 }

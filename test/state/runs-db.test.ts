@@ -8,9 +8,9 @@ import {
   retryBusy,
   RunsDbVersionError,
   SCHEMA_VERSION,
-} from '../../src/state/runs-db.js';
-import { SqliteSink } from '../../src/state/sqlite-sink.js';
-import { tempDir, typicalRun } from './fixtures.js';
+} from '../../src/state/store/runs-db.js';
+import { SqliteSink } from '../../src/state/sinks/sqlite-sink.js';
+import { bufferedSqlite, tempDir, typicalRun } from './fixtures.js';
 
 describe('runs.db', () => {
   let dir: string;
@@ -48,7 +48,7 @@ describe('runs.db', () => {
   });
 
   it('keeps existing rows when reopened', () => {
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     for (const e of typicalRun()) sink.handle(e);
     sink.close();
     const db = openRunsDb(dbPath);

@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { JsonlSink } from '../../src/state/jsonl-sink.js';
-import { SqliteSink } from '../../src/state/sqlite-sink.js';
-import { nextTurn, recorder, runStarted, stepStarted, stepSucceeded, tempDir, typicalRun } from './fixtures.js';
+import { EventsFile, serializeEvent } from '../../src/state/sinks/events-file-sink.js';
+import { bufferedSqlite, nextTurn, recorder, runStarted, stepStarted, stepSucceeded, tempDir, typicalRun } from './fixtures.js';
 
 describe('SqliteSink', () => {
   let dir: string;
@@ -28,7 +27,7 @@ describe('SqliteSink', () => {
   }
 
   function writeAll(events: EngineEvent[]): void {
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     for (const e of events) sink.handle(e);
     sink.close();
   }
@@ -105,7 +104,7 @@ describe('SqliteSink', () => {
 
   it('leaves a step pending, with its failure, while a retry is due', () => {
     const events = typicalRun().slice(0, 8); // up to b's step_retrying
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     for (const e of events) sink.handle(e);
     sink.flush();
     const b = reader().prepare(`SELECT status, attempts, exit_code, reason, detail, finished_at FROM steps WHERE step_id = 'b'`).get();
@@ -129,7 +128,7 @@ describe('SqliteSink', () => {
 
   it('keeps the step counts and last_seq current while the run is in progress', () => {
     const events = typicalRun();
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     const db = reader();
     const progress = db.prepare(
       'SELECT status, steps_succeeded, steps_failed, steps_skipped, steps_cancelled, last_seq FROM runs',
@@ -146,10 +145,10 @@ describe('SqliteSink', () => {
   it('stores in the events table exactly the lines of events.jsonl', () => {
     const events = typicalRun();
     const jsonlPath = join(dir, 'runs', 'run-1', 'events.jsonl');
-    const jsonl = new JsonlSink(jsonlPath);
-    const sqlite = new SqliteSink(dbPath);
+    const jsonl = new EventsFile(jsonlPath);
+    const sqlite = bufferedSqlite(dbPath);
     for (const e of events) {
-      jsonl.handle(e);
+      jsonl.append(serializeEvent(e));
       sqlite.handle(e);
     }
     jsonl.close();
@@ -170,7 +169,7 @@ describe('SqliteSink', () => {
   });
 
   it('buffers step events in handle() and writes them on the next turn of the event loop', async () => {
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     const count = reader().prepare('SELECT count(*) AS n FROM events').pluck();
     for (const e of typicalRun().slice(0, 5)) sink.handle(e);
     expect(count.get()).toBe(1);
@@ -182,7 +181,7 @@ describe('SqliteSink', () => {
   });
 
   it('writes the run row as soon as run_started is handled, so crash recovery can find the run', () => {
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     sink.handle(typicalRun()[0]!);
     expect(reader().prepare('SELECT status FROM runs').pluck().get()).toBe('running');
     sink.close();
@@ -190,7 +189,7 @@ describe('SqliteSink', () => {
 
   it('writes buffered events synchronously on flush() and on close()', () => {
     const events = typicalRun();
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     const count = reader().prepare('SELECT count(*) AS n FROM events').pluck();
     for (const e of events.slice(0, 5)) sink.handle(e);
     sink.flush();
@@ -202,7 +201,7 @@ describe('SqliteSink', () => {
 
   it('updates heartbeat_at on a flush even when no event is buffered', async () => {
     const ev = recorder('hb');
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     sink.handle(ev(runStarted([{ id: 'a', name: 'a', depends_on: [] }])));
     sink.handle(ev(stepStarted('a', 1)));
     sink.flush();
@@ -217,7 +216,7 @@ describe('SqliteSink', () => {
 
   it('updates heartbeat_at on a timer while a run is active', async () => {
     const ev = recorder('hb');
-    const sink = new SqliteSink(dbPath, { heartbeatMs: 20 });
+    const sink = bufferedSqlite(dbPath, { heartbeatMs: 20 });
     sink.handle(ev(runStarted([{ id: 'a', name: 'a', depends_on: [] }])));
     sink.flush();
     const heartbeat = reader().prepare(`SELECT heartbeat_at FROM runs WHERE run_id = 'hb'`).pluck();
@@ -229,7 +228,7 @@ describe('SqliteSink', () => {
 
   it('lets a second connection read while the sink has unflushed writes', () => {
     const events = typicalRun();
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     for (const e of events.slice(0, 6)) sink.handle(e);
     sink.flush();
     for (const e of events.slice(6)) sink.handle(e); // buffered, not yet written
@@ -242,7 +241,7 @@ describe('SqliteSink', () => {
 
   it('flushes while a reader holds an open read transaction, which keeps its snapshot', () => {
     const events = typicalRun();
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     for (const e of events.slice(0, 6)) sink.handle(e);
     sink.flush();
     const db = reader();
@@ -262,7 +261,7 @@ describe('SqliteSink', () => {
   it('keeps the events of a failed background flush, reports the error, and writes them on the next flush', async () => {
     const events = typicalRun();
     const errors: unknown[] = [];
-    const sink = new SqliteSink(dbPath, { onError: (e) => errors.push(e) });
+    const sink = bufferedSqlite(dbPath, { onError: (e) => errors.push(e) });
     sink.handle(events[0]!);
     sink.flush();
     // Another writer takes seq 2 of the run: the sink's batch now violates the primary key.
@@ -291,7 +290,7 @@ describe('SqliteSink', () => {
     for (const s of steps) events.push(ev(stepStarted(s.id, 1)), ev(stepSucceeded(s.id, 1)));
     events.push(ev({ type: 'run_finished', status: 'succeeded', exit_code: 0, duration_ms: 1, succeeded: n, failed: 0, skipped: 0, cancelled: 0 }));
     const started = Date.now();
-    const sink = new SqliteSink(dbPath);
+    const sink = bufferedSqlite(dbPath);
     events.forEach((e, i) => {
       sink.handle(e);
       if (i % 50 === 0) sink.flush(); // many small transactions, as in a real run

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { packagePath } from '../package-root.js';
+import { packagePath } from '../../package-root.js';
 import type { Launcher } from './launch.js';
 
 interface EngineSpawnAddon {

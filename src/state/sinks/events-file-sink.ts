@@ -1,19 +1,19 @@
 /**
- * Writes every event as one JSON line to `runs/<run_id>/events.jsonl`. Each line is written
+ * Appends every event as one JSON line to `runs/<run_id>/events.jsonl`. Each line is written
  * with a synchronous write(2) on a file opened for appending, so an event is in the file (the
- * OS page cache) as soon as `handle` returns: killing the engine with SIGKILL right after
- * loses nothing.
+ * OS page cache) as soon as it has been handed over: killing the engine with SIGKILL right
+ * after loses nothing. This is the run's record: runs.db is derived from the same lines.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EngineEvent, EventSink } from '../engine/events.js';
+import type { EngineEvent } from '../../engine/events.js';
 
 /** The JSON text of an event: one line of events.jsonl and `events.data` in runs.db. */
 export function serializeEvent(event: EngineEvent): string {
   return JSON.stringify(event);
 }
 
-export class JsonlSink implements EventSink {
+export class EventsFile {
   private fd: number | null;
 
   /** Opens (creating it and its parent directories when missing) `path` for appending. */
@@ -22,9 +22,10 @@ export class JsonlSink implements EventSink {
     this.fd = openSync(path, 'a');
   }
 
-  handle(event: EngineEvent): void {
-    if (this.fd === null) throw new Error(`JsonlSink for ${this.path} is closed`);
-    const bytes = Buffer.from(serializeEvent(event) + '\n', 'utf8');
+  /** Appends `json` (one serialized event) and a newline, synchronously. */
+  append(json: string): void {
+    if (this.fd === null) throw new Error(`events file ${this.path} is closed`);
+    const bytes = Buffer.from(json + '\n', 'utf8');
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written);
   }

@@ -16,8 +16,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors.js';
-import { ExitCode } from '../exit-codes.js';
+import { UserError } from '../../errors.js';
+import { ExitCode } from '../../exit-codes.js';
 
 let addonPath: string | undefined;
 

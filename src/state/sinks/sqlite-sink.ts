@@ -1,21 +1,18 @@
 /**
- * Keeps `runs.db` (docs/runs-db.md) in step with the events of a run. Rows are derived only
- * from events.
+ * Keeps `runs.db` (docs/runs-db.md) in step with the events of runs. Rows are derived only
+ * from events: this is the one writer of runs.db besides schema migrations.
  *
- * `handle` only buffers the event and schedules one flush with `setImmediate`; a flush writes
- * the whole buffer in one `BEGIN IMMEDIATE` transaction with statements prepared once, and no
- * SELECT, so a 10,000-step run costs a handful of transactions per event-loop turn rather than
- * one per event. `flush()` and `close()` write synchronously: call `flush()` before exiting on
- * a signal, and `close()` after `run_finished`.
+ * Each batch (one event-loop turn's events, turn-buffer.ts) is written in one `BEGIN IMMEDIATE`
+ * transaction with statements prepared once and no SELECT, so a 10,000-step run costs a
+ * handful of transactions per turn rather than one per event.
  *
- * Events are never dropped silently: a flush that fails (after retrying SQLITE_BUSY) keeps the
- * buffer, the error goes to `onError` (or is thrown), and the next flush writes the events.
+ * Events are never dropped silently: a write that fails (after retrying SQLITE_BUSY) keeps the
+ * events pending, throws, and the next write (or heartbeat) writes them first.
  */
 import type Database from 'better-sqlite3';
 import {
+  endedStatusOf,
   unreachable,
-  type EngineEvent,
-  type EventSink,
   type RunFinishedEvent,
   type RunStartedEvent,
   type StepCancelledEvent,
@@ -24,9 +21,10 @@ import {
   type StepSucceededEvent,
   type StepSkippedEvent,
   type RunCancelRequestedEvent,
-} from '../engine/events.js';
-import { serializeEvent } from './jsonl-sink.js';
-import { openRunsDb, retryBusy, type RunsDb } from './runs-db.js';
+} from '../../engine/events.js';
+import { noSteps, type StepCounts } from '../../engine/status.js';
+import { openRunsDb, retryBusy, type RunsDb } from '../store/runs-db.js';
+import type { BatchSink, SerializedEvent } from './turn-buffer.js';
 
 export interface SqliteSinkOptions {
   /**
@@ -35,46 +33,34 @@ export interface SqliteSinkOptions {
    */
   heartbeatMs?: number;
   /**
-   * Receives the error when a background flush (scheduled after `handle`, or the heartbeat)
-   * fails; the events stay buffered and the next flush retries them. Without it the error is
-   * thrown from the callback, i.e. it becomes an uncaught exception.
+   * Receives the error when a heartbeat write fails; pending events stay pending and the next
+   * write retries them. Without it the error is thrown from the timer callback, i.e. it
+   * becomes an uncaught exception.
    */
   onError?: (error: unknown) => void;
   /** Extra tries of a flush that fails with SQLITE_BUSY despite the busy timeout. Default 5. */
   busyRetries?: number;
 }
 
-/** Events buffered beyond this are flushed at once by `handle` instead of waiting for setImmediate. */
-const MAX_BUFFERED = 5000;
-
-interface Buffered {
-  event: EngineEvent;
-  /** The JSON text, taken when the event was handled (equals its events.jsonl line). */
-  json: string;
-}
-
-/** Per-run changes accumulated during one flush and written once at its end. */
-interface RunDelta {
+/** Per-run changes accumulated during one write and applied once at its end. */
+interface RunDelta extends StepCounts {
   lastSeq: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  cancelled: number;
 }
 
 type Stmt = Database.Statement;
 
-export class SqliteSink implements EventSink {
+export class SqliteSink implements BatchSink {
   private readonly db: RunsDb;
-  private buffer: Buffered[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
+  /** Events handed over but not yet committed. */
+  private buffer: SerializedEvent[] = [];
   private readonly heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
   /** Runs started and not yet finished, with their last seq handled: heartbeats go to these. */
   private readonly active = new Map<string, number>();
   private readonly onError: ((error: unknown) => void) | undefined;
   private readonly busyRetries: number;
-  private readonly writeBatch: Database.Transaction<(batch: Buffered[]) => void>;
+  private readonly writeBatch: Database.Transaction<(batch: readonly SerializedEvent[]) => void>;
+  private readonly claim: Database.Transaction<(runId: string, build: () => SerializedEvent[]) => boolean>;
 
   private readonly s: {
     insertEvent: Stmt;
@@ -230,7 +216,13 @@ export class SqliteSink implements EventSink {
       db.close();
       throw error;
     }
-    this.writeBatch = db.transaction((batch: Buffered[]) => this.apply(batch));
+    this.writeBatch = db.transaction((batch: readonly SerializedEvent[]) => this.apply(batch));
+    const isRunning = db.prepare(`SELECT 1 FROM runs WHERE run_id = ? AND status = 'running'`).pluck();
+    this.claim = db.transaction((runId: string, build: () => SerializedEvent[]) => {
+      if (isRunning.get(runId) === undefined) return false;
+      this.apply(build());
+      return true;
+    });
 
     const heartbeatMs = options.heartbeatMs ?? 5000;
     if (heartbeatMs > 0) {
@@ -241,21 +233,25 @@ export class SqliteSink implements EventSink {
     }
   }
 
-  /** Buffers the event; a flush follows on the next turn of the event loop (at once for
-   * `run_started` and `run_resumed`, and when the buffer is full). */
-  handle(event: EngineEvent): void {
+  /**
+   * Writes the batch (after any events still pending from a failed write) in one transaction.
+   * @throws the database error when the write still fails after retries (events stay pending)
+   */
+  write(batch: readonly SerializedEvent[]): void {
     if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
-    this.buffer.push({ event, json: serializeEvent(event) });
-    // The run's row is written before any step can start, so crash recovery, which looks
-    // for `running` rows, always finds a run whose engine died.
-    if (this.buffer.length >= MAX_BUFFERED || event.type === 'run_started' || event.type === 'run_resumed') {
-      this.flush();
-    } else if (this.scheduled === null) {
-      this.scheduled = setImmediate(() => {
-        this.scheduled = null;
-        this.backgroundFlush();
-      });
-    }
+    for (const e of batch) this.buffer.push(e);
+    this.flush();
+  }
+
+  /**
+   * Crash recovery's claim of a dead run, as one `BEGIN IMMEDIATE` transaction: only when the
+   * run is still recorded as `running`, calls `build` (which may kill processes and append to
+   * events.jsonl: it runs under the write lock, so two recovering processes never both do)
+   * and writes the events it returns. Returns whether the run was claimed.
+   */
+  claimRun(runId: string, build: () => SerializedEvent[]): boolean {
+    if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
+    return retryBusy(() => this.claim.immediate(runId, build), this.busyRetries);
   }
 
   /** Number of events handled but not yet written. */
@@ -264,9 +260,9 @@ export class SqliteSink implements EventSink {
   }
 
   /**
-   * Writes every buffered event now, in one transaction, and updates `heartbeat_at` of the
+   * Writes every pending event now, in one transaction, and updates `heartbeat_at` of the
    * active runs. Synchronous: safe to call right before `process.exit`.
-   * @throws the database error when the write still fails after retries (events stay buffered).
+   * @throws the database error when the write still fails after retries (events stay pending).
    */
   flush(): void {
     if (this.closed) return;
@@ -288,8 +284,6 @@ export class SqliteSink implements EventSink {
   /** Flushes synchronously, then closes the database (also when the flush throws). */
   close(): void {
     if (this.closed) return;
-    if (this.scheduled !== null) clearImmediate(this.scheduled);
-    this.scheduled = null;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     try {
       this.flush();
@@ -309,13 +303,13 @@ export class SqliteSink implements EventSink {
   }
 
   /** Runs inside the flush transaction. */
-  private apply(batch: Buffered[]): void {
+  private apply(batch: readonly SerializedEvent[]): void {
     const s = this.s;
     const deltas = new Map<string, RunDelta>();
     const delta = (runId: string): RunDelta => {
       let d = deltas.get(runId);
       if (d === undefined) {
-        d = { lastSeq: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+        d = { lastSeq: 0, ...noSteps() };
         deltas.set(runId, d);
       }
       return d;
@@ -332,6 +326,8 @@ export class SqliteSink implements EventSink {
         'attempt' in e ? e.attempt : null,
         json,
       );
+      const ended = endedStatusOf(e);
+      if (ended !== null) d[ended]++;
       switch (e.type) {
         case 'run_started':
           this.runStarted(e);
@@ -341,22 +337,18 @@ export class SqliteSink implements EventSink {
           break;
         case 'step_succeeded':
           this.stepSucceeded(e);
-          d.succeeded++;
           break;
         case 'step_failed':
           this.stepFailed(e);
-          if (!e.will_retry) d.failed++;
           break;
         case 'step_retrying':
           // The step stays `pending`; the event row is the record of the delay.
           break;
         case 'step_skipped':
           this.stepSkipped(e);
-          d.skipped++;
           break;
         case 'step_cancelled':
           this.stepCancelled(e);
-          d.cancelled++;
           break;
         case 'run_cancel_requested':
           this.runCancelRequested(e);
@@ -379,12 +371,12 @@ export class SqliteSink implements EventSink {
           for (const id of e.rerun) this.s.stepRerun.run(e.run_id, id);
           // Counts restart from the steps table, which already holds this batch's statuses.
           this.s.recount.run({ run_id: e.run_id });
-          d.succeeded = d.failed = d.skipped = d.cancelled = 0;
+          Object.assign(d, noSteps());
           break;
         case 'run_finished':
           this.runFinished(e);
           // The event's counts are authoritative and already include this batch's steps.
-          d.succeeded = d.failed = d.skipped = d.cancelled = 0;
+          Object.assign(d, noSteps());
           break;
         default:
           unreachable(e);
@@ -393,7 +385,7 @@ export class SqliteSink implements EventSink {
 
     const now = new Date().toISOString();
     for (const [runId, lastSeq] of this.active) {
-      if (!deltas.has(runId)) deltas.set(runId, { lastSeq, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 });
+      if (!deltas.has(runId)) deltas.set(runId, { lastSeq, ...noSteps() });
     }
     for (const [runId, d] of deltas) {
       s.runProgress.run({

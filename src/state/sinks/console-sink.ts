@@ -6,12 +6,14 @@
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { EngineEvent, EventSink, PlannedStep, RunFinishedEvent, StepFailedEvent } from '../engine/events.js';
-import { unreachable } from '../engine/events.js';
-import { formatDuration } from '../format.js';
+import type { EngineEvent, PlannedStep, RunFinishedEvent, StepFailedEvent } from '../../engine/events.js';
+import { unreachable } from '../../engine/events.js';
+import type { StepStatus } from '../../engine/status.js';
+import { formatDuration } from '../../format.js';
+import type { BatchSink, SerializedEvent } from './turn-buffer.js';
 
 export interface ConsoleSinkOptions {
-  /** Receives text to print; called at most once per event-loop turn. */
+  /** Receives text to print; called at most once per batch (event-loop turn). */
   write: (text: string) => void;
   /** ANSI colours (a TTY without NO_COLOR). */
   color: boolean;
@@ -30,7 +32,7 @@ const FULL_TABLE_MAX_STEPS = 60;
 
 interface StepView {
   id: string;
-  status: string;
+  status: StepStatus;
   attempts: number;
   durationMs: number | null;
   logPath: string | null;
@@ -38,9 +40,8 @@ interface StepView {
   upstream: string | null;
 }
 
-export class ConsoleSink implements EventSink {
+export class ConsoleSink implements BatchSink {
   private buffer = '';
-  private scheduled = false;
   private readonly steps = new Map<string, StepView>();
   /** First final failure of a critical step, else of any step. */
   private rootCause: StepFailedEvent | null = null;
@@ -51,7 +52,12 @@ export class ConsoleSink implements EventSink {
 
   constructor(private readonly opts: ConsoleSinkOptions) {}
 
-  handle(e: EngineEvent): void {
+  write(batch: readonly SerializedEvent[]): void {
+    for (const { event } of batch) this.consume(event);
+    this.flush();
+  }
+
+  private consume(e: EngineEvent): void {
     switch (e.type) {
       case 'run_started':
         this.plannedSteps(e.steps);
@@ -202,8 +208,8 @@ export class ConsoleSink implements EventSink {
     return this.steps.get(id)!;
   }
 
-  private statusText(status: string): string {
-    const colour = { succeeded: 'green', failed: 'red', skipped: 'dim', cancelled: 'yellow' }[status] ?? 'cyan';
+  private statusText(status: StepStatus): string {
+    const colour = STATUS_COLOUR[status];
     return this.paint(colour, status.padEnd(10));
   }
 
@@ -228,20 +234,25 @@ export class ConsoleSink implements EventSink {
 
   private line(text: string): void {
     this.buffer += text + '\n';
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
   }
 
   private flush(): void {
-    this.scheduled = false;
     if (this.buffer === '') return;
     const text = this.buffer;
     this.buffer = '';
     this.opts.write(text);
   }
 }
+
+const STATUS_COLOUR: Record<StepStatus, string> = {
+  pending: 'cyan',
+  running: 'cyan',
+  succeeded: 'green',
+  failed: 'red',
+  skipped: 'dim',
+  cancelled: 'yellow',
+  interrupted: 'yellow',
+};
 
 function listNames(ids: string[]): string {
   return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')} and ${ids.length - 20} more`;

@@ -15,6 +15,7 @@
  * found through the recorded `log_path`).
  */
 import { close, closeSync, constants, ftruncateSync, open, unlink, unlinkSync } from 'node:fs';
+import type { LogPreparer } from '../attempt.js';
 
 interface Entry {
   /** The descriptor once open; null while opening. */
@@ -26,7 +27,7 @@ interface Entry {
 
 const FLAGS = constants.O_WRONLY | constants.O_CREAT;
 
-export class LogPrefetch {
+export class LogPrefetch implements LogPreparer {
   private readonly entries = new Map<string, Entry>();
 
   /** @param capacity files prepared or being prepared at once (descriptors held), >= 1 */

@@ -15,7 +15,7 @@
  * `posix_spawn`, `child_process`, or unset/`auto` (posix_spawn when it is built and the kernel
  * has pidfds, Linux 5.4+).
  */
-import { UserError } from '../errors.js';
+import { UserError } from '../../errors.js';
 import { childProcessLauncher } from './launch-child-process.js';
 import { loadPosixSpawnLauncher } from './launch-posix-spawn.js';
 

@@ -1,0 +1,147 @@
+/**
+ * Wires a run (shared by `engine run` and `engine resume`): the state directory, crash
+ * recovery of dead runs, the sinks (events.jsonl, runs.db, the stdout JSON stream, the
+ * console, OpenTelemetry when asked for), the run loop's ports (the local process stack, log
+ * paths in the state directory, the trace context, the system clock), and SIGINT, SIGTERM and
+ * SIGHUP wired to cancel.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { systemClock } from '../engine/clock.js';
+import { planMasker } from '../engine/mask.js';
+import { commandChecks } from '../engine/process/command-check.js';
+import { launcher } from '../engine/process/launch.js';
+import { localAttempts } from '../engine/process/local-attempts.js';
+import type { ResumeState } from '../engine/resume.js';
+import { RunLoop, type RunPorts } from '../engine/run-loop.js';
+import type { ResolvedPlan } from '../schema/resolved-plan.js';
+import { otelRequested } from '../state/otel/enabled.js';
+import type { RunTelemetry } from '../state/otel/otel-sink.js';
+import { ConsoleSink } from '../state/sinks/console-sink.js';
+import { EventsFile } from '../state/sinks/events-file-sink.js';
+import { JsonLinesSink } from '../state/sinks/json-lines-sink.js';
+import { SqliteSink } from '../state/sinks/sqlite-sink.js';
+import { TurnBuffer, type BatchSink } from '../state/sinks/turn-buffer.js';
+import { eventsPath, logsDir, runsDbPath, stepLogPath } from '../state/store/paths.js';
+import { recoverInterruptedRuns } from '../state/store/recovery.js';
+import { prepareStateDir } from '../state/store/state-dir.js';
+import { resolveStateDir } from './common.js';
+
+/** How a run's output is wired (shared by `run` and `resume`). */
+export interface ExecuteOptions {
+  /** Event stream as JSON lines on stdout; console output on stderr. */
+  json?: boolean;
+  /** Export OpenTelemetry traces and metrics. */
+  otel?: boolean;
+}
+
+export interface ExecuteContext extends ExecuteOptions {
+  runId: string;
+  stateDir: string;
+  /** Directory the run's relative paths resolve against (recorded for resume). */
+  cwd: string;
+  resume?: ResumeState;
+}
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs a resolved plan with every sink attached; marks dead runs of the state directory
+ * interrupted first. Returns the run's exit code.
+ * @throws what a sink throws when it cannot be opened (e.g. RunsDbVersionError)
+ */
+export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promise<number> {
+  const { runId, stateDir, cwd } = ctx;
+  launcher(); // a bad ENGINE_SPAWN is a usage error before anything is recorded
+  prepareStateDir(stateDir);
+  recoverInterruptedRuns(stateDir);
+  mkdirSync(logsDir(stateDir, runId), { recursive: true });
+  const batchSinks: BatchSink[] = [];
+  let sinks: TurnBuffer | null = null;
+  try {
+    batchSinks.push(new SqliteSink(runsDbPath(stateDir), { onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`) }));
+    // --json: the event stream owns stdout; the console goes to stderr.
+    if (ctx.json) batchSinks.push(new JsonLinesSink(process.stdout));
+    // OpenTelemetry: the SDK is loaded only when asked for (src/state/otel/enabled.ts).
+    const telemetry = otelRequested(ctx.otel) ? await startTelemetry() : null;
+    if (telemetry) batchSinks.push(telemetry.sink);
+    const consoleOut = ctx.json ? process.stderr : process.stdout;
+    batchSinks.push(
+      new ConsoleSink({
+        write: (text) => consoleOut.write(text),
+        color: consoleOut.isTTY === true && !process.env.NO_COLOR,
+        mask: planMasker(plan),
+        cwd,
+        stateDirOption: stateDir === resolveStateDir(undefined) ? '' : ` --state-dir ${stateDir}`,
+      }),
+    );
+    // The events file first: its line is on disk before anything else can fail for that event.
+    sinks = new TurnBuffer({
+      file: new EventsFile(eventsPath(stateDir, runId)),
+      sinks: batchSinks,
+      onError: (err) => warnOnce(`a sink failed, will retry: ${(err as Error).message}`),
+    });
+    const run = new RunLoop({
+      plan,
+      runId,
+      cwd,
+      baseEnv: process.env,
+      host: { pid: process.pid, hostname: hostname() },
+      sinks: [sinks],
+      ports: localPorts(plan, stateDir, runId, telemetry),
+      ...(ctx.resume ? { resume: ctx.resume } : {}),
+    });
+    const onSignal = (signal: NodeJS.Signals): void => run.cancel(signal);
+    for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
+    try {
+      const finished = await run.start();
+      await sinks.close();
+      return finished.exit_code;
+    } finally {
+      for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
+    }
+  } catch (err) {
+    try {
+      await (sinks ?? closingAll(batchSinks)).close();
+    } catch {
+      // The original error is the one to report.
+    }
+    throw err;
+  }
+}
+
+/** The ports of a run on this machine. */
+function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, telemetry: RunTelemetry | null): RunPorts {
+  return {
+    // A bounded window: each prepared log file holds a descriptor.
+    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256)),
+    checks: commandChecks(),
+    logPath: (stepId, attempt) => stepLogPath(stateDir, runId, stepId, attempt),
+    ...(telemetry ? { stepEnv: telemetry.traceContext.stepEnv } : {}),
+    clock: systemClock,
+  };
+}
+
+/** Loads and starts OpenTelemetry; on failure warns and runs without it. */
+async function startTelemetry(): Promise<RunTelemetry | null> {
+  const warn = (message: string): void => void process.stderr.write(`engine: warning: ${message}\n`);
+  try {
+    const otel = await import('../state/otel/otel-sink.js');
+    return await otel.startTelemetry({ warn });
+  } catch (err) {
+    warn(`OpenTelemetry export is off: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** Sinks opened before the turn buffer existed, closed together. */
+function closingAll(sinks: readonly BatchSink[]): { close(): Promise<void> } {
+  return { close: async () => void (await Promise.allSettled(sinks.map(async (s) => s.close()))) };
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(`engine: warning: ${message}\n`);
+}

@@ -1,0 +1,98 @@
+/**
+ * The port through which the run loop carries out an attempt: what it asks for and how an
+ * attempt ends. The process stack (process/) implements it for local processes; the run loop
+ * depends only on these types, so it can be driven by a fake in unit tests.
+ */
+import type { FailureReason } from './status.js';
+
+export interface AttemptRequest {
+  stepId: string;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Executable (looked up on PATH), or a script line for /bin/sh when `shell`. */
+  command: string;
+  args: readonly string[];
+  shell: boolean;
+  /** Absolute working directory. */
+  cwd: string;
+  /** The complete environment of the process. */
+  env: NodeJS.ProcessEnv;
+  /** File that receives stdout and stderr (created or truncated). */
+  logPath: string;
+  /** Per-attempt timeout in ms. */
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL when the attempt is stopped, in ms. */
+  killGraceMs: number;
+  successExitCodes: readonly number[];
+}
+
+/**
+ * How an attempt ended: one type per outcome (so no caller needs `!`). `durationMs` is from
+ * spawn to the observed exit, in ms. `error` is the human-readable cause, e.g.
+ * `exit code 3 (expected 0)` or `timed out after 5s`.
+ */
+export type AttemptResult =
+  | { outcome: 'succeeded'; exitCode: number; durationMs: number }
+  | {
+      outcome: 'failed';
+      reason: FailureReason;
+      /** Null when killed by a signal or never started. */
+      exitCode: number | null;
+      /** Signal name such as `SIGKILL`, or null. */
+      signal: string | null;
+      durationMs: number;
+      error: string;
+    }
+  | { outcome: 'cancelled'; exitCode: number | null; signal: string | null; durationMs: number };
+
+export interface RunningAttempt {
+  /** pid of the step's main process (= its process group id); null when it could not start. */
+  readonly pid: number | null;
+  readonly result: Promise<AttemptResult>;
+  /** Stops the attempt: SIGTERM then SIGKILL after the grace period, or SIGKILL at once when
+   * `forced`. Its outcome becomes `cancelled`. */
+  cancel(forced: boolean): void;
+}
+
+/**
+ * Creates attempts' log files ahead of time (a speed-up the run loop feeds with the log paths
+ * of the steps likely to start next; see process/log-prefetch.ts).
+ */
+export interface LogPreparer {
+  /** True when another {@link want} would prepare a file. */
+  readonly hasRoom: boolean;
+  want(logPath: string): void;
+  /** The step will not start: give the file back. */
+  drop(logPath: string): void;
+  /** The run ended: give back every file not taken. */
+  discard(): void;
+}
+
+/** Starts attempts. Never throws: a process that cannot start ends as `spawn_error`. */
+export interface AttemptPort {
+  start(req: AttemptRequest): RunningAttempt;
+  /** Present when the port can prepare log files ahead of time. */
+  readonly logs?: LogPreparer;
+}
+
+/** A precondition command to run: no shell, the step's cwd and env, bounded by `timeoutMs`. */
+export interface CheckRequest {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  killGraceMs: number;
+}
+
+/** `holds`, or why not (`exit code 3: <last line of its output>`, `timed out after 5s`). */
+export type CheckResult = { holds: true } | { holds: false; why: string };
+
+export interface RunningCheck {
+  readonly result: Promise<CheckResult>;
+  /** Kills the check's process tree (the run was cancelled); its result becomes `cancelled`. */
+  cancel(): void;
+}
+
+/** Runs precondition commands. Never throws. */
+export type CheckPort = (req: CheckRequest) => RunningCheck;

@@ -1,0 +1,169 @@
+/**
+ * Pure functions from the plan, a scheduler decision or an attempt's result to the event that
+ * records it. Masking of secret values happens here, once, so no event leaves the engine with
+ * a secret in it. The recorder (recorder.ts) stamps `seq`, `ts` and `run_id` on the drafts.
+ */
+import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
+import type { AttemptResult } from './attempt.js';
+import type { EventDraft, RunFinishedEvent, RunResumedEvent, RunStartedEvent, StepStartedEvent } from './events.js';
+import type { Masker } from './mask.js';
+import { plannedSteps } from './planned-steps.js';
+import type { Decision } from './scheduler.js';
+import { runExitCode, type FinalRunStatus, type ResumableRunStatus, type StepCounts } from './status.js';
+
+type Draft<E> = Omit<E, 'seq' | 'ts' | 'run_id'>;
+
+/** The engine process carrying out (this part of) a run. */
+export interface EngineHost {
+  pid: number;
+  hostname: string;
+}
+
+/** `run_started`: the plan, its variables (secrets as `***`) and every planned step. */
+export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHost, mask: Masker): Draft<RunStartedEvent> {
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(plan.vars)) vars[k] = mask(v);
+  for (const k of plan.secretNames) vars[k] = '***';
+  return {
+    type: 'run_started',
+    plan_id: plan.planId,
+    plan_version: plan.version,
+    plan_path: plan.path,
+    plan_sha256: plan.sha256,
+    cwd,
+    vars,
+    max_concurrency: plan.maxConcurrency,
+    pid: host.pid,
+    hostname: host.hostname,
+    steps: plannedSteps(plan),
+  };
+}
+
+/** `run_resumed`: which steps are kept and which run again, in plan order. */
+export function runResumedDraft(
+  plan: ResolvedPlan,
+  previousStatus: ResumableRunStatus,
+  kept: ReadonlySet<string>,
+  host: EngineHost,
+): Draft<RunResumedEvent> {
+  const ids = plan.order.map((i) => plan.steps[i]!.id);
+  return {
+    type: 'run_resumed',
+    previous_status: previousStatus,
+    plan_id: plan.planId,
+    plan_version: plan.version,
+    plan_sha256: plan.sha256,
+    pid: host.pid,
+    hostname: host.hostname,
+    kept: ids.filter((id) => kept.has(id)),
+    rerun: ids.filter((id) => !kept.has(id)),
+    steps: plannedSteps(plan),
+  };
+}
+
+/** What a started attempt is: its process, command as it runs (masked) and its times. */
+export interface StartedAttempt {
+  attempt: number;
+  pid: number | null;
+  logPath: string;
+  /** Epoch ms when the step became ready (trigger rule held or retry delay ended). */
+  readyAtMs: number;
+  /** Epoch ms when its process was spawned. */
+  startedAtMs: number;
+}
+
+export function stepStartedDraft(step: ResolvedStep, a: StartedAttempt, mask: Masker): Draft<StepStartedEvent> {
+  return {
+    type: 'step_started',
+    step_id: step.id,
+    attempt: a.attempt,
+    pid: a.pid,
+    command: mask(step.command),
+    args: step.args.map(mask),
+    cwd: mask(step.cwd),
+    log_path: a.logPath,
+    ready_at_ms: a.readyAtMs,
+    started_at_ms: a.startedAtMs,
+  };
+}
+
+/**
+ * The event that ends an attempt: `step_succeeded`, `step_failed` (with `will_retry`) or
+ * `step_cancelled` (the run was cancelled while it ran).
+ */
+export function attemptEndedDraft(
+  step: ResolvedStep,
+  attempt: number,
+  result: AttemptResult,
+  endedAtMs: number,
+  willRetry: boolean,
+  mask: Masker,
+): EventDraft {
+  switch (result.outcome) {
+    case 'succeeded':
+      return {
+        type: 'step_succeeded',
+        step_id: step.id,
+        attempt,
+        exit_code: result.exitCode,
+        duration_ms: result.durationMs,
+        ended_at_ms: endedAtMs,
+      };
+    case 'failed':
+      return {
+        type: 'step_failed',
+        step_id: step.id,
+        attempt,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        duration_ms: result.durationMs,
+        reason: result.reason,
+        error: mask(result.error),
+        ended_at_ms: endedAtMs,
+        will_retry: willRetry,
+      };
+    case 'cancelled':
+      return {
+        type: 'step_cancelled',
+        step_id: step.id,
+        reason: 'run_cancelled',
+        detail: 'run cancelled while the step was running',
+        upstream: null,
+        attempt,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        duration_ms: result.durationMs,
+      };
+  }
+}
+
+/** The event a retry, skip or cancel decision records; null for decisions that record nothing themselves (start, kill). */
+export function decisionDraft(plan: ResolvedPlan, d: Decision, mask: Masker): EventDraft | null {
+  const stepId = plan.steps[d.step]!.id;
+  const upstreamId = (i: number | null): string | null => (i === null ? null : plan.steps[i]!.id);
+  switch (d.kind) {
+    case 'retry':
+      return { type: 'step_retrying', step_id: stepId, attempt: d.attempt, delay_ms: d.delayMs, reason: d.reason };
+    case 'skip':
+      return { type: 'step_skipped', step_id: stepId, reason: d.reason, detail: mask(d.detail), upstream: upstreamId(d.upstream) };
+    case 'cancel':
+      return {
+        type: 'step_cancelled',
+        step_id: stepId,
+        reason: d.reason,
+        detail: d.detail,
+        upstream: upstreamId(d.upstream),
+        attempt: null,
+        exit_code: null,
+        signal: null,
+        duration_ms: null,
+      };
+    case 'start':
+    case 'kill':
+      return null;
+  }
+}
+
+export function runFinishedDraft(status: FinalRunStatus, durationMs: number, counts: StepCounts): Draft<RunFinishedEvent> {
+  return { type: 'run_finished', status, exit_code: runExitCode(status), duration_ms: durationMs, ...counts };
+}

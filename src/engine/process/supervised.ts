@@ -1,0 +1,91 @@
+/**
+ * One process under supervision: launched in its own session and process group, stopped on
+ * timeout or request (SIGTERM to the group, SIGKILL after the grace period, or SIGKILL at
+ * once when forced), and its group killed when its main process exits, so nothing a step
+ * started outlives it (what GitHub Actions calls "orphan process cleanup"; a step that must
+ * leave a daemon running starts it in a new session, e.g. with setsid). Attempts
+ * (attempt-runner.ts) and precondition commands (command-check.ts) both run this way, so they
+ * time out, kill and report the same.
+ */
+import { setLongTimeout, type CancelTimer } from '../timer.js';
+import { launcher, type LaunchRequest, type Launcher } from './launch.js';
+import { signalProcessGroup } from './process-group.js';
+
+/** Why the supervisor stopped the process, if it did. */
+export type StopCause = 'timeout' | 'cancel' | null;
+
+/** How a supervised process ended. */
+export type ProcessEnd =
+  | { kind: 'exited'; exitCode: number | null; signal: NodeJS.Signals | null; stoppedBy: StopCause; durationMs: number }
+  | { kind: 'spawn_error'; error: NodeJS.ErrnoException; durationMs: number };
+
+export interface SupervisedProcess {
+  /** pid of the main process (= its process group id); null when it could not start. */
+  readonly pid: number | null;
+  readonly ended: Promise<ProcessEnd>;
+  /** Stops the process group: SIGTERM, then SIGKILL after the grace period; SIGKILL at once when `forced`. */
+  stop(forced: boolean): void;
+}
+
+export interface SuperviseOptions {
+  /** Stops the process (cause `timeout`) after this many ms; Infinity for never. */
+  timeoutMs: number;
+  /** Time between SIGTERM and SIGKILL, in ms. */
+  killGraceMs: number;
+  /** The launcher; the process's own (launch.ts) unless given. */
+  launch?: Launcher;
+}
+
+/** Launches `req` and supervises it. Never throws: a launch failure resolves as `spawn_error`. */
+export function supervise(req: LaunchRequest, opts: SuperviseOptions): SupervisedProcess {
+  const startedAt = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - startedAt);
+  let onExit: (code: number | null, signal: NodeJS.Signals | null) => void = () => {};
+  let onError: (err: NodeJS.ErrnoException) => void = () => {};
+  let pid: number | null;
+  try {
+    pid = (opts.launch ?? launcher()).launch(
+      req,
+      (code, signal) => onExit(code, signal),
+      (err) => onError(err),
+    );
+  } catch (err) {
+    return {
+      pid: null,
+      ended: Promise.resolve({ kind: 'spawn_error', error: err as NodeJS.ErrnoException, durationMs: elapsed() }),
+      stop: () => {},
+    };
+  }
+
+  let stoppedBy: StopCause = null;
+  let cancelKill: CancelTimer | undefined;
+  const stop = (why: 'timeout' | 'cancel', forced: boolean): void => {
+    if (pid === null) return;
+    stoppedBy ??= why;
+    if (forced) {
+      signalProcessGroup(pid, 'SIGKILL');
+      return;
+    }
+    signalProcessGroup(pid, 'SIGTERM');
+    cancelKill ??= setLongTimeout(() => signalProcessGroup(pid!, 'SIGKILL'), opts.killGraceMs);
+  };
+  const cancelTimeout = setLongTimeout(() => stop('timeout', false), opts.timeoutMs);
+
+  const ended = new Promise<ProcessEnd>((resolve) => {
+    let settled = false;
+    const finish = (end: ProcessEnd): void => {
+      if (settled) return;
+      settled = true;
+      cancelTimeout();
+      cancelKill?.();
+      resolve(end);
+    };
+    onError = (error) => finish({ kind: 'spawn_error', error, durationMs: elapsed() });
+    onExit = (exitCode, signal) => {
+      // Whatever the main process left in its group goes with it.
+      if (pid !== null) signalProcessGroup(pid, 'SIGKILL');
+      finish({ kind: 'exited', exitCode, signal, stoppedBy, durationMs: elapsed() });
+    };
+  });
+  return { pid, ended, stop: (forced) => stop('cancel', forced) };
+}

@@ -1,0 +1,274 @@
+/**
+ * The run loop turns a resolved plan into a run: it carries out the scheduler's decisions
+ * (scheduler.ts), starts attempts under the concurrency limit, owns the retry timers and the
+ * precondition checks in flight, and records every state change as an event. Event-driven
+ * throughout: a step starts from the exit handler of its last dependency, never from a
+ * polling loop.
+ *
+ * It depends only on its ports ({@link RunPorts}): how attempts and precondition commands are
+ * carried out, where an attempt's log goes, extra environment for a step, and the clock. The
+ * CLI wires the process stack and the state directory into them (src/commands/execute-run.ts);
+ * unit tests wire fakes, so cancel, retries and preconditions are tested without processes.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
+import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './attempt.js';
+import type { Clock } from './clock.js';
+import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost } from './event-drafts.js';
+import type { EventSink, RunFinishedEvent } from './events.js';
+import { planMasker, type Masker } from './mask.js';
+import { checkPreconditions, type RunningPreconditions } from './preconditions.js';
+import { Recorder } from './recorder.js';
+import type { ResumeState } from './resume.js';
+import { Scheduler, type Decision } from './scheduler.js';
+import { countSteps } from './status.js';
+import type { CancelTimer } from './timer.js';
+
+/** What the run loop needs from the world. */
+export interface RunPorts {
+  attempts: AttemptPort;
+  checks: CheckPort;
+  /** Where attempt `attempt` (1-based) of a step writes its output. */
+  logPath(stepId: string, attempt: number): string;
+  /** Extra environment of a step's process for `attempt` (0: its precondition commands),
+   * merged last; called right before the process starts (the trace context). */
+  stepEnv?(stepId: string, attempt: number): Record<string, string>;
+  clock: Clock;
+}
+
+export interface RunOptions {
+  plan: ResolvedPlan;
+  runId: string;
+  /** Directory the engine was invoked in (recorded for resume). */
+  cwd: string;
+  /** The environment every step starts from (the engine's own, normally). */
+  baseEnv: NodeJS.ProcessEnv;
+  host: EngineHost;
+  sinks: readonly EventSink[];
+  ports: RunPorts;
+  /** Continue an earlier run (`engine resume`) instead of starting a new one. */
+  resume?: ResumeState;
+}
+
+export class RunLoop {
+  private readonly plan: ResolvedPlan;
+  private readonly ports: RunPorts;
+  private readonly scheduler: Scheduler;
+  private readonly recorder: Recorder;
+  private readonly limit: LimitFunction;
+  private readonly mask: Masker;
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  /** Position in plan.order up to which log files have been asked for ahead of time. */
+  private prepareCursor = 0;
+  /** Steps whose preconditions are being checked. */
+  private readonly checking = new Map<number, RunningPreconditions>();
+  /** When each queued step became ready (epoch ms), for `ready_at_ms`. */
+  private readonly readyAt = new Map<number, number>();
+  /** Running attempts by step index, with their start time (epoch ms). */
+  private readonly running = new Map<number, { attempt: RunningAttempt; startMs: number }>();
+  private readonly retryTimers = new Map<number, CancelTimer>();
+  private startedAtMs = 0;
+  private cancelRequests = 0;
+  private finished: RunFinishedEvent | null = null;
+  private resolveDone!: (e: RunFinishedEvent) => void;
+  readonly done: Promise<RunFinishedEvent>;
+
+  constructor(private readonly opts: RunOptions) {
+    this.plan = opts.plan;
+    this.ports = opts.ports;
+    this.scheduler = new Scheduler(this.plan.steps);
+    this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
+    // p-limit starts a task on a microtask after limit() returns, never inside the caller,
+    // so a decision is recorded before the attempt it leads to starts; queued tasks run in
+    // FIFO order, the order the scheduler found the steps ready.
+    this.limit = pLimit(this.plan.maxConcurrency);
+    this.mask = planMasker(this.plan);
+    this.baseEnv = { ...opts.baseEnv, ENGINE_RUN_ID: opts.runId };
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Starts the run (or resumes it); `done` resolves with the `run_finished` event. */
+  start(): Promise<RunFinishedEvent> {
+    this.startedAtMs = this.ports.clock.now();
+    const { plan, opts } = this;
+    const resume = opts.resume;
+    if (resume) {
+      const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
+      this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
+      this.recorder.emit(runResumedDraft(plan, resume.previousStatus, resume.kept, opts.host));
+    } else {
+      this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask));
+    }
+    this.apply(this.scheduler.begin(plan.order));
+    this.prepareLogs();
+    return this.done;
+  }
+
+  /**
+   * Asks the run to stop (SIGINT, SIGTERM, `engine cancel`). The first request cancels pending
+   * steps and stops running ones gracefully while `all_done` cleanup steps still run; the
+   * second also cancels those, kills everything with SIGKILL and finishes at once.
+   */
+  cancel(signal: string): void {
+    if (this.finished) return;
+    const forced = ++this.cancelRequests > 1;
+    this.recorder.emit({ type: 'run_cancel_requested', signal, forced });
+    this.apply(this.scheduler.cancelRun(forced));
+    if (!forced) return;
+    const now = this.ports.clock.now();
+    for (const [i, { startMs }] of this.running) {
+      this.running.delete(i);
+      this.attemptEnded(i, { outcome: 'cancelled', exitCode: null, signal: 'SIGKILL', durationMs: Math.round(now - startMs) });
+    }
+    for (const [i, check] of this.checking) {
+      this.checking.delete(i);
+      check.cancel();
+      this.apply(this.scheduler.preconditionsChecked(i, null));
+    }
+  }
+
+  private apply(decisions: readonly Decision[]): void {
+    for (const d of decisions) {
+      const draft = decisionDraft(this.plan, d, this.mask);
+      if (draft) this.recorder.emit(draft);
+      switch (d.kind) {
+        case 'start':
+          this.readyAt.set(d.step, this.ports.clock.now());
+          void this.limit(() => this.runStep(d.step));
+          break;
+        case 'retry':
+          this.retryTimers.set(
+            d.step,
+            this.ports.clock.setTimer(d.delayMs, () => {
+              this.retryTimers.delete(d.step);
+              this.apply(this.scheduler.retryDue(d.step));
+            }),
+          );
+          break;
+        case 'skip':
+          this.dropPreparedLog(d.step);
+          break;
+        case 'cancel':
+          this.dropPreparedLog(d.step);
+          this.retryTimers.get(d.step)?.();
+          this.retryTimers.delete(d.step);
+          break;
+        case 'kill':
+          this.running.get(d.step)?.attempt.cancel(d.forced);
+          this.checking.get(d.step)?.cancel();
+          break;
+      }
+    }
+    if (!this.finished && this.scheduler.isFinished()) this.finish();
+  }
+
+  /** A step's turn under the concurrency limit: its preconditions (first attempt only), then an attempt. */
+  private async runStep(i: number): Promise<void> {
+    const step = this.plan.steps[i]!;
+    if (step.preconditions.length > 0 && this.scheduler.attemptsOf(i) === 0) {
+      if (!this.scheduler.claim(i)) return;
+      const check = checkPreconditions(step.preconditions, {
+        cwd: step.cwd,
+        env: this.stepEnv(step, 0),
+        timeoutMs: step.timeoutMs,
+        killGraceMs: this.plan.killGraceMs,
+        checks: this.ports.checks,
+      });
+      this.checking.set(i, check);
+      const failure = await check.result;
+      // A forced cancel may already have ended this step.
+      if (this.checking.get(i) !== check) return;
+      this.checking.delete(i);
+      const decisions = this.scheduler.preconditionsChecked(i, failure);
+      if (decisions.length > 0) {
+        this.apply(decisions);
+        return;
+      }
+    }
+    const attemptNo = this.scheduler.startAttempt(i);
+    if (attemptNo === 0) return;
+    const logPath = this.ports.logPath(step.id, attemptNo);
+    const attempt = this.ports.attempts.start({
+      stepId: step.id,
+      attempt: attemptNo,
+      command: step.command,
+      args: step.args,
+      shell: step.shell,
+      cwd: step.cwd,
+      env: this.stepEnv(step, attemptNo),
+      logPath,
+      timeoutMs: step.timeoutMs,
+      killGraceMs: this.plan.killGraceMs,
+      successExitCodes: step.successExitCodes,
+    });
+    const startMs = this.ports.clock.now();
+    this.prepareLogs();
+    const entry = { attempt, startMs };
+    this.running.set(i, entry);
+    const readyAtMs = this.readyAt.get(i) ?? startMs;
+    this.readyAt.delete(i);
+    this.recorder.emit(stepStartedDraft(step, { attempt: attemptNo, pid: attempt.pid, logPath, readyAtMs, startedAtMs: startMs }, this.mask));
+    const result = await attempt.result;
+    // A forced cancel may already have recorded this attempt as cancelled.
+    if (this.running.get(i) !== entry) return;
+    this.running.delete(i);
+    this.attemptEnded(i, result);
+  }
+
+  private attemptEnded(i: number, result: AttemptResult): void {
+    const endedAt = this.ports.clock.now();
+    const step = this.plan.steps[i]!;
+    const attemptNo = this.scheduler.attemptsOf(i);
+    const decisions = this.scheduler.attemptEnded(
+      i,
+      result.outcome === 'failed' ? { kind: 'failed', reason: result.reason } : { kind: result.outcome },
+    );
+    const willRetry = decisions.some((d) => d.kind === 'retry' && d.step === i);
+    this.recorder.emit(attemptEndedDraft(step, attemptNo, result, endedAt, willRetry, this.mask));
+    this.apply(decisions);
+  }
+
+  private stepEnv(step: ResolvedStep, attempt: number): NodeJS.ProcessEnv {
+    return {
+      ...this.baseEnv,
+      ...step.env,
+      ENGINE_STEP_ID: step.id,
+      ENGINE_ATTEMPT: String(attempt),
+      ...this.ports.stepEnv?.(step.id, attempt),
+    };
+  }
+
+  /**
+   * Asks the attempt port to prepare the attempt-1 log files of the next steps in plan order
+   * that have not started, as many as it has room for. Steps start roughly in plan order (the
+   * scheduler breaks ties by it), so these are the files needed next.
+   */
+  private prepareLogs(): void {
+    const logs = this.ports.attempts.logs;
+    if (!logs) return;
+    const { order, steps } = this.plan;
+    while (logs.hasRoom && this.prepareCursor < order.length) {
+      const i = order[this.prepareCursor++]!;
+      if (this.scheduler.attemptsOf(i) !== 0) continue;
+      const status = this.scheduler.statusOf(i);
+      if (status !== 'pending' && status !== 'running') continue;
+      logs.want(this.ports.logPath(steps[i]!.id, 1));
+    }
+  }
+
+  /** A step that will not start gives back its prepared log file. */
+  private dropPreparedLog(i: number): void {
+    const logs = this.ports.attempts.logs;
+    if (logs && this.scheduler.attemptsOf(i) === 0) logs.drop(this.ports.logPath(this.plan.steps[i]!.id, 1));
+  }
+
+  private finish(): void {
+    const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
+    const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
+    const event = this.recorder.emit(runFinishedDraft(this.scheduler.runStatus(), durationMs, countSteps(statuses))) as RunFinishedEvent;
+    this.finished = event;
+    for (const cancelTimer of this.retryTimers.values()) cancelTimer();
+    this.ports.attempts.logs?.discard();
+    this.resolveDone(event);
+  }
+}
