@@ -1,6 +1,7 @@
 /**
- * Builds the {@link ResolvedPlan} from a plan that passed every check: defaults applied,
- * seconds turned into ms, variables substituted, paths made absolute.
+ * Builds the {@link ResolvedPlan} from a plan that passed every check: defaults applied (from
+ * the schema's `default` keywords, plan-defaults.generated.ts), seconds turned into ms,
+ * variables substituted, paths made absolute.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -8,14 +9,11 @@ import type { Plan } from './plan-file.generated.js';
 import type { Precondition as PlanPrecondition } from './plan-file.generated.js';
 import type { Precondition, ResolvedPlan, ResolvedStep } from './resolved-plan.js';
 import type { StepGraph } from './checks.js';
+import { PLAN_DEFAULTS } from './plan-defaults.generated.js';
 import { substituteVars } from './substitute.js';
 import { compileVarPattern } from './var-pattern.js';
 
-/** Defaults of `globals` (the schema documents the same values). */
-export const GLOBAL_DEFAULTS = {
-  defaultTimeoutSec: 3600,
-  killGraceSec: 10,
-} as const;
+const STEP = PLAN_DEFAULTS.step;
 
 /** Everything besides the plan that goes into a {@link ResolvedPlan}. */
 export interface ResolveContext {
@@ -46,7 +44,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
   const g = plan.globals ?? {};
   const globalEnv = substituteMap(g.env, vars);
   const baseDir = g.working_dir === undefined ? ctx.cwd : path.resolve(ctx.cwd, sub(g.working_dir));
-  const defaultTimeoutSec = g.default_timeout_sec ?? GLOBAL_DEFAULTS.defaultTimeoutSec;
+  const defaultTimeoutSec = g.default_timeout_sec ?? PLAN_DEFAULTS.globals.default_timeout_sec;
   const globalEnvEmpty = Object.keys(globalEnv).length === 0;
 
   const steps: ResolvedStep[] = new Array<ResolvedStep>(plan.steps.length);
@@ -59,22 +57,22 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
       index: i,
       name: s.name ?? s.id,
       command: sub(s.command),
-      args: s.args === undefined ? [] : s.args.map(sub),
-      shell: s.shell ?? false,
+      args: (s.args ?? STEP.args).map(sub),
+      shell: s.shell ?? STEP.shell,
       dependsOn: ctx.graph.dependsOn[i]!,
       timeoutMs: secondsToMs(s.timeout_sec ?? defaultTimeoutSec, true),
       retry: {
-        retries: s.retries ?? 0,
-        delayMs: secondsToMs(s.retry_delay_sec ?? 0, false),
-        backoff: s.retry_backoff ?? 1,
+        retries: s.retries ?? STEP.retries,
+        delayMs: secondsToMs(s.retry_delay_sec ?? STEP.retry_delay_sec, false),
+        backoff: s.retry_backoff ?? STEP.retry_backoff,
         maxDelayMs: s.retry_max_delay_sec === undefined ? Infinity : secondsToMs(s.retry_max_delay_sec, false),
       },
-      critical: s.critical ?? true,
-      onFailure: s.on_failure ?? 'abort',
-      triggerRule: s.trigger_rule ?? 'all_success',
+      critical: s.critical ?? STEP.critical,
+      onFailure: s.on_failure ?? STEP.on_failure,
+      triggerRule: s.trigger_rule ?? STEP.trigger_rule,
       cwd: s.cwd === undefined ? baseDir : path.resolve(baseDir, sub(s.cwd)),
       env,
-      successExitCodes: s.success_exit_codes === undefined ? [0] : [...s.success_exit_codes],
+      successExitCodes: [...(s.success_exit_codes ?? STEP.success_exit_codes)],
       preconditions: s.preconditions === undefined ? [] : s.preconditions.map((p) => resolvePrecondition(p, sub)),
     };
   }
@@ -88,7 +86,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
     sha256: ctx.sha256,
     dir: path.dirname(ctx.path),
     maxConcurrency: ctx.maxConcurrency ?? g.max_concurrency ?? os.availableParallelism(),
-    killGraceMs: secondsToMs(g.kill_grace_sec ?? GLOBAL_DEFAULTS.killGraceSec, false),
+    killGraceMs: secondsToMs(g.kill_grace_sec ?? PLAN_DEFAULTS.globals.kill_grace_sec, false),
     vars: Object.fromEntries(vars),
     secretNames: [...ctx.secretNames],
     steps,

@@ -1,7 +1,9 @@
 /**
- * End to end through the built CLI: on_failure policies, critical, timeouts (killing the whole
- * process tree), retries with backoff, spawn errors and secret masking. Steps are real
- * processes; the tests read events.jsonl, runs.db (read-only) and files the steps wrote.
+ * End to end through the built CLI, what needs real processes: timeouts (killing the whole
+ * process tree), retries with real delays and one log file per attempt, spawn errors and
+ * secret masking. The rules of on_failure, critical, retries and cancel themselves are tested
+ * without processes in test/engine/run-loop.test.ts and test/engine/scheduler.test.ts. The
+ * tests read events.jsonl, runs.db (read-only) and files the steps wrote.
  */
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +15,8 @@ import {
   dumpRunsDbText,
   eventsOf,
   eventually,
-  finalStatuses,
   isAlive,
   logFiles,
-  onlyInterval,
   oneEvent,
   readEvents,
   readEventsText,
@@ -24,7 +24,6 @@ import {
   readPids,
   recordedTimes,
   recorderStep,
-  runRow,
   stepRows,
   tsMs,
 } from '../helpers/run-state.js';
@@ -51,14 +50,6 @@ async function runPlan(
   return { ws, result, wallMs: Date.now() - t0 };
 }
 
-/** A step that sleeps `sleepMs` in the shell and then exits with code 1. */
-const failing = (id: string, extra: Record<string, unknown> = {}, sleepMs = 0) => ({
-  id,
-  command: 'sh',
-  args: ['-c', sleepMs > 0 ? `sleep ${sleepMs / 1000}; exit 1` : 'exit 1'],
-  ...extra,
-});
-
 /** For each retry of a step: ms from the engine's step_failed of attempt n to its step_started of n + 1. */
 function retryGaps(events: EngineEvent[], stepId: string): number[] {
   const failed = eventsOf(events, 'step_failed', stepId);
@@ -68,160 +59,6 @@ function retryGaps(events: EngineEvent[], stepId: string): number[] {
 
 /** A stack-trace line such as "    at foo (/x/y.js:1:2)". */
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
-
-describe('on_failure: abort', () => {
-  let ws: Workspace;
-  let result: Result;
-  beforeAll(async () => {
-    ({ ws, result } = await runPlan(
-      (rec) => [
-        rec('slow', 1000), // running when bad fails; must finish and succeed
-        failing('bad', {}, 200), // on_failure defaults to abort
-        rec('after_bad', 50, { depends_on: ['bad'] }),
-        rec('after_slow', 50, { depends_on: ['slow'] }),
-        rec('cleanup', 50, { depends_on: ['slow', 'after_slow'], trigger_rule: 'all_done' }),
-        rec('alert', 50, { depends_on: ['bad'], trigger_rule: 'one_failed' }),
-      ],
-      { globals: { max_concurrency: 4 } },
-    ));
-  });
-
-  it('cancels the pending steps with reason abort, naming the failed step', () => {
-    const events = readEvents(ws);
-    for (const id of ['after_bad', 'after_slow']) {
-      const c = oneEvent(events, 'step_cancelled', id);
-      expect(c).toMatchObject({ reason: 'abort', upstream: 'bad', attempt: null });
-      expect(c.detail).toContain('"bad"');
-      expect(eventsOf(events, 'step_started', id)).toHaveLength(0);
-    }
-    const rows = stepRows(ws);
-    expect(rows.after_slow).toMatchObject({ status: 'cancelled', reason: 'abort', upstream: 'bad', attempts: 0 });
-  });
-
-  it('lets a step that was already running when the failure happened finish and succeed', () => {
-    const events = readEvents(ws);
-    const failed = oneEvent(events, 'step_failed', 'bad');
-    // the engine had started slow's process before bad failed ...
-    expect(oneEvent(events, 'step_started', 'slow').seq).toBeLessThan(failed.seq);
-    // ... and the process went on after the failure, for its whole second
-    const slow = onlyInterval(recordedTimes(ws), 'slow');
-    expect(slow.end).toBeGreaterThan(tsMs(failed));
-    expect(slow.end - slow.start).toBeGreaterThanOrEqual(950); // it slept its full second
-    expect(oneEvent(events, 'step_succeeded', 'slow').exit_code).toBe(0);
-    expect(eventsOf(events, 'step_cancelled', 'slow')).toHaveLength(0);
-  });
-
-  it('still runs an all_done cleanup step after the abort, once its dependencies ended', () => {
-    const events = readEvents(ws);
-    expect(oneEvent(events, 'step_succeeded', 'cleanup')).toBeDefined();
-    const t = recordedTimes(ws);
-    expect(onlyInterval(t, 'cleanup').start).toBeGreaterThanOrEqual(onlyInterval(t, 'slow').end);
-  });
-
-  it('still runs a one_failed step after the abort', () => {
-    expect(finalStatuses(readEvents(ws)).alert).toBe('succeeded');
-  });
-
-  it('records the run as failed and exits 1', () => {
-    expect(result.exitCode).toBe(1);
-    const events = readEvents(ws);
-    expect(finalStatuses(events)).toEqual({
-      slow: 'succeeded',
-      bad: 'failed',
-      after_bad: 'cancelled',
-      after_slow: 'cancelled',
-      cleanup: 'succeeded',
-      alert: 'succeeded',
-    });
-    expect(oneEvent(events, 'run_finished')).toMatchObject({
-      status: 'failed',
-      exit_code: 1,
-      succeeded: 3,
-      failed: 1,
-      cancelled: 2,
-      skipped: 0,
-    });
-    expect(runRow(ws)).toMatchObject({ status: 'failed', exit_code: 1, steps_cancelled: 2, steps_failed: 1 });
-  });
-});
-
-describe('on_failure: skip_dependents', () => {
-  let ws: Workspace;
-  let result: Result;
-  beforeAll(async () => {
-    ({ ws, result } = await runPlan(
-      (rec) => [
-        failing('bad', { on_failure: 'skip_dependents' }),
-        rec('child', 50, { depends_on: ['bad'] }),
-        rec('grandchild', 50, { depends_on: ['child'] }),
-        rec('other', 400),
-        rec('other_next', 100, { depends_on: ['other'] }),
-      ],
-      { globals: { max_concurrency: 4 } },
-    ));
-  });
-
-  it('skips the transitive dependents of the failed step', () => {
-    const events = readEvents(ws);
-    expect(oneEvent(events, 'step_skipped', 'child')).toMatchObject({ reason: 'trigger_rule', upstream: 'bad' });
-    expect(oneEvent(events, 'step_skipped', 'grandchild')).toMatchObject({ reason: 'trigger_rule', upstream: 'child' });
-    expect(recordedTimes(ws).child).toBeUndefined();
-    expect(recordedTimes(ws).grandchild).toBeUndefined();
-  });
-
-  it('keeps running an independent branch, which succeeds', () => {
-    const events = readEvents(ws);
-    const failedAt = tsMs(oneEvent(events, 'step_failed', 'bad'));
-    expect(finalStatuses(events)).toMatchObject({ other: 'succeeded', other_next: 'succeeded' });
-    // other_next started only after the failure, so the failure did not stop new starts
-    expect(onlyInterval(recordedTimes(ws), 'other_next').start).toBeGreaterThan(failedAt);
-    expect(eventsOf(events, 'step_cancelled')).toHaveLength(0);
-  });
-
-  it('fails the run with exit code 1 because the failed step is critical', () => {
-    expect(result.exitCode).toBe(1);
-    expect(oneEvent(readEvents(ws), 'run_finished')).toMatchObject({ status: 'failed', failed: 1, skipped: 2, succeeded: 2 });
-  });
-});
-
-describe('on_failure: continue', () => {
-  let ws: Workspace;
-  let result: Result;
-  beforeAll(async () => {
-    ({ ws, result } = await runPlan((rec) => [
-      failing('bad', { on_failure: 'continue' }),
-      rec('dependent', 50, { depends_on: ['bad'] }),
-      rec('strict', 50, { depends_on: ['dependent'] }),
-    ]));
-  });
-
-  it('lets the dependents of the failed step run as if it had succeeded', () => {
-    const events = readEvents(ws);
-    expect(finalStatuses(events)).toEqual({ bad: 'failed', dependent: 'succeeded', strict: 'succeeded' });
-    expect(eventsOf(events, 'step_skipped')).toHaveLength(0);
-    expect(oneEvent(events, 'step_started', 'dependent').seq).toBeGreaterThan(oneEvent(events, 'step_failed', 'bad').seq);
-  });
-
-  it('still fails the run with exit code 1 because the failed step is critical', () => {
-    expect(result.exitCode).toBe(1);
-    expect(oneEvent(readEvents(ws), 'run_finished').status).toBe('failed');
-  });
-});
-
-describe('critical: false', () => {
-  it('succeeds with exit code 0 although a non-critical step failed, and aborts nothing', async () => {
-    const { ws, result } = await runPlan((rec) => [
-      failing('optional', { critical: false }),
-      rec('main', 300),
-      rec('main_next', 50, { depends_on: ['main'] }),
-    ]);
-    expect(result.exitCode).toBe(0);
-    const events = readEvents(ws);
-    expect(finalStatuses(events)).toEqual({ optional: 'failed', main: 'succeeded', main_next: 'succeeded' });
-    expect(oneEvent(events, 'run_finished')).toMatchObject({ status: 'succeeded', exit_code: 0, failed: 1 });
-    expect(runRow(ws)).toMatchObject({ status: 'succeeded', exit_code: 0, steps_failed: 1 });
-  });
-});
 
 describe('timeouts and process trees', () => {
   let ws: Workspace;

@@ -1,4 +1,5 @@
-import type { ResolvedStep } from '../../src/schema/resolved-plan.js';
+import { topologicalOrder } from '../../src/graph/dag.js';
+import type { ResolvedPlan, ResolvedStep } from '../../src/schema/resolved-plan.js';
 
 /** Step definitions for scheduler tests: `deps` name other steps by id. */
 export type StepSpec = Partial<Omit<ResolvedStep, 'dependsOn' | 'index' | 'id'>> & {
@@ -30,4 +31,28 @@ export function resolvedSteps(specs: StepSpec[]): ResolvedStep[] {
       dependsOn: deps.map((d) => index.get(d)!),
     };
   });
+}
+
+/** A resolved plan around compact step specs (see {@link resolvedSteps}), in a topological order. */
+export function resolvedPlan(specs: StepSpec[], extra: Partial<Omit<ResolvedPlan, 'steps' | 'order'>> = {}): ResolvedPlan {
+  const steps = resolvedSteps(specs);
+  const sorted = topologicalOrder(steps.length, steps.map((s) => s.dependsOn));
+  if (!('order' in sorted)) throw new Error('resolvedPlan: the steps have a cycle');
+  const { order } = sorted;
+  return {
+    planId: 'test',
+    version: '1',
+    description: undefined,
+    metadata: {},
+    path: '/plans/test.json',
+    sha256: '0'.repeat(64),
+    dir: '/plans',
+    maxConcurrency: 4,
+    killGraceMs: 1000,
+    vars: {},
+    secretNames: [],
+    ...extra,
+    steps,
+    order,
+  };
 }

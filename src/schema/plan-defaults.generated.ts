@@ -1,0 +1,25 @@
+/* Generated from schemas/plan.schema.json by scripts/gen-defaults.mjs; do not edit. */
+
+/** The `default` of every plan property that has one, by where it appears. */
+export const PLAN_DEFAULTS = {
+  globals: {
+    default_timeout_sec: 3600,
+    kill_grace_sec: 10,
+  },
+  step: {
+    args: [],
+    depends_on: [],
+    retries: 0,
+    retry_delay_sec: 0,
+    retry_backoff: 1,
+    critical: true,
+    on_failure: "abort",
+    trigger_rule: "all_success",
+    shell: false,
+    success_exit_codes: [0],
+  },
+  var: {
+    required: false,
+    secret: false,
+  },
+} as const;
