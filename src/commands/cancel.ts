@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { signalProcess } from '../engine/process/process-group.js';
 import { requireRunsDb, resolveRun, using } from '../query/runs-reader.js';
 import { isEngineProcess } from '../state/store/liveness.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
@@ -27,7 +28,7 @@ export async function cancelCommand(runRef: string, opts: CancelOptions): Promis
       throw new UserError(`run ${run.run_id} runs on host ${run.hostname}; cancel it there`);
     }
     if (!isEngineProcess(run.pid)) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
-    process.kill(run.pid, 'SIGINT');
+    if (!signalProcess(run.pid, 'SIGINT')) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
     process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
     return ExitCode.ok;
   } catch (err) {

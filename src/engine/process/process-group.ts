@@ -1,13 +1,33 @@
 /**
- * Signals to a step's whole process tree. Every step is spawned as the leader of its own
- * process group (detached: setsid), so one kill(-pgid) reaches its children and
- * grandchildren too, unless they deliberately started a new session of their own.
+ * Signals to processes: the only place besides the launchers that touches other processes.
+ * Every step is spawned as the leader of its own process group (a new session), so one
+ * kill(-pgid) reaches its children and grandchildren too, unless they deliberately started a
+ * new session of their own.
  */
 
 /** Sends `signal` to process group `pgid`. Returns false when the group no longer exists. */
 export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  return signalPid(-pgid, signal);
+}
+
+/** Sends `signal` to one process (another engine: `engine cancel`). Returns false when it no longer exists. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  return signalPid(pid, signal);
+}
+
+/** True when a process `pid` exists (it may belong to another user: EPERM counts as existing). */
+export function processExists(pid: number): boolean {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalPid(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;

@@ -137,7 +137,11 @@ export class OtelSink implements BatchSink {
     }
   }
 
-  private startRun(startMs: number, attributes: Attributes): void {
+  /** Starts the run span at `run_started` (or at `run_resumed`, for the resumed part of a run). */
+  private startRun(e: { ts: string; run_id: string; plan_id: string; plan_version: string }, more: Attributes): void {
+    this.planId = e.plan_id;
+    const attributes = { 'engine.plan.id': e.plan_id, 'engine.plan.version': e.plan_version, 'engine.run.id': e.run_id, ...more };
+    const startMs = Date.parse(e.ts);
     const { ids } = this.telemetry;
     ids.nextTraceId = this.context.traceId;
     ids.nextSpanId = this.context.runSpanId;
@@ -152,23 +156,10 @@ export class OtelSink implements BatchSink {
   private record(e: EngineEvent): void {
     switch (e.type) {
       case 'run_started':
-        this.planId = e.plan_id;
-        this.startRun(Date.parse(e.ts), {
-          'engine.plan.id': e.plan_id,
-          'engine.plan.version': e.plan_version,
-          'engine.run.id': e.run_id,
-          'engine.run.steps': e.steps.length,
-        });
+        this.startRun(e, { 'engine.run.steps': e.steps.length });
         break;
       case 'run_resumed':
-        this.planId = e.plan_id;
-        this.startRun(Date.parse(e.ts), {
-          'engine.plan.id': e.plan_id,
-          'engine.plan.version': e.plan_version,
-          'engine.run.id': e.run_id,
-          'engine.run.resumed': true,
-          'engine.run.previous_status': e.previous_status,
-        });
+        this.startRun(e, { 'engine.run.resumed': true, 'engine.run.previous_status': e.previous_status });
         break;
       case 'step_started': {
         const parent = this.runSpan ? trace.setSpan(ROOT_CONTEXT, this.runSpan) : this.context.parent;
@@ -226,20 +217,12 @@ export class OtelSink implements BatchSink {
           });
           if (e.duration_ms !== null) this.duration.record(e.duration_ms / 1000, this.attrs('cancelled'));
         } else {
-          this.runSpan?.addEvent(
-            'step_cancelled',
-            { 'engine.step.id': e.step_id, 'engine.step.reason': e.reason, ...(e.upstream ? { 'engine.step.upstream': e.upstream } : {}) },
-            Date.parse(e.ts),
-          );
+          this.stepNotRun('step_cancelled', e);
         }
         this.steps.add(1, this.attrs('cancelled'));
         break;
       case 'step_skipped':
-        this.runSpan?.addEvent(
-          'step_skipped',
-          { 'engine.step.id': e.step_id, 'engine.step.reason': e.reason, ...(e.upstream ? { 'engine.step.upstream': e.upstream } : {}) },
-          Date.parse(e.ts),
-        );
+        this.stepNotRun('step_skipped', e);
         this.steps.add(1, this.attrs('skipped'));
         break;
       case 'step_retrying':
@@ -276,6 +259,15 @@ export class OtelSink implements BatchSink {
       default:
         unreachable(e);
     }
+  }
+
+  /** A span event on the run span for a step that ended without running. */
+  private stepNotRun(name: string, e: { step_id: string; reason: string; upstream: string | null; ts: string }): void {
+    this.runSpan?.addEvent(
+      name,
+      { 'engine.step.id': e.step_id, 'engine.step.reason': e.reason, ...(e.upstream ? { 'engine.step.upstream': e.upstream } : {}) },
+      Date.parse(e.ts),
+    );
   }
 
   private endAttempt(stepId: string, attempt: number, end: HrTime | number, attributes: Attributes, error?: string): void {

@@ -422,36 +422,20 @@ export class SqliteSink implements BatchSink {
   }
 
   private stepStarted(e: StepStartedEvent): void {
-    const key = { run_id: e.run_id, step_id: e.step_id, attempt: e.attempt, ts: e.ts, log_path: e.log_path };
+    const key = { ...attemptKey(e), log_path: e.log_path };
     this.s.stepStarted.run(key);
-    this.s.insertAttempt.run({
-      ...key,
-      pid: e.pid,
-      command: e.command,
-      args_json: JSON.stringify(e.args),
-      cwd: e.cwd,
-    });
+    this.s.insertAttempt.run({ ...key, pid: e.pid, command: e.command, args_json: JSON.stringify(e.args), cwd: e.cwd });
   }
 
   private stepSucceeded(e: StepSucceededEvent): void {
-    const p = {
-      run_id: e.run_id,
-      step_id: e.step_id,
-      attempt: e.attempt,
-      ts: e.ts,
-      exit_code: e.exit_code,
-      duration_ms: Math.round(e.duration_ms),
-    };
+    const p = { ...attemptKey(e), exit_code: e.exit_code, duration_ms: Math.round(e.duration_ms) };
     this.s.attemptSucceeded.run(p);
     this.s.stepSucceeded.run(p);
   }
 
   private stepFailed(e: StepFailedEvent): void {
     const p = {
-      run_id: e.run_id,
-      step_id: e.step_id,
-      attempt: e.attempt,
-      ts: e.ts,
+      ...attemptKey(e),
       exit_code: e.exit_code,
       signal: e.signal,
       reason: e.reason,
@@ -464,22 +448,12 @@ export class SqliteSink implements BatchSink {
   }
 
   private stepSkipped(e: StepSkippedEvent): void {
-    this.s.stepSkipped.run({
-      run_id: e.run_id,
-      step_id: e.step_id,
-      ts: e.ts,
-      reason: e.reason,
-      detail: e.detail,
-      upstream: e.upstream,
-    });
+    this.s.stepSkipped.run({ run_id: e.run_id, step_id: e.step_id, ts: e.ts, reason: e.reason, detail: e.detail, upstream: e.upstream });
   }
 
   private stepCancelled(e: StepCancelledEvent): void {
     const p = {
-      run_id: e.run_id,
-      step_id: e.step_id,
-      attempt: e.attempt,
-      ts: e.ts,
+      ...attemptKey(e),
       reason: e.reason,
       detail: e.detail,
       upstream: e.upstream,
@@ -508,4 +482,9 @@ export class SqliteSink implements BatchSink {
       cancelled: e.cancelled,
     });
   }
+}
+
+/** The statement parameters naming an attempt's row (and its step's), with the event's time. */
+function attemptKey(e: { run_id: string; step_id: string; attempt: number | null; ts: string }) {
+  return { run_id: e.run_id, step_id: e.step_id, attempt: e.attempt, ts: e.ts };
 }

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processExists } from '../../engine/process/process-group.js';
 
 /** How long without a heartbeat an engine on another host counts as dead, in ms. */
 export const STALE_HEARTBEAT_MS = 30_000;
@@ -31,11 +32,7 @@ export function engineIsAlive(run: EngineRecord, now: number = Date.now()): bool
 
 /** True when `pid` is a live process of this host that looks like the engine. */
 export function isEngineProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!processExists(pid)) return false;
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
