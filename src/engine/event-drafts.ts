@@ -9,7 +9,8 @@ import type { EventDraft, RunFinishedEvent, RunResumedEvent, RunStartedEvent, St
 import type { Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
 import type { Decision } from './scheduler.js';
-import { runExitCode, type FinalRunStatus, type ResumableRunStatus, type StepCounts } from './status.js';
+import type { ResumeState } from './resume.js';
+import { runExitCode, type FinalRunStatus, type StepCounts } from './status.js';
 
 type Draft<E> = Omit<E, 'seq' | 'ts' | 'run_id'>;
 
@@ -39,24 +40,24 @@ export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHos
   };
 }
 
-/** `run_resumed`: which steps are kept and which run again, in plan order. */
-export function runResumedDraft(
-  plan: ResolvedPlan,
-  previousStatus: ResumableRunStatus,
-  kept: ReadonlySet<string>,
-  host: EngineHost,
-): Draft<RunResumedEvent> {
+/** `run_resumed`: which steps are kept and which run again and why, in plan order. */
+export function runResumedDraft(plan: ResolvedPlan, resume: ResumeState, host: EngineHost): Draft<RunResumedEvent> {
   const ids = plan.order.map((i) => plan.steps[i]!.id);
+  const rerun = ids.filter((id) => !resume.kept.has(id));
   return {
     type: 'run_resumed',
-    previous_status: previousStatus,
+    previous_status: resume.previousStatus,
     plan_id: plan.planId,
     plan_version: plan.version,
     plan_sha256: plan.sha256,
     pid: host.pid,
     hostname: host.hostname,
-    kept: ids.filter((id) => kept.has(id)),
-    rerun: ids.filter((id) => !kept.has(id)),
+    kept: ids.filter((id) => resume.kept.has(id)),
+    rerun,
+    rerun_causes: rerun.map((id) => {
+      const c = resume.rerun.get(id) ?? { cause: 'not_succeeded' };
+      return { step_id: id, cause: c.cause, by: 'by' in c ? c.by : null };
+    }),
     steps: plannedSteps(plan),
   };
 }

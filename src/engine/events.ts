@@ -186,8 +186,19 @@ export interface RunResumedEvent extends EventBase {
   kept: string[];
   /** Steps that run again (status back to `pending`); attempt numbers continue. */
   rerun: string[];
+  /** Why each step of `rerun` runs again, in the same order: it did not succeed; a cleanup
+   * step that already ran (`by`) undid it; or it comes after a step that runs again (`by`). */
+  rerun_causes: RerunCauseRecord[];
   /** All steps of the run in topological order, as in `run_started`. */
   steps: PlannedStep[];
+}
+
+/** One entry of `run_resumed.rerun_causes`. */
+export interface RerunCauseRecord {
+  step_id: string;
+  cause: 'not_succeeded' | 'undone' | 'after_rerun';
+  /** The cleanup step that undid it (`undone`), or the dependency that runs again (`after_rerun`); else null. */
+  by: string | null;
 }
 
 /** The discriminated union every sink consumes. */

@@ -3,9 +3,19 @@
  * `engine resume` carries over. Pure: the command (src/commands/resume.ts) reads the events and
  * the plan file, this decides.
  */
+import { ancestorClosure } from '../graph/dag.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 import { unreachable, type EngineEvent, type RunStartedEvent } from './events.js';
 import type { ResumableRunStatus, RunStatus } from './status.js';
+
+/** Why a step runs again on resume. */
+export type RerunCause =
+  /** It did not succeed (failed, cancelled, skipped, interrupted, or never ran). */
+  | { cause: 'not_succeeded' }
+  /** A cleanup step (`all_done`) that already ran undid it: `by` names the cleanup. */
+  | { cause: 'undone'; by: string }
+  /** It comes after a step that runs again: `by` names that dependency. */
+  | { cause: 'after_rerun'; by: string };
 
 /** What `engine resume` carries over from the earlier part of a run. */
 export interface ResumeState {
@@ -14,6 +24,8 @@ export interface ResumeState {
   lastSeq: number;
   /** Ids of steps that succeeded and are kept. */
   kept: ReadonlySet<string>;
+  /** Why each step that is not kept runs again, by step id. */
+  rerun: ReadonlyMap<string, RerunCause>;
   /** Attempts already made per step id; attempt numbers continue after them. */
   attempts: ReadonlyMap<string, number>;
 }
@@ -72,24 +84,43 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
 
 /**
  * The resume state of `run` under `plan` (the plan file loaded again with the run's
- * variables). A succeeded step is kept unless one of two rules makes it run again:
- * - an `all_done` step that already ran is cleanup that undid what its dependencies did
- *   (released a lock, removed a worktree), so those dependencies run again;
- * - a step after one that runs again runs again too (its dependencies must all be kept).
+ * variables). A succeeded step is kept unless one of two rules makes it run again (issue 11):
+ * - a cleanup step (`all_done`) that already ran undid what came before it (released a lock,
+ *   removed a worktree): every ancestor of it runs again, or, when the cleanup says precisely
+ *   what it undoes (`undoes`), those steps;
+ * - a step after one that runs again runs again too (its dependencies must all be kept), so a
+ *   resumed safe merge takes its lock again before it works.
  */
 export function resumeState(plan: ResolvedPlan, run: RecordedRun, previousStatus: ResumableRunStatus): ResumeState {
-  const undone = new Uint8Array(plan.steps.length);
+  const undoneBy = new Map<number, string>();
   for (const s of plan.steps) {
-    if (s.triggerRule === 'all_done' && (run.attempts.get(s.id) ?? 0) > 0) for (const d of s.dependsOn) undone[d] = 1;
+    if (s.triggerRule !== 'all_done' || (run.attempts.get(s.id) ?? 0) === 0) continue;
+    const undone = s.undoes ?? ancestorsOf(s.index, plan);
+    for (const d of undone) if (!undoneBy.has(d)) undoneBy.set(d, s.id);
   }
   const keptFlags = new Uint8Array(plan.steps.length);
   const kept = new Set<string>();
+  const rerun = new Map<string, RerunCause>();
   for (const i of plan.order) {
     const s = plan.steps[i]!;
-    if (run.succeeded.has(s.id) && !undone[i] && s.dependsOn.every((d) => keptFlags[d])) {
+    const by = undoneBy.get(i);
+    const rerunDep = s.dependsOn.find((d) => !keptFlags[d]);
+    if (!run.succeeded.has(s.id)) rerun.set(s.id, { cause: 'not_succeeded' });
+    else if (by !== undefined) rerun.set(s.id, { cause: 'undone', by });
+    else if (rerunDep !== undefined) rerun.set(s.id, { cause: 'after_rerun', by: plan.steps[rerunDep]!.id });
+    else {
       keptFlags[i] = 1;
       kept.add(s.id);
     }
   }
-  return { previousStatus, lastSeq: run.lastSeq, kept, attempts: run.attempts };
+  return { previousStatus, lastSeq: run.lastSeq, kept, rerun, attempts: run.attempts };
+}
+
+/** Every ancestor (transitive dependency) of step `i`. */
+function ancestorsOf(i: number, plan: ResolvedPlan): number[] {
+  const deps = plan.steps.map((s) => s.dependsOn);
+  const closure = ancestorClosure(deps[i]!, deps);
+  const out: number[] = [];
+  for (let k = 0; k < closure.length; k++) if (closure[k]) out.push(k);
+  return out;
 }

@@ -95,7 +95,7 @@ export class RunLoop {
     if (resume) {
       const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
       this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
-      this.recorder.emit(runResumedDraft(plan, resume.previousStatus, resume.kept, opts.host));
+      this.recorder.emit(runResumedDraft(plan, resume, opts.host));
     } else {
       this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask));
     }

@@ -4,9 +4,16 @@
  * (run-plan.ts) carries out its {@link Decision}s. That keeps every policy rule (trigger rules,
  * retries, `on_failure`, `critical`, cancellation) in one place, testable without processes.
  *
+ * Ancestor rule (issue 11): a step never starts while any of its ancestors (transitive
+ * dependencies) is running or may still run. In a normal run this changes nothing: a
+ * dependency that ran had every ancestor ended before it started. It matters when steps end
+ * without running (cancelled by an abort or a cancel, skipped): a cleanup step after them
+ * (`all_done`, releasing a lock) waits until the work upstream has really stopped.
+ *
  * Cost: O(steps + edges) over a whole run. Each step keeps counters over its dependencies,
- * updated once per edge when a dependency ends, so a verdict is O(1). Propagation uses an
- * explicit work list (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
+ * updated once per edge when a dependency ends (and once more when it becomes *quiet*: ended,
+ * with every ancestor ended too), so a verdict is O(1). Propagation uses explicit work lists
+ * (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
 import type { ResolvedStep, TriggerRule } from '../schema/resolved-plan.js';
 import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './status.js';
@@ -44,6 +51,11 @@ function isWaiting(s: S): boolean {
   return s === S.Pending || s === S.Queued || s === S.RetryWait;
 }
 
+/** Nothing more happens to the step. */
+function isEnded(s: S): boolean {
+  return s === S.Succeeded || s === S.Failed || s === S.Skipped || s === S.Cancelled;
+}
+
 export type Decision =
   /** The step is ready: queue it for a slot, then start its next attempt. */
   | { kind: 'start'; step: number }
@@ -71,6 +83,14 @@ export class Scheduler {
   /** First dependency that ended unsatisfied / failed, -1 when none: names a skip's cause. */
   private readonly firstUnsatisfied: Int32Array;
   private readonly firstFailed: Int32Array;
+  /** Dependencies that are quiet: ended, and so is every one of their ancestors. */
+  private readonly quietDeps: Uint32Array;
+  private readonly quiet: Uint8Array;
+  /** Its trigger rule holds, but an ancestor may still run (the ancestor rule). */
+  private readonly blocked: Uint8Array;
+  /** Steps that became quiet, whose dependents are still to be told (see {@link markQuiet}). */
+  private quietWork: number[] = [];
+  private drainingQuiet = false;
   private readonly dependents: number[][];
   private terminal = 0;
   private abortedBy = -1;
@@ -88,6 +108,9 @@ export class Scheduler {
     this.failed = new Uint32Array(n);
     this.firstUnsatisfied = new Int32Array(n).fill(-1);
     this.firstFailed = new Int32Array(n).fill(-1);
+    this.quietDeps = new Uint32Array(n);
+    this.quiet = new Uint8Array(n);
+    this.blocked = new Uint8Array(n);
     this.dependents = Array.from({ length: n }, () => []);
     for (const step of steps) {
       for (const dep of step.dependsOn) this.dependents[dep]!.push(step.index);
@@ -110,6 +133,8 @@ export class Scheduler {
         this.satisfied[d]!++;
       }
     }
+    // Kept steps depend only on kept steps (resume.ts), so all of them are quiet.
+    for (const i of kept) this.markQuiet(i, []);
   }
 
   /** Decisions for the run's start: pending steps whose dependencies have all ended (at the
@@ -196,6 +221,7 @@ export class Scheduler {
       // Abort first, so the step's own dependents are cancelled (not skipped) like the rest.
       this.status[i] = S.Failed;
       this.terminal++;
+      this.markQuiet(i, out);
       this.abort(i, out);
       this.propagateAll([i], out);
       return out;
@@ -278,18 +304,60 @@ export class Scheduler {
   private cancelStep(i: number, reason: CancelReason, upstream: number, out: Decision[]): void {
     this.status[i] = S.Cancelled;
     this.terminal++;
+    this.blocked[i] = 0;
     const detail =
       reason === 'abort'
         ? `run aborted after step "${this.steps[upstream]!.id}" failed`
         : 'run cancelled';
     out.push({ kind: 'cancel', step: i, reason, detail, upstream: upstream < 0 ? null : upstream });
+    this.markQuiet(i, out);
   }
 
   /** Sets a terminal status and propagates it through the dependents (iteratively). */
   private settle(i: number, status: S, out: Decision[]): void {
     this.status[i] = status;
     this.terminal++;
+    // Quiet first, so that dependents whose rule now holds start at once instead of blocking.
+    this.markQuiet(i, out);
     this.propagateAll([i], out);
+  }
+
+  /**
+   * Step `i` has ended: once its dependencies are all quiet it is quiet too, and its dependents
+   * learn it. A dependent whose trigger rule already holds starts when its last dependency
+   * becomes quiet. Iterative over a shared work list: nested calls only add to it.
+   */
+  private markQuiet(i: number, out: Decision[]): void {
+    if (this.quietDeps[i] === this.steps[i]!.dependsOn.length) this.quietWork.push(i);
+    if (this.drainingQuiet) return;
+    this.drainingQuiet = true;
+    try {
+      while (this.quietWork.length > 0) {
+        const q = this.quietWork.pop()!;
+        if (this.quiet[q]) continue;
+        this.quiet[q] = 1;
+        for (const d of this.dependents[q]!) {
+          if (++this.quietDeps[d]! !== this.steps[d]!.dependsOn.length) continue;
+          if (isEnded(this.status[d] as S)) this.quietWork.push(d);
+          else if (this.blocked[d]) this.release(d, out);
+        }
+      }
+    } finally {
+      this.drainingQuiet = false;
+    }
+  }
+
+  /** A blocked step's last ancestor ended: it starts now, unless the run stopped meanwhile. */
+  private release(d: number, out: Decision[]): void {
+    this.blocked[d] = 0;
+    if (this.status[d] !== S.Pending) return;
+    if (!this.mayStart(this.steps[d]!.triggerRule)) {
+      this.cancelStep(d, this.cancelled ? 'run_cancelled' : 'abort', this.abortedBy, out);
+      this.propagateAll([d], out);
+      return;
+    }
+    this.status[d] = S.Queued;
+    out.push({ kind: 'start', step: d });
   }
 
   private propagateAll(work: number[], out: Decision[]): void {
@@ -327,6 +395,10 @@ export class Scheduler {
       return true;
     }
     if (verdict === 'run') {
+      if (this.quietDeps[d] !== step.dependsOn.length) {
+        this.blocked[d] = 1;
+        return false;
+      }
       this.status[d] = S.Queued;
       out.push({ kind: 'start', step: d });
       return false;
@@ -343,6 +415,7 @@ export class Scheduler {
       detail: skipDetail(step.triggerRule, upstream, upstreamStatus),
       upstream: cause >= 0 ? cause : null,
     });
+    this.markQuiet(d, out);
     return true;
   }
 }

@@ -4,7 +4,7 @@
  * failed, so they take `unknown` input and skip whatever is malformed (the schema check has
  * reported it already) instead of crashing.
  */
-import { topologicalOrder } from '../graph/dag.js';
+import { ancestorClosure, topologicalOrder } from '../graph/dag.js';
 import { pointer } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
 import { referencesResolve, substituteVars } from './substitute.js';
@@ -85,7 +85,10 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
   }
 
   const result = topologicalOrder(n, dependsOn);
-  if ('order' in result) return { ids, dependsOn, order: result.order };
+  if ('order' in result) {
+    checkUndoes(steps, ids, dependsOn, file, problems);
+    return { ids, dependsOn, order: result.order };
+  }
   const cycle = result.cycle;
   const names = cycle.map((c) => stepIds[c] ?? `#${c}`);
   const from = cycle[0]!;
@@ -123,6 +126,41 @@ function checkPreconditions(list: unknown[], i: number, file: string, problems: 
       }
     } else {
       problems.add({ file, pointer: at, message: 'a precondition needs "command" or "value"' });
+    }
+  }
+}
+
+/**
+ * `undoes` (issue 11) belongs on a cleanup step (`trigger_rule: all_done`) and names steps
+ * upstream of it: resume reruns them when the cleanup already ran, which only makes sense for
+ * steps that end before the cleanup starts.
+ */
+function checkUndoes(steps: unknown[], ids: ReadonlyMap<string, number>, dependsOn: number[][], file: string, problems: ProblemList): void {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    if (!isObject(step) || !Array.isArray(step.undoes)) continue;
+    if (step.trigger_rule !== 'all_done') {
+      problems.add({ file, pointer: pointer('steps', i, 'undoes'), message: 'undoes is for cleanup steps: give the step trigger_rule "all_done" too' });
+      continue;
+    }
+    const list: unknown[] = step.undoes;
+    let upstream: Uint8Array | undefined;
+    for (let j = 0; j < list.length; j++) {
+      const name = list[j];
+      if (typeof name !== 'string') continue;
+      const d = ids.get(name);
+      if (d === undefined) {
+        problems.add({ file, pointer: pointer('steps', i, 'undoes', j), message: `undoes unknown step ${JSON.stringify(name)}` });
+        continue;
+      }
+      upstream ??= ancestorClosure(dependsOn[i]!, dependsOn);
+      if (!upstream[d]) {
+        problems.add({
+          file,
+          pointer: pointer('steps', i, 'undoes', j),
+          message: `step ${JSON.stringify(name)} is not upstream of ${JSON.stringify(step.id)} (undoes names steps it depends on, directly or not)`,
+        });
+      }
     }
   }
 }

@@ -111,6 +111,10 @@ export interface Step {
   on_failure?: 'abort' | 'skip_dependents' | 'continue';
   trigger_rule?: 'all_success' | 'all_done' | 'one_failed' | 'none_failed';
   /**
+   * Cleanup steps (trigger_rule all_done) only: the ancestor steps whose effect this step undoes (a lock it releases, a worktree it removes). When the cleanup already ran, engine resume runs these again, and what depends on them; without undoes it runs every ancestor of the cleanup again.
+   */
+  undoes?: string[];
+  /**
    * Working directory; a relative path resolves against globals.working_dir (default: the directory engine runs in). Variables are substituted.
    */
   cwd?: string;

@@ -74,6 +74,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
       env,
       successExitCodes: [...(s.success_exit_codes ?? STEP.success_exit_codes)],
       preconditions: s.preconditions === undefined ? [] : s.preconditions.map((p) => resolvePrecondition(p, sub)),
+      undoes: s.undoes === undefined ? null : s.undoes.map((id) => ctx.graph.ids.get(id)!),
     };
   }
 

@@ -57,6 +57,8 @@ export interface ResolvedStep {
   successExitCodes: number[];
   /** Variables substituted; empty when the step has none. */
   preconditions: Precondition[];
+  /** Indices of the upstream steps this cleanup step undoes (`undoes`); null when not given. */
+  undoes: number[] | null;
 }
 
 export interface ResolvedPlan {

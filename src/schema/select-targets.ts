@@ -29,7 +29,12 @@ export function selectTargets(plan: ResolvedPlan, targetIds: readonly string[]):
   steps.forEach((s, i) => (newIndex[s.index] = i));
   return {
     ...plan,
-    steps: steps.map((s, i) => ({ ...s, index: i, dependsOn: s.dependsOn.map((d) => newIndex[d]!) })),
+    steps: steps.map((s, i) => ({
+      ...s,
+      index: i,
+      dependsOn: s.dependsOn.map((d) => newIndex[d]!),
+      undoes: s.undoes === null ? null : s.undoes.map((d) => newIndex[d]!).filter((d) => d >= 0),
+    })),
     order: plan.order.filter((i) => keep[i]).map((i) => newIndex[i]!),
   };
 }

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { RunRow } from '../../src/query/runs-reader.js';
 import { CLI, plan, workspace } from '../helpers/cli.js';
-import { isProcessGone, onlyRunId, readJsonl, readPidFile, waitFor, withRunsDb } from '../helpers/state.js';
+import { isProcessGone, onlyRunId, readJsonl, readPidFile, runIds, waitFor, withRunsDb } from '../helpers/state.js';
 
 
 const runRow = (stateDir: string, runId: string) =>
@@ -115,13 +115,22 @@ describe('crash recovery', () => {
     const ws = workspace();
     const steps = Array.from({ length: 60 }, (_, i) => ({ id: `s${i}`, command: 'true', depends_on: i >= 3 ? [`s${i - 3}`] : [] }));
     const p = ws.writePlan(plan(steps, { globals: { max_concurrency: 3 } }));
-    for (const delayMs of [60, 120, 200, 300]) {
+    // Moments counted from the run's first event (its events.jsonl appearing), so that a slow
+    // start-up on a loaded machine does not turn every kill into one before the run began.
+    for (const delayMs of [0, 20, 60, 120]) {
+      const before = new Set(runIds(ws.stateDir));
       const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+      await waitFor(
+        () => runIds(ws.stateDir).some((id) => !before.has(id) && existsSync(join(ws.stateDir, 'runs', id, 'events.jsonl'))) || engine.exitCode !== null,
+        'the run to start',
+        { timeoutMs: 20_000, intervalMs: 2 },
+      );
       await new Promise((r) => setTimeout(r, delayMs));
       engine.kill('SIGKILL');
       await engine;
     }
-    expect((await ws.engine(['runs', '--state-dir', ws.stateDir])).exitCode).toBe(0);
+    const listed = await ws.engine(['runs', '--state-dir', ws.stateDir]);
+    expect(listed.exitCode, listed.all).toBe(0);
     expect(withRunsDb(ws.stateDir, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
     const runs = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT run_id, status FROM runs').all() as { run_id: string; status: string }[]);
     expect(runs.length).toBeGreaterThan(0);

@@ -19,6 +19,7 @@ function harness(specs: StepSpec[]) {
       s.attemptEnded(idx(name), { kind: 'failed', reason }),
     status: (name: string) => s.statusOf(idx(name)),
     retryDue: (name: string) => show(s.retryDue(idx(name))),
+    cancelled: (name: string) => show(s.attemptEnded(idx(name), { kind: 'cancelled' })),
   };
 }
 
@@ -193,6 +194,84 @@ describe('scheduler', () => {
     expect(h.show(h.s.cancelRun(true))).toEqual(['kill:unlock']);
     expect(h.show(h.s.attemptEnded(1, { kind: 'cancelled' }))).toEqual([]);
     expect(h.s.isFinished()).toBe(true);
+  });
+
+  describe('the ancestor rule: no step starts while an ancestor may still run', () => {
+    // lock → work1 (fails, abort) and work2 (running) → after → unlock (all_done)
+    const lockPlan = (): StepSpec[] => [
+      { id: 'lock' },
+      { id: 'work1', deps: ['lock'] },
+      { id: 'work2', deps: ['lock'] },
+      { id: 'after', deps: ['work1', 'work2'] },
+      { id: 'unlock', deps: ['after'], triggerRule: 'all_done' },
+    ];
+
+    it('on abort, holds the cleanup until the still-running sibling branch has ended', () => {
+      const h = harness(lockPlan());
+      h.begin();
+      h.start('lock');
+      expect(h.ok('lock')).toEqual(['start:work1', 'start:work2']);
+      h.start('work1');
+      h.start('work2');
+      expect(h.show(h.fail('work1'))).toEqual(['cancel:after']);
+      expect(h.status('unlock')).toBe('pending');
+      expect(h.ok('work2')).toEqual(['start:unlock']);
+    });
+
+    it('on cancel, holds the cleanup until the running step has stopped', () => {
+      const h = harness([{ id: 'lock' }, { id: 'work', deps: ['lock'] }, { id: 'after', deps: ['work'] }, { id: 'unlock', deps: ['after'], triggerRule: 'all_done' }]);
+      h.begin();
+      h.start('lock');
+      h.ok('lock');
+      h.start('work');
+      expect(h.show(h.s.cancelRun(false))).toEqual(['kill:work', 'cancel:after']);
+      expect(h.status('unlock')).toBe('pending');
+      expect(h.cancelled('work')).toEqual(['start:unlock']);
+    });
+
+    it('with skip_dependents, holds a teardown after a skipped join until the sibling branch has ended', () => {
+      const h = harness([
+        { id: 'a', onFailure: 'skip_dependents' },
+        { id: 'b' },
+        { id: 'join', deps: ['a', 'b'] },
+        { id: 'teardown', deps: ['join'], triggerRule: 'all_done' },
+      ]);
+      h.begin();
+      h.start('a');
+      h.start('b');
+      expect(h.show(h.fail('a'))).toEqual(['skip:join']);
+      expect(h.status('teardown')).toBe('pending');
+      expect(h.ok('b')).toEqual(['start:teardown']);
+    });
+
+    it('changes nothing in a run where every step runs', () => {
+      const h = harness([{ id: 'a' }, { id: 'b', deps: ['a'] }, { id: 'c', deps: ['b'], triggerRule: 'all_done' }]);
+      expect(h.begin()).toEqual(['start:a']);
+      h.start('a');
+      expect(h.ok('a')).toEqual(['start:b']);
+      h.start('b');
+      expect(h.ok('b')).toEqual(['start:c']);
+    });
+
+    it('waits for ancestors several levels up, through a chain of steps that ended without running', () => {
+      const h = harness([
+        { id: 'root' },
+        { id: 'bad', deps: ['root'] },
+        { id: 'long', deps: ['root'] },
+        { id: 'x', deps: ['bad', 'long'] },
+        { id: 'y', deps: ['x'] },
+        { id: 'z', deps: ['y'] },
+        { id: 'cleanup', deps: ['z'], triggerRule: 'all_done' },
+      ]);
+      h.begin();
+      h.start('root');
+      h.ok('root');
+      h.start('bad');
+      h.start('long');
+      expect(h.show(h.fail('bad'))).toEqual(['cancel:x', 'cancel:y', 'cancel:z']);
+      expect(h.status('cleanup')).toBe('pending');
+      expect(h.ok('long')).toEqual(['start:cleanup']);
+    });
   });
 
   it('propagates skips down a 10,000-step chain without overflowing the stack', () => {

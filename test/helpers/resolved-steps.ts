@@ -26,6 +26,7 @@ export function resolvedSteps(specs: StepSpec[]): ResolvedStep[] {
       env: {},
       successExitCodes: [0],
       preconditions: [],
+      undoes: null,
       ...rest,
       index: i,
       dependsOn: deps.map((d) => index.get(d)!),

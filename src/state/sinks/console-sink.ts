@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
-import type { EngineEvent, PlannedStep, RunFinishedEvent, StepFailedEvent } from '../../engine/events.js';
+import type { EngineEvent, PlannedStep, RerunCauseRecord, RunFinishedEvent, StepFailedEvent } from '../../engine/events.js';
 import { unreachable } from '../../engine/events.js';
 import type { StepStatus } from '../../engine/status.js';
 import { formatDuration } from '../../format.js';
@@ -71,6 +71,7 @@ export class ConsoleSink implements BatchSink {
         this.line(
           `${this.bold(`run ${e.run_id}`)} resumed (was ${e.previous_status}): ${e.kept.length} succeeded steps kept, ${e.rerun.length} to run`,
         );
+        this.rerunCauses(e.rerun_causes);
         break;
       case 'step_started': {
         const v = this.view(e.step_id);
@@ -136,6 +137,18 @@ export class ConsoleSink implements BatchSink {
       default:
         unreachable(e);
     }
+  }
+
+  /** Why succeeded steps run again: undone by a cleanup, or after such a step (failed ones need no telling). */
+  private rerunCauses(causes: readonly RerunCauseRecord[]): void {
+    const undone = new Map<string, string[]>();
+    let after = 0;
+    for (const c of causes) {
+      if (c.cause === 'undone') undone.set(c.by!, [...(undone.get(c.by!) ?? []), c.step_id]);
+      else if (c.cause === 'after_rerun') after++;
+    }
+    for (const [by, ids] of undone) this.line(`  ${listNames(ids)} run again: cleanup step "${by}" already ran and undid ${ids.length === 1 ? 'it' : 'them'}`);
+    if (after > 0) this.line(`  ${after} succeeded step${after === 1 ? '' : 's'} after those run again too`);
   }
 
   private plannedSteps(steps: readonly PlannedStep[]): void {

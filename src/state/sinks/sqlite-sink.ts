@@ -42,6 +42,9 @@ export interface SqliteSinkOptions {
   busyRetries?: number;
 }
 
+/** Builds a claimed run's events; `recordedAfter(seq)` gives runs.db's `data` of its events after `seq`. */
+export type ClaimBuilder = (recordedAfter: (seq: number) => string[]) => SerializedEvent[];
+
 /** Per-run changes accumulated during one write and applied once at its end. */
 interface RunDelta extends StepCounts {
   lastSeq: number;
@@ -60,7 +63,7 @@ export class SqliteSink implements BatchSink {
   private readonly onError: ((error: unknown) => void) | undefined;
   private readonly busyRetries: number;
   private readonly writeBatch: Database.Transaction<(batch: readonly SerializedEvent[]) => void>;
-  private readonly claim: Database.Transaction<(runId: string, build: () => SerializedEvent[]) => boolean>;
+  private readonly claim: Database.Transaction<(runId: string, build: ClaimBuilder) => boolean>;
 
   private readonly s: {
     insertEvent: Stmt;
@@ -218,9 +221,10 @@ export class SqliteSink implements BatchSink {
     }
     this.writeBatch = db.transaction((batch: readonly SerializedEvent[]) => this.apply(batch));
     const isRunning = db.prepare(`SELECT 1 FROM runs WHERE run_id = ? AND status = 'running'`).pluck();
-    this.claim = db.transaction((runId: string, build: () => SerializedEvent[]) => {
+    const eventsAfter = db.prepare(`SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq`).pluck();
+    this.claim = db.transaction((runId: string, build: ClaimBuilder) => {
       if (isRunning.get(runId) === undefined) return false;
-      this.apply(build());
+      this.apply(build((afterSeq) => eventsAfter.all(runId, afterSeq) as string[]));
       return true;
     });
 
@@ -247,9 +251,11 @@ export class SqliteSink implements BatchSink {
    * Crash recovery's claim of a dead run, as one `BEGIN IMMEDIATE` transaction: only when the
    * run is still recorded as `running`, calls `build` (which may kill processes and append to
    * events.jsonl: it runs under the write lock, so two recovering processes never both do)
-   * and writes the events it returns. Returns whether the run was claimed.
+   * and writes the events it returns. `build` can read the JSON of the events runs.db holds
+   * after a seq (the ones a dead engine wrote here but not yet to its events file). Returns
+   * whether the run was claimed.
    */
-  claimRun(runId: string, build: () => SerializedEvent[]): boolean {
+  claimRun(runId: string, build: ClaimBuilder): boolean {
     if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
     return retryBusy(() => this.claim.immediate(runId, build), this.busyRetries);
   }

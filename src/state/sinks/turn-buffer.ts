@@ -5,8 +5,10 @@
  * runs.db writes it in one transaction, the stdout JSON stream and the console in one write
  * each. So a 10,000-step run costs a handful of writes per turn rather than several per event.
  *
- * `run_started` and `run_resumed` are handed on at once: the run's row must be in runs.db
- * before any step starts, so crash recovery always finds a run whose engine died.
+ * `run_started` and `run_resumed` are handed on at once, and to the batch sinks before the
+ * events file: the run's row must be in runs.db (as `running`) before the event is anywhere
+ * else, so crash recovery, which looks for `running` rows, always finds a run whose engine
+ * died, even between the two writes (it then copies the line runs.db has and the file lacks).
  */
 import type { EngineEvent, EventSink } from '../../engine/events.js';
 import { serializeEvent, type EventsFile } from './events-file-sink.js';
@@ -50,9 +52,15 @@ export class TurnBuffer implements EventSink {
   handle(event: EngineEvent): void {
     if (this.closed) throw new Error('the run\'s sinks are closed');
     const json = serializeEvent(event);
+    if (event.type === 'run_started' || event.type === 'run_resumed') {
+      this.batch.push({ event, json });
+      this.flush();
+      this.opts.file?.append(json);
+      return;
+    }
     this.opts.file?.append(json);
     this.batch.push({ event, json });
-    if (event.type === 'run_started' || event.type === 'run_resumed' || this.batch.length >= MAX_BUFFERED) {
+    if (this.batch.length >= MAX_BUFFERED) {
       this.flush();
     } else if (this.scheduled === null) {
       this.scheduled = setImmediate(() => {

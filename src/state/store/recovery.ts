@@ -4,9 +4,11 @@
  * {@link recoverInterruptedRuns} explicitly at their top. For each `running` run of this host
  * whose engine is gone (liveness.ts), in one runs.db write transaction that only the first
  * recovering process wins (SqliteSink.claimRun), it:
- *  1. replays the lines of events.jsonl that runs.db has not seen (seq > runs.last_seq): the
- *     events file gets each event before runs.db's batched write, so after this both hold
- *     exactly the same events;
+ *  1. brings events.jsonl and runs.db to the same events: the events file gets each event
+ *     before runs.db's batched write (except `run_started` and `run_resumed`, which runs.db
+ *     gets first so that the run is findable here), so lines of events.jsonl that runs.db has
+ *     not seen (seq > runs.last_seq) are replayed into it, and events only runs.db has are
+ *     appended to the file;
  *  2. unless the record already ends (the engine died after `run_finished`, or an earlier
  *     recovery died after writing the file), kills the process groups of steps still recorded
  *     as running (the process stack's signalProcessGroup) and records `run_interrupted` in
@@ -68,15 +70,18 @@ function runningRuns(dbPath: string): RunningRow[] {
 function recoverRun(stateDir: string, run: RunningRow, sink: SqliteSink): boolean {
   const path = eventsPath(stateDir, run.run_id);
   let interrupted = false;
-  sink.claimRun(run.run_id, () => {
+  sink.claimRun(run.run_id, (recordedAfter) => {
     repairTornLine(path);
-    const events = readEvents(path);
-    const replay = events.filter((e) => e.seq > run.last_seq);
-    const last = events.at(-1);
-    if (last?.type === 'run_finished' || last?.type === 'run_interrupted') return replay.map(serialized);
-    const event = interruption(run, events, last?.seq ?? run.last_seq);
     const file = new EventsFile(path);
     try {
+      let events = readEvents(path);
+      const onlyInDb = recordedAfter(events.at(-1)?.seq ?? 0);
+      for (const json of onlyInDb) file.append(json);
+      if (onlyInDb.length > 0) events = [...events, ...onlyInDb.map((json) => JSON.parse(json) as EngineEvent)];
+      const replay = events.filter((e) => e.seq > run.last_seq);
+      const last = events.at(-1);
+      if (last?.type === 'run_finished' || last?.type === 'run_interrupted') return replay.map(serialized);
+      const event = interruption(run, events, last?.seq ?? run.last_seq);
       const json = serializeEvent(event);
       file.append(json);
       interrupted = true;
