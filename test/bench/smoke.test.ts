@@ -4,14 +4,13 @@
  * `npm test` before vitest starts. The numbers themselves are not checked: they mean nothing at
  * these sizes. Also checks the DAG generator's shapes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain .mjs without type declarations
+import { describe, expect, it } from 'vitest';
 import { generate, makefileText, ninjaText, planText, sinks, SHAPES } from '../../bench/gen.mjs';
+import { tempDirForFile } from '../helpers/temp-dirs.js';
 
 interface Graph {
   shape: string;
@@ -20,8 +19,7 @@ interface Graph {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'engine-bench-smoke-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForFile('engine-bench-smoke-');
 
 describe('bench/run.mjs --quick', () => {
   it('exits 0 and writes a report with every case', { timeout: 120_000 }, async () => {

@@ -4,16 +4,13 @@
  * the run is aborted, when a skipped join sits in between, on Ctrl-C and on `engine cancel`,
  * with a step that takes a while to stop after SIGTERM.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
-import { waitFor } from '../helpers/state.js';
+import { describe, expect, it } from 'vitest';
+import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { waitFor } from '../helpers/processes.js';
 
-const made: Workspace[] = [];
-afterAll(() => {
-  for (const ws of made) rmSync(ws.dir, { recursive: true, force: true });
-});
+const workspace = workspacesForThisFile('engine-cleanup-');
 
 /**
  * A step that appends `<id> start <epoch ms>` to times.txt, runs `body`, then appends `<id> end
@@ -41,8 +38,7 @@ function times(ws: Workspace): Record<string, { start: number; end?: number }> {
 }
 
 function setUp(steps: unknown[]): { ws: Workspace; path: string } {
-  const ws = workspace('engine-cleanup-');
-  made.push(ws);
+  const ws = workspace();
   return { ws, path: ws.writePlan(plan(steps, { globals: { max_concurrency: 4, kill_grace_sec: 5 } })) };
 }
 

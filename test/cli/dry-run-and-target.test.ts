@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { plan, workspace } from '../helpers/cli.js';
+import { plan, workspacesForThisFile } from '../helpers/cli.js';
+
+/** Workspaces of this file's tests, removed after them. */
+const workspace = workspacesForThisFile();
 
 const diamond = plan([
   { id: 'a', command: 'sh', args: ['-c', 'echo a >> ran.txt'] },

@@ -5,50 +5,33 @@
  * without processes in test/engine/run-loop.test.ts and test/engine/scheduler.test.ts. The
  * tests read events.jsonl, runs.db (read-only) and files the steps wrote.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/engine/events.js';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { eventually, isProcessGone, readPids } from '../helpers/processes.js';
 import {
   attemptRows,
   dumpRunsDbText,
   eventsOf,
-  eventually,
-  isAlive,
   logFiles,
   oneEvent,
   readEvents,
   readEventsText,
   readLog,
-  readPids,
-  recordedTimes,
-  recorderStep,
   stepRows,
   tsMs,
-} from '../helpers/run-state.js';
+  type EngineEvent,
+} from '../helpers/record.js';
+import { recordedTimes, runRecorderPlan, type RecorderStep } from '../helpers/step-recorder.js';
 
 type Result = Awaited<ReturnType<Workspace['engine']>>;
 
-const made: Workspace[] = [];
-afterAll(() => {
-  for (const ws of made) rmSync(ws.dir, { recursive: true, force: true });
-});
+const workspace = workspacesForThisFile();
 
-/** Runs the plan built from `steps` in a fresh workspace. `prepare` may create files first. */
-async function runPlan(
-  build: (rec: ReturnType<typeof recorderStep>, ws: Workspace) => unknown[],
-  extra: Record<string, unknown> = {},
-  cliArgs: string[] = [],
-): Promise<{ ws: Workspace; result: Result; wallMs: number }> {
-  const ws = workspace();
-  made.push(ws);
-  const rec = recorderStep(ws);
-  const path = ws.writePlan(plan(build(rec, ws), extra));
-  const t0 = Date.now();
-  const result = await ws.engine(['run', path, ...cliArgs]);
-  return { ws, result, wallMs: Date.now() - t0 };
-}
+/** Runs the plan built from `steps` in a fresh workspace (see runRecorderPlan). */
+const runPlan = (build: (rec: RecorderStep, ws: Workspace) => unknown[], extra: Record<string, unknown> = {}, cliArgs: string[] = []) =>
+  runRecorderPlan(workspace(), build, extra, cliArgs);
 
 /** For each retry of a step: ms from the engine's step_failed of attempt n to its step_started of n + 1. */
 function retryGaps(events: EngineEvent[], stepId: string): number[] {
@@ -114,14 +97,14 @@ describe('timeouts and process trees', () => {
   it('kills the whole process tree of the timed-out step, grandchildren included', async () => {
     const pids = readPids(join(ws.dir, 'tree.pids'));
     expect(pids).toHaveLength(3);
-    expect(await eventually(() => pids.every((p) => !isAlive(p)), 1000)).toBe(true);
+    expect(await eventually(() => pids.every((p) => isProcessGone(p)), 1000)).toBe(true);
   });
 
   it('kills what a step left running in its process group when its main process exits', async () => {
     expect(oneEvent(readEvents(ws), 'step_succeeded', 'leaver').exit_code).toBe(0);
     const pids = readPids(join(ws.dir, 'leaver.pids'));
     expect(pids).toHaveLength(1);
-    expect(await eventually(() => !isAlive(pids[0]!), 1000)).toBe(true);
+    expect(await eventually(() => isProcessGone(pids[0]!), 1000)).toBe(true);
   });
 
   it('kills a step that ignores SIGTERM with SIGKILL after kill_grace_sec', async () => {
@@ -131,7 +114,7 @@ describe('timeouts and process trees', () => {
     expect(f.duration_ms).toBeLessThan(5 * 1500);
     const pids = readPids(join(ws.dir, 'stubborn.pids'));
     expect(pids).toHaveLength(2);
-    expect(await eventually(() => pids.every((p) => !isAlive(p)), 1000)).toBe(true);
+    expect(await eventually(() => pids.every((p) => isProcessGone(p)), 1000)).toBe(true);
   });
 });
 
@@ -301,7 +284,6 @@ describe('secret variables', () => {
   let result: Result;
   beforeAll(async () => {
     ws = workspace();
-    made.push(ws);
     mkdirSync(join(ws.dir, `dir-${SECRET}`));
     const path = ws.writePlan(
       plan(

@@ -6,30 +6,27 @@
  * read its events.jsonl and runs.db (read-only). Invalid preconditions are checked with
  * `engine validate`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StepRow } from '../../src/query/runs-reader.js';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { isProcessGone, readPidFile, waitFor } from '../helpers/processes.js';
+import { eventsOf, onlyRunId, readEvents, stepRows, type EngineEvent, type StepRow } from '../helpers/record.js';
 
 type Result = Awaited<ReturnType<Workspace['engine']>>;
-type Event = Record<string, unknown> & { type: string; step_id?: string; seq: number };
 
-const made: Workspace[] = [];
-afterAll(() => made.forEach((ws) => rmSync(ws.dir, { recursive: true, force: true })));
+const workspace = workspacesForThisFile('engine-preconditions-');
 
 const ok = (id: string, extra: Record<string, unknown> = {}) => ({ id, command: 'true', ...extra });
 
 describe('preconditions at run time', () => {
   let ws: Workspace;
   let result: Result;
-  let events: Event[];
+  let events: EngineEvent[];
   let steps: Record<string, StepRow>;
 
   beforeAll(async () => {
-    ws = workspace('engine-preconditions-');
-    made.push(ws);
+    ws = workspace();
     mkdirSync(join(ws.dir, 'with-marker'));
     writeFileSync(join(ws.dir, 'with-marker', 'marker'), '');
     mkdirSync(join(ws.dir, 'without-marker'));
@@ -76,25 +73,14 @@ describe('preconditions at run time', () => {
     );
     result = await ws.engine(['run', path]);
     const runId = onlyRunId(ws);
-    events = readFileSync(join(ws.stateDir, 'runs', runId, 'events.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Event);
-    const db = new Database(join(ws.stateDir, 'runs.db'), { readonly: true, fileMustExist: true });
-    try {
-      const rows = db
-        .prepare('SELECT step_id, status, reason, detail, upstream, attempts FROM steps WHERE run_id = ?')
-        .all(runId) as StepRow[];
-      steps = Object.fromEntries(rows.map((r) => [r.step_id, r]));
-    } finally {
-      db.close();
-    }
+    events = readEvents(ws, runId);
+    steps = stepRows(ws, runId);
   });
 
   const ran = (id: string) => expect(steps[id], id).toMatchObject({ status: 'succeeded', attempts: 1 });
   const skippedByPrecondition = (id: string) =>
     expect(steps[id], id).toMatchObject({ status: 'skipped', reason: 'precondition', attempts: 0 });
-  const skipEvent = (id: string) => events.find((e) => e.type === 'step_skipped' && e.step_id === id);
+  const skipEvent = (id: string) => eventsOf(events, 'step_skipped', id)[0];
 
   it('the run succeeds: skipped steps do not fail it', () => {
     expect(result.exitCode, result.all).toBe(0);
@@ -167,8 +153,8 @@ describe('preconditions at run time', () => {
   });
 
   it('skipped steps get a step_skipped event and never a step_started event', () => {
-    const skipped = new Set(events.filter((e) => e.type === 'step_skipped').map((e) => e.step_id));
-    const started = new Set(events.filter((e) => e.type === 'step_started').map((e) => e.step_id));
+    const skipped = new Set(eventsOf(events, 'step_skipped').map((e) => e.step_id));
+    const started = new Set(eventsOf(events, 'step_started').map((e) => e.step_id));
     expect([...skipped].sort()).toEqual(
       [
         'after_all_success',
@@ -188,8 +174,7 @@ describe('preconditions at run time', () => {
 
 describe('cancelling a run while a command precondition is being checked', () => {
   it('Ctrl-C stops the check and the engine exits 130 without waiting for it', async () => {
-    const ws = workspace('engine-preconditions-');
-    made.push(ws);
+    const ws = workspace();
     const path = ws.writePlan(
       plan([
         ok('gated', {
@@ -201,17 +186,14 @@ describe('cancelling a run while a command precondition is being checked', () =>
       ]),
     );
     const proc = ws.engine(['run', path]);
-    const pidFile = join(ws.dir, 'check.pid');
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    const checkPid = Number(readFileSync(pidFile, 'utf8').trim());
+    const checkPid = await waitFor(() => readPidFile(join(ws.dir, 'check.pid')), 'the precondition check to start', { timeoutMs: 20_000 });
     const t0 = Date.now();
     proc.kill('SIGINT');
     const r = await proc;
     const ms = Date.now() - t0;
     expect(r.exitCode, r.all).toBe(130);
     expect(ms, 'ms from SIGINT to exit').toBeLessThan(5000);
-    expect(isGone(checkPid), `precondition process ${checkPid} still runs`).toBe(true);
+    expect(isProcessGone(checkPid), `precondition process ${checkPid} still runs`).toBe(true);
     expect(r.all).toMatch(/gated\s+cancelled/);
   });
 });
@@ -219,8 +201,7 @@ describe('cancelling a run while a command precondition is being checked', () =>
 describe('invalid preconditions', () => {
   /** `engine validate` on a plan whose second step has the given preconditions. */
   async function validate(preconditions: unknown[]): Promise<Result> {
-    const ws = workspace('engine-preconditions-');
-    made.push(ws);
+    const ws = workspace();
     const path = ws.writePlan(plan([ok('first'), ok('second', { preconditions })]));
     return ws.engine(['validate', path]);
   }
@@ -244,32 +225,3 @@ describe('invalid preconditions', () => {
     expect(r.all).not.toMatch(/invalid regular expression: Invalid regular expression/);
   });
 });
-
-function onlyRunId(ws: Workspace): string {
-  const ids = readdirSafe(join(ws.stateDir, 'runs'));
-  if (ids.length !== 1) throw new Error(`expected one run, found ${ids.length}`);
-  return ids[0]!;
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
-/** True when the process is gone, or only its zombie entry is left. */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return ['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2)[0]!);
-  } catch {
-    return false;
-  }
-}

@@ -1,20 +1,16 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import type { RunRow } from '../../src/query/runs-reader.js';
-import { CLI, plan, workspace } from '../helpers/cli.js';
-import { isProcessGone, onlyRunId, readJsonl, readPidFile, runIds, waitFor, withRunsDb } from '../helpers/state.js';
+import { plan, workspacesForThisFile } from '../helpers/cli.js';
+import { isProcessGone, readPidFile, waitFor } from '../helpers/processes.js';
+import { dbEventLines, eventsPath, onlyRunId, readJsonl, runIds, runRow, stepRows, withRunsDb } from '../helpers/record.js';
 
+/** Workspaces of this file's tests, removed after them. */
+const workspace = workspacesForThisFile();
 
-const runRow = (stateDir: string, runId: string) =>
-  withRunsDb(stateDir, (db) => db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as RunRow);
+/** step id → `<status>/<attempts>`, from runs.db. */
 const stepStatuses = (stateDir: string, runId: string) =>
-  Object.fromEntries(
-    withRunsDb(stateDir, (db) =>
-      db.prepare('SELECT step_id, status, attempts FROM steps WHERE run_id = ?').all(runId) as { step_id: string; status: string; attempts: number }[],
-    ).map((r) => [r.step_id, `${r.status}/${r.attempts}`]),
-  );
+  Object.fromEntries(Object.values(stepRows(stateDir, runId)).map((r) => [r.step_id, `${r.status}/${r.attempts}`]));
 
 describe('resume', () => {
   it('reruns a fixed failed step and what follows it, keeps succeeded steps, and ends succeeded', async () => {
@@ -84,7 +80,7 @@ describe('crash recovery', () => {
         { globals: { kill_grace_sec: 1 } },
       ),
     );
-    const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+    const engine = ws.engine(['run', p]);
     const slowPid = await waitFor(() => readPidFile(join(ws.dir, 'slow.pid')), 'the slow step to start');
     const childPid = await waitFor(() => readPidFile(join(ws.dir, 'child.pid')), 'the grandchild to start');
     engine.kill('SIGKILL');
@@ -100,8 +96,7 @@ describe('crash recovery', () => {
 
     const { lines, events } = readJsonl(ws.stateDir, runId);
     expect(events.at(-1)!.type).toBe('run_interrupted');
-    const dbEvents = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { data: string }[]);
-    expect(dbEvents.map((r) => r.data)).toEqual(lines);
+    expect(dbEventLines(ws.stateDir, runId)).toEqual(lines);
     expect(withRunsDb(ws.stateDir, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
 
     writeFileSync(join(ws.dir, 'go'), '');
@@ -119,7 +114,7 @@ describe('crash recovery', () => {
     // start-up on a loaded machine does not turn every kill into one before the run began.
     for (const delayMs of [0, 20, 60, 120]) {
       const before = new Set(runIds(ws.stateDir));
-      const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+      const engine = ws.engine(['run', p]);
       await waitFor(
         () => runIds(ws.stateDir).some((id) => !before.has(id) && existsSync(join(ws.stateDir, 'runs', id, 'events.jsonl'))) || engine.exitCode !== null,
         'the run to start',
@@ -135,15 +130,14 @@ describe('crash recovery', () => {
     const runs = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT run_id, status FROM runs').all() as { run_id: string; status: string }[]);
     expect(runs.length).toBeGreaterThan(0);
     // Every run that recorded an event is in runs.db (none is lost to a kill before its first flush).
-    const recorded = readdirSync(join(ws.stateDir, 'runs')).filter(
-      (id) => existsSync(join(ws.stateDir, 'runs', id, 'events.jsonl')) && readJsonl(ws.stateDir, id).lines.length > 0,
+    const recorded = runIds(ws.stateDir).filter(
+      (id) => existsSync(eventsPath(ws.stateDir, id)) && readJsonl(ws.stateDir, id).lines.length > 0,
     );
     expect(runs.map((r) => r.run_id).sort()).toEqual(recorded.sort());
     for (const { run_id: runId, status } of runs) {
       expect(['succeeded', 'interrupted']).toContain(status);
       const { lines } = readJsonl(ws.stateDir, runId);
-      const data = withRunsDb(ws.stateDir, (db) => db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { data: string }[]);
-      expect(data.map((r) => r.data)).toEqual(lines);
+      expect(dbEventLines(ws.stateDir, runId)).toEqual(lines);
     }
   }, 60_000);
 
@@ -158,7 +152,7 @@ describe('crash recovery', () => {
         { globals: { kill_grace_sec: 1 } },
       ),
     );
-    const engine = execa('node', [CLI, 'run', p, '--state-dir', ws.stateDir], { cwd: ws.dir, reject: false });
+    const engine = ws.engine(['run', p]);
     const workPid = await waitFor(() => readPidFile(join(ws.dir, 'work.pid')), 'the work step to start');
     await waitFor(() => existsSync(join(ws.stateDir, 'runs.db')) && runRow(ws.stateDir, onlyRunId(ws.stateDir))?.status === 'running', 'the run row');
     const cancel = await ws.engine(['cancel', 'last', '--state-dir', ws.stateDir]);

@@ -1,52 +1,23 @@
 /**
  * End to end through the built CLI: dependency order, the concurrency limit, trigger rules,
  * the steps' environment and argv, and the exit codes. Steps are real processes; times are
- * the ones the step processes recorded themselves (test/helpers/run-state.ts, recorderStep).
+ * the ones the step processes recorded themselves (test/helpers/step-recorder.ts, recorderStep).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
-import {
-  eventsOf,
-  finalStatuses,
-  maxOverlap,
-  onlyInterval,
-  oneEvent,
-  readEvents,
-  recordedTimes,
-  recorderStep,
-  runRow,
-  stepRows,
-} from '../helpers/run-state.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { eventsOf, finalStatuses, oneEvent, readEvents, runRow, stepRows } from '../helpers/record.js';
+import { maxOverlap, onlyInterval, recordedTimes, runRecorderPlan, type RecorderStep } from '../helpers/step-recorder.js';
 
 type Result = Awaited<ReturnType<Workspace['engine']>>;
 
-const made: Workspace[] = [];
-afterAll(() => {
-  for (const ws of made) rmSync(ws.dir, { recursive: true, force: true });
-});
-
 /** A fresh workspace, removed after the file's tests. */
-function newWorkspace(): Workspace {
-  const ws = workspace();
-  made.push(ws);
-  return ws;
-}
+const newWorkspace = workspacesForThisFile();
 
 /** Runs `steps` as a plan in a fresh workspace; returns the workspace and the CLI result. */
-async function runPlan(
-  build: (rec: ReturnType<typeof recorderStep>) => unknown[],
-  extra: Record<string, unknown> = {},
-  cliArgs: string[] = [],
-): Promise<{ ws: Workspace; result: Result }> {
-  const ws = newWorkspace();
-  const rec = recorderStep(ws);
-  const path = ws.writePlan(plan(build(rec), extra));
-  const result = await ws.engine(['run', path, ...cliArgs]);
-  return { ws, result };
-}
+const runPlan = (build: (rec: RecorderStep) => unknown[], extra: Record<string, unknown> = {}, cliArgs: string[] = []) =>
+  runRecorderPlan(newWorkspace(), build, extra, cliArgs);
 
 /** A step that fails at once with exit code 1. */
 const failing = (id: string, extra: Record<string, unknown> = {}) => ({

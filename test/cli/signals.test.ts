@@ -7,17 +7,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { engineResult, plan, workspace, type EngineProcess, type Workspace } from '../helpers/cli.js';
+import { isProcessGone, readPidFile, waitFor } from '../helpers/processes.js';
 import {
-  isProcessGone,
+  dbEventLines,
+  eventsOf,
   onlyRunId,
   readJsonl,
-  readPidFile,
-  removeDir,
-  waitFor,
+  runRow,
+  stepRows,
   withRunsDb,
-  type Event,
-} from '../helpers/state.js';
+  type AttemptRow,
+  type EngineEvent,
+  type RunRow,
+  type StepRow,
+} from '../helpers/record.js';
+import { removeDir } from '../helpers/temp-dirs.js';
 
 /** Writes `$$` (and, with `bg`, the pid of a background `sleep 300`) atomically to pid files. */
 const pidTo = (name: string) => `echo $$ > ${name}.tmp && mv ${name}.tmp ${name}.pid`;
@@ -50,20 +55,9 @@ interface Outcome {
 }
 
 /** Awaits the engine with a generous deadline; on timeout, kills it (it is ours) and fails. */
-async function engineExit(proc: ReturnType<Workspace['engine']>, since: number, deadlineMs = 20_000): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      if (proc.pid !== undefined && !isProcessGone(proc.pid)) process.kill(proc.pid, 'SIGKILL');
-      reject(new Error(`engine did not exit within ${deadlineMs} ms of the signal`));
-    }, deadlineMs);
-  });
-  try {
-    const r = await Promise.race([proc, timeout]);
-    return { exitCode: r.exitCode, exitMs: Date.now() - since, all: String(r.all) };
-  } finally {
-    clearTimeout(timer);
-  }
+async function engineExit(proc: EngineProcess, since: number, deadlineMs = 20_000): Promise<Outcome> {
+  const r = await engineResult(proc, deadlineMs);
+  return { exitCode: r.exitCode, exitMs: Date.now() - since, all: String(r.all) };
 }
 
 /** SIGKILLs processes a failed test may have left behind (only pids our steps wrote). */
@@ -83,30 +77,30 @@ function killLeftovers(w: Workspace, names: string[]): void {
 interface Recorded {
   runId: string;
   lines: string[];
-  events: Event[];
+  events: EngineEvent[];
   dbEvents: string[];
-  run: Record<string, unknown>;
-  steps: Record<string, Record<string, unknown>>;
+  run: RunRow;
+  steps: Record<string, StepRow>;
   /** attempts rows by step id, in attempt order. */
-  attempts: Record<string, Record<string, unknown>[]>;
+  attempts: Record<string, AttemptRow[]>;
 }
 
 function readRecord(w: Workspace): Recorded {
   const runId = onlyRunId(w.stateDir);
   const { lines, events } = readJsonl(w.stateDir, runId);
-  return withRunsDb(w.stateDir, (db) => ({
+  return {
     runId,
     lines,
     events,
-    dbEvents: (db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as { data: string }[]).map((r) => r.data),
-    run: db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as Record<string, unknown>,
-    steps: Object.fromEntries(
-      (db.prepare('SELECT * FROM steps WHERE run_id = ?').all(runId) as Record<string, unknown>[]).map((s) => [s.step_id, s]),
+    dbEvents: dbEventLines(w, runId),
+    run: runRow(w, runId),
+    steps: stepRows(w, runId),
+    attempts: withRunsDb(w, (db) =>
+      (db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt').all(runId) as AttemptRow[]).reduce<
+        Record<string, AttemptRow[]>
+      >((acc, a) => ((acc[a.step_id] ??= []).push(a), acc), {}),
     ),
-    attempts: (db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt').all(runId) as Record<string, unknown>[]).reduce<
-      Record<string, Record<string, unknown>[]>
-    >((acc, a) => ((acc[a.step_id as string] ??= []).push(a), acc), {}),
-  }));
+  };
 }
 
 const STOP_TREE_MS = 3_000;
@@ -161,7 +155,7 @@ describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s during a run', (sign
     expect(rec.attempts.work).toEqual([expect.objectContaining({ attempt: 1, status: 'cancelled', pid: workPid, signal: 'SIGTERM' })]);
     expect(rec.steps.after).toMatchObject({ status: 'cancelled', reason: 'run_cancelled', attempts: 0 });
     expect(rec.steps.lock).toMatchObject({ status: 'succeeded' });
-    const workEnd = rec.events.filter((e) => e.step_id === 'work').at(-1);
+    const workEnd = rec.events.filter((e) => 'step_id' in e && e.step_id === 'work').at(-1);
     expect(workEnd).toMatchObject({ type: 'step_cancelled', reason: 'run_cancelled', attempt: 1 });
     expect(existsSync(join(w.dir, 'after-ran.txt'))).toBe(false);
   });
@@ -173,7 +167,7 @@ describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s during a run', (sign
   });
 
   it("kills the running step's whole process tree, its grandchild included", async () => {
-    const started = rec.events.find((e) => e.type === 'step_started' && e.step_id === 'work');
+    const started = eventsOf(rec.events, 'step_started', 'work')[0];
     expect(started?.pid).toBe(workPid);
     await waitFor(() => isProcessGone(workPid), `work process ${workPid} to be gone`, { timeoutMs: STOP_TREE_MS });
     await waitFor(() => isProcessGone(grandchildPid), `grandchild ${grandchildPid} to be gone`, { timeoutMs: STOP_TREE_MS });
@@ -228,14 +222,14 @@ describe('SIGINT twice during a run', () => {
   it('cancels the running cleanup step too, killing its processes', async () => {
     expect(rec.steps.unlock).toMatchObject({ status: 'cancelled', reason: 'run_cancelled', attempts: 1 });
     expect(rec.attempts.unlock).toEqual([expect.objectContaining({ attempt: 1, status: 'cancelled', pid: unlockPid })]);
-    expect(rec.events.filter((e) => e.step_id === 'unlock').at(-1)).toMatchObject({ type: 'step_cancelled', attempt: 1 });
+    expect(rec.events.filter((e) => 'step_id' in e && e.step_id === 'unlock').at(-1)).toMatchObject({ type: 'step_cancelled', attempt: 1 });
     expect(existsSync(join(w.dir, 'unlocked.txt'))).toBe(false);
     await waitFor(() => isProcessGone(unlockPid), `unlock process ${unlockPid} to be gone`, { timeoutMs: STOP_TREE_MS });
     await waitFor(() => isProcessGone(sleeperPid), `unlock's child ${sleeperPid} to be gone`, { timeoutMs: STOP_TREE_MS });
   });
 
   it('records both cancel requests, the second one forced', () => {
-    expect(rec.events.filter((e) => e.type === 'run_cancel_requested').map((e) => [e.signal, e.forced])).toEqual([
+    expect(eventsOf(rec.events, 'run_cancel_requested').map((e) => [e.signal, e.forced])).toEqual([
       ['SIGINT', false],
       ['SIGINT', true],
     ]);

@@ -8,19 +8,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepCancelledEvent, StepFailedEvent, StepSucceededEvent } from '../../src/engine/events.js';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { waitFor } from '../helpers/processes.js';
 import {
+  eventsOf,
   ISO_MS_UTC,
+  logPath,
   onlyRunId,
   openRunsDbReadonly,
   readJsonl,
-  removeDir,
+  readLog,
   runIds,
   runsDbPath,
-  waitFor,
   withRunsDb,
-  type Event,
-} from '../helpers/state.js';
+  type EngineEvent,
+} from '../helpers/record.js';
+import { removeDir } from '../helpers/temp-dirs.js';
 
 const EVENT_TYPES = [
   'run_started',
@@ -53,7 +57,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
   let exitCode: number | undefined;
   let runId: string;
   let lines: string[];
-  let events: Event[];
+  let events: EngineEvent[];
   let planPath: string;
 
   beforeAll(async () => {
@@ -82,8 +86,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
   });
   afterAll(() => removeDir(w.dir));
 
-  const byType = (type: string, stepId?: string): Event[] =>
-    events.filter((e) => e.type === type && (stepId === undefined || e.step_id === stepId));
+  const byType = <T extends EngineEvent['type']>(type: T, stepId?: string) => eventsOf(events, type, stepId);
 
   it('exits 0 because only a non-critical step failed', () => {
     expect(exitCode).toBe(0);
@@ -121,14 +124,14 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
         seq: e.seq,
         ts: e.ts,
         type: e.type,
-        step_id: (e.step_id as string | undefined) ?? null,
-        attempt: (e.attempt as number | null | undefined) ?? null,
+        step_id: 'step_id' in e ? e.step_id : null,
+        attempt: 'attempt' in e ? e.attempt : null,
       })),
     );
   });
 
   it('records a retried step as attempt 1 failed, a step_retrying, then attempt 2 succeeded', () => {
-    expect(events.filter((e) => e.step_id === 'flaky').map((e) => [e.type, e.attempt])).toEqual([
+    expect(events.filter((e) => 'step_id' in e && e.step_id === 'flaky').map((e) => [e.type, 'attempt' in e ? e.attempt : undefined])).toEqual([
       ['step_started', 1],
       ['step_failed', 1],
       ['step_retrying', 2],
@@ -177,7 +180,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
         .prepare('SELECT step_id, status, attempts, exit_code, reason, detail, upstream, log_path, started_at, finished_at FROM steps WHERE run_id = ? ORDER BY position')
         .all(runId),
     ) as Record<string, unknown>[];
-    const logOf = (id: string, n: number) => join(w.stateDir, 'runs', runId, 'logs', `${id}.${n}.log`);
+    const logOf = (id: string, n: number) => logPath(w, runId, id, n);
     const byId = Object.fromEntries(rows.map((r) => [r.step_id, r]));
     expect(byId).toEqual({
       ok: expect.objectContaining({ status: 'succeeded', attempts: 1, exit_code: 0, reason: null, log_path: logOf('ok', 1) }),
@@ -216,7 +219,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
       const starts = byType('step_started', id);
       expect(r.attempts, id).toBe(starts.length);
       expect(r.log_path, id).toBe(starts.at(-1)?.log_path ?? null);
-      const last = events.filter((e) => e.step_id === id).at(-1)!;
+      const last = events.filter((e) => 'step_id' in e && e.step_id === id).at(-1)!;
       expect(r.finished_at, id).toBe(last.ts);
       expect(r.started_at, id).toBe(starts[0]?.ts ?? null);
       if (r.log_path !== null) expect(existsSync(r.log_path as string), `${id} log exists`).toBe(true);
@@ -228,12 +231,13 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
       db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt').all(runId),
     ) as Record<string, unknown>[];
     const starts = byType('step_started');
+    const ends = events.filter((e): e is StepSucceededEvent | StepFailedEvent | StepCancelledEvent =>
+      ['step_succeeded', 'step_failed', 'step_cancelled'].includes(e.type),
+    );
     expect(rows).toHaveLength(starts.length);
     for (const s of starts) {
       const row = rows.find((r) => r.step_id === s.step_id && r.attempt === s.attempt)!;
-      const end = events.find(
-        (e) => e.step_id === s.step_id && e.attempt === s.attempt && ['step_succeeded', 'step_failed', 'step_cancelled'].includes(e.type),
-      )!;
+      const end = ends.find((e) => e.step_id === s.step_id && e.attempt === s.attempt)!;
       const label = `${String(s.step_id)}#${String(s.attempt)}`;
       expect(row, label).toMatchObject({
         status: end.type.replace('step_', ''),
@@ -249,7 +253,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
       });
       expect(existsSync(row.log_path as string), `${label} log exists`).toBe(true);
     }
-    const log = (id: string, n: number) => readFileSync(join(w.stateDir, 'runs', runId, 'logs', `${id}.${n}.log`), 'utf8');
+    const log = (id: string, n: number) => readLog(w, id, n, runId);
     expect(log('broken', 1)).toContain('broken-output');
     expect(log('flaky', 1)).toContain('attempt 1');
     expect(log('flaky', 2)).toContain('attempt 2');

@@ -7,20 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { workspace, type Workspace } from '../helpers/cli.js';
-import { recordedRuns, removeDir } from '../helpers/state.js';
+import { describe, expect, it } from 'vitest';
+import { workspacesForThisFile } from '../helpers/cli.js';
+import { recordedRuns } from '../helpers/record.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
-
-function ws(): Workspace {
-  const w = workspace('engine-cli-validation-');
-  dirs.push(w.dir);
-  return w;
-}
+const ws = workspacesForThisFile('engine-cli-validation-');
 
 /** A step that leaves `ran.txt` in the working directory if anything runs at all. */
 const MARKER = { id: 'marker', command: 'touch', args: ['ran.txt'] };

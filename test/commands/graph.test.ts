@@ -3,11 +3,10 @@
  * rule, checked structurally (and by Graphviz's `dot` when it is installed).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../helpers/cli.js';
-import { engineQ, newWorkspace, removeWorkspaces, type Workspace } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { engineQ, plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
 
-afterAll(removeWorkspaces);
+const newWorkspace = workspacesForThisFile();
 
 const HAS_DOT = spawnSync('dot', ['-V'], { stdio: 'ignore' }).status === 0;
 

@@ -5,20 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, plan } from '../helpers/cli.js';
-import {
-  engineQ,
-  killOrphanedStep,
-  newWorkspace,
-  removeWorkspaces,
-  runPlan,
-  runStatus,
-  startRun,
-  type Workspace,
-} from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, engineQ, plan, runPlanFile, startRun, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { killOrphanedStep } from '../helpers/processes.js';
+import { runStatus } from '../helpers/record.js';
 
-afterAll(removeWorkspaces);
+const newWorkspace = workspacesForThisFile();
 
 describe('engine logs', () => {
   let ws: Workspace;
@@ -41,7 +33,7 @@ describe('engine logs', () => {
         { id: 'never', command: 'true', depends_on: ['setup'], trigger_rule: 'one_failed' },
       ]),
     );
-    runId = await runPlan(ws, 'plan.json');
+    runId = await runPlanFile(ws, 'plan.json');
   });
 
   it("prints a step's latest attempt by default", async () => {

@@ -2,12 +2,12 @@
  * `engine runs`: recent runs newest first, filtered by --status / --plan / --limit, as an
  * aligned table or a JSON array, from real runs of the built CLI.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../helpers/cli.js';
-import { withRunsDb } from '../helpers/state.js';
-import { engineQ, killOrphanedStep, newWorkspace, removeWorkspaces, runPlan, startRun, tableRows, type Workspace } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { engineQ, plan, runPlanFile, startRun, tableRows, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { killOrphanedStep } from '../helpers/processes.js';
+import { withRunsDb } from '../helpers/record.js';
 
-afterAll(removeWorkspaces);
+const newWorkspace = workspacesForThisFile();
 
 const HEADER = 'RUN ID';
 
@@ -39,9 +39,9 @@ describe('engine runs', () => {
       'beta.json',
     );
     ids = [];
-    ids.push(await runPlan(ws, 'alpha.json'));
-    ids.push(await runPlan(ws, 'beta.json', 1));
-    ids.push(await runPlan(ws, 'alpha.json'));
+    ids.push(await runPlanFile(ws, 'alpha.json'));
+    ids.push(await runPlanFile(ws, 'beta.json', 1));
+    ids.push(await runPlanFile(ws, 'alpha.json'));
   });
 
   it('lists every run newest first with its plan, status and step counts', async () => {

@@ -5,11 +5,17 @@
  */
 import type { ShowJson } from '../../src/commands/show.js';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../helpers/cli.js';
-import { commonPrefix, engineQ, newWorkspace, removeWorkspaces, runPlan, tableRows, type Workspace } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { engineQ, plan, runPlanFile, tableRows, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
 
-afterAll(removeWorkspaces);
+const newWorkspace = workspacesForThisFile();
+
+/** The longest common prefix of two strings. */
+function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return a.slice(0, i);
+}
 
 /**
  * File order, alphabetical order and topological order all differ:
@@ -38,8 +44,8 @@ describe('engine show', () => {
     ws = newWorkspace('engine-show-');
     ws.writePlan(plan(STEPS, { plan_id: 'release' }), 'release.json');
     ws.writePlan(plan([{ id: 'only', command: 'true' }], { plan_id: 'small' }), 'small.json');
-    runId = await runPlan(ws, 'release.json');
-    otherId = await runPlan(ws, 'small.json');
+    runId = await runPlanFile(ws, 'release.json');
+    otherId = await runPlanFile(ws, 'small.json');
   });
 
   it('lists the steps in topological order, not alphabetical or file order', async () => {

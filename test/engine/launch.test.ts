@@ -2,21 +2,21 @@
  * Both launchers (src/engine/process/launch.ts) behind the attempt runner, with real processes: they must
  * behave the same, the native one only being cheaper. Every case runs once per launcher.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AttemptRequest } from '../../src/engine/attempt.js';
 import { startAttempt } from '../../src/engine/process/attempt-runner.js';
 import { launcher, type Launcher } from '../../src/engine/process/launch.js';
 import { childProcessLauncher } from '../../src/engine/process/launch-child-process.js';
 import { loadPosixSpawnLauncher } from '../../src/engine/process/launch-posix-spawn.js';
-import { CLI, plan, workspace } from '../helpers/cli.js';
+import { CLI, plan, workspacesForThisFile } from '../helpers/cli.js';
 import { execa } from 'execa';
-import { isProcessGone, waitFor } from '../helpers/state.js';
+import { isProcessGone, waitFor } from '../helpers/processes.js';
+import { tempDirForFile } from '../helpers/temp-dirs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'engine-launch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForFile('engine-launch-');
+const workspace = workspacesForThisFile();
 
 const native = loadPosixSpawnLauncher();
 const launchers: Launcher[] = [childProcessLauncher, ...('launcher' in native ? [native.launcher] : [])];
@@ -149,7 +149,8 @@ describe.each(launchers.map((l) => [l.name, l] as const))('%s', (_name, launch) 
     expect(result).toMatchObject({ outcome: 'failed', reason: 'timeout' });
     expect(log).toContain('timed out after');
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    await waitFor(() => isProcessGone(grandchild), 5_000);
+    // The bound is waitFor's default, 10 s: this call used to pass 5_000 as its description.
+    await waitFor(() => isProcessGone(grandchild), `grandchild ${grandchild} to be gone`);
   });
 
   it('cancel stops a running attempt and reports it cancelled', async () => {

@@ -4,16 +4,17 @@
  * files of steps that never start are deleted. Through the CLI: a run leaves exactly the log
  * files of the attempts it started.
  */
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LogPrefetch } from '../../src/engine/process/log-prefetch.js';
-import { plan, workspace } from '../helpers/cli.js';
-import { onlyRunId, readJsonl, waitFor } from '../helpers/state.js';
+import { plan, workspacesForThisFile } from '../helpers/cli.js';
+import { waitFor } from '../helpers/processes.js';
+import { onlyRunId, readJsonl } from '../helpers/record.js';
+import { tempDirForFile } from '../helpers/temp-dirs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'engine-prefetch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirForFile('engine-prefetch-');
+const workspace = workspacesForThisFile();
 
 let n = 0;
 const fresh = () => join(dir, `f${++n}.log`);

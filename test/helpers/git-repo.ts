@@ -1,19 +1,17 @@
 /**
  * Real git repositories for end-to-end tests of plans that work on git (plans/safe_merge.json):
  * a bare "remote" and a clone with commits on two branches, all in a fresh temp directory,
- * plus ways to run the built CLI from inside the clone and to read what the run left behind
- * (events.jsonl, runs.db opened read-only, logs) and what git looks like afterwards.
+ * plus ways to run the built CLI from inside the clone and to see what git looks like
+ * afterwards. What the run recorded is read with ./record.ts (a Repos is a StateSource).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isProcessGone, waitFor as waitForState } from './state.js';
-import Database from 'better-sqlite3';
-import { execa, type ResultPromise } from 'execa';
 import { afterAll } from 'vitest';
-import { CLI } from './cli.js';
+import { engineIn, type EngineProcess } from './cli.js';
+import { makeTempDir, removeDir } from './temp-dirs.js';
 
 /** plans/safe_merge.json of this repository (absolute). */
 export const SAFE_MERGE_PLAN = fileURLToPath(new URL('../../plans/safe_merge.json', import.meta.url));
@@ -43,6 +41,7 @@ export function revOrNull(cwd: string, ref: string): string | null {
   }
 }
 
+/** What {@link makeRepos} made: paths, and the commits of its history. */
 export interface Repos {
   /** Temp directory holding everything below (and nothing else the engine writes into). */
   root: string;
@@ -60,6 +59,7 @@ export interface Repos {
   conflictPath: string;
 }
 
+/** How {@link makeRepos} sets the repositories up. */
 export interface RepoOptions {
   /** Give the clone an `origin` (a bare repository that has main). Default true. */
   remote?: boolean;
@@ -87,7 +87,7 @@ function configureIdentity(repo: string): void {
  */
 export function makeRepos(opts: RepoOptions = {}): Repos {
   const withRemote = opts.remote ?? true;
-  const root = mkdtempSync(join(tmpdir(), 'engine-safe-merge-'));
+  const root = makeTempDir('engine-safe-merge-');
   const clone = join(root, 'clone');
   const remote = withRemote ? join(root, 'remote.git') : null;
   if (remote) git(root, 'init', '-q', '--bare', '-b', 'main', remote);
@@ -136,8 +136,9 @@ export function reposForThisFile(): (opts?: RepoOptions) => Repos {
   };
 }
 
+/** Removes everything {@link makeRepos} made (its `root`). Returns nothing. */
 export function removeRepos(repos: Repos): void {
-  rmSync(repos.root, { recursive: true, force: true });
+  removeDir(repos.root);
 }
 
 /** Everything about the repositories a safe merge must not change, or must change as stated. */
@@ -156,6 +157,7 @@ export interface GitState {
   worktrees: string[];
 }
 
+/** The {@link GitState} of the clone (and remote) now. */
 export function gitState(repos: Repos): GitState {
   const c = repos.clone;
   return {
@@ -180,7 +182,7 @@ export function lockDir(repos: Repos): string {
   return join(git(repos.clone, 'rev-parse', '--path-format=absolute', '--git-common-dir'), 'safe-merge.lock');
 }
 
-/** Creates the lock directory as another run would, with an owner file. */
+/** Creates the lock directory as another run would, with an owner file; returns the lock directory's path. */
 export function holdLock(repos: Repos, owner: { runId: string; pid?: number; host?: string }): string {
   const dir = lockDir(repos);
   execFileSync('mkdir', [dir]);
@@ -194,12 +196,17 @@ export function holdLock(repos: Repos, owner: { runId: string; pid?: number; hos
 // ---------------------------------------------------------------------------------------------
 // Running the engine inside the clone
 
-export type EngineProcess = ResultPromise<{ reject: false; all: true }>;
+/**
+ * How long (ms) safe-merge tests wait for a run to reach a point: its git steps, hooks and
+ * retries are slower than most steps.
+ */
+export const SAFE_MERGE_WAIT_MS = 20_000;
 
 /**
  * Runs `engine run plans/safe_merge.json --var K=V… --state-dir <stateDir>` with the clone as
  * its working directory, as a user would from inside the repository. `stateDir: null` leaves
  * the option out (the engine then uses ./state inside the clone).
+ * @returns the engine process; await it for the result (never rejects on exit codes).
  */
 export function runSafeMerge(
   repos: Repos,
@@ -213,98 +220,13 @@ export function runSafeMerge(
   return engineInClone(repos, args, opts.env);
 }
 
-/** Runs `engine <args>` with the clone as working directory and git's test identity. */
+/**
+ * Runs `engine <args>` with the clone as working directory, in the environment of git
+ * commands (GIT_ENV above) plus `extraEnv`, without ENGINE_STATE_DIR.
+ * @returns the engine process (see ./cli.ts `engineIn`).
+ */
 export function engineInClone(repos: Repos, args: string[], extraEnv: NodeJS.ProcessEnv = {}): EngineProcess {
   const env: NodeJS.ProcessEnv = { ...GIT_ENV, NO_COLOR: '1', ...extraEnv };
   delete env.ENGINE_STATE_DIR;
-  return execa('node', [CLI, ...args], { cwd: repos.clone, reject: false, all: true, env, extendEnv: false });
-}
-
-// ---------------------------------------------------------------------------------------------
-// What a run left behind
-
-export type Event = Record<string, unknown> & { seq: number; type: string; step_id?: string };
-
-/** Run ids under `<stateDir>/runs`, oldest first. */
-export function runIdsIn(stateDir: string): string[] {
-  const dir = join(stateDir, 'runs');
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
-
-/** The only run of a state directory; throws when there is not exactly one. */
-export function onlyRun(stateDir: string): string {
-  const ids = runIdsIn(stateDir);
-  if (ids.length !== 1) throw new Error(`expected one run in ${stateDir}, found ${ids.length}`);
-  return ids[0]!;
-}
-
-/** Events of a run from events.jsonl (an empty list while the file does not exist). */
-export function eventsOfRun(stateDir: string, runId: string): Event[] {
-  const path = join(stateDir, 'runs', runId, 'events.jsonl');
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Event);
-}
-
-export function logOf(stateDir: string, runId: string, stepId: string, attempt = 1): string {
-  return readFileSync(join(stateDir, 'runs', runId, 'logs', `${stepId}.${attempt}.log`), 'utf8');
-}
-
-export type { StepRow } from '../../src/query/runs-reader.js';
-import type { StepRow } from '../../src/query/runs-reader.js';
-
-export interface RunRecord {
-  status: string;
-  exitCode: number | null;
-  /** step_id → its row, from runs.db. */
-  steps: Record<string, StepRow>;
-}
-
-/** The run's row and step rows from runs.db, opened read-only. */
-export function runRecord(stateDir: string, runId: string): RunRecord {
-  const db = new Database(join(stateDir, 'runs.db'), { readonly: true, fileMustExist: true });
-  try {
-    const run = db.prepare('SELECT status, exit_code FROM runs WHERE run_id = ?').get(runId) as
-      | { status: string; exit_code: number | null }
-      | undefined;
-    if (!run) throw new Error(`no run ${runId} in runs.db`);
-    const rows = db
-      .prepare('SELECT step_id, status, reason, detail, attempts FROM steps WHERE run_id = ? ORDER BY position')
-      .all(runId) as StepRow[];
-    return { status: run.status, exitCode: run.exit_code, steps: Object.fromEntries(rows.map((r) => [r.step_id, r])) };
-  } finally {
-    db.close();
-  }
-}
-
-/** step_id → status, from runs.db. */
-export function stepStatuses(record: RunRecord): Record<string, string> {
-  return Object.fromEntries(Object.entries(record.steps).map(([id, r]) => [id, r.status]));
-}
-
-/** Polls `check` until it returns something other than undefined/false (20 s at most). */
-export function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  return waitForState(check, what, { timeoutMs });
-}
-
-export { isProcessGone };
-
-/** Pids of live processes whose working directory is `dir` or below it (Linux /proc). */
-export function processesIn(dir: string): number[] {
-  if (!existsSync('/proc')) return [];
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let cwd: string;
-    try {
-      // A directory removed since shows as "<path> (deleted)".
-      cwd = readlinkSync(`/proc/${name}/cwd`).replace(/ \(deleted\)$/, '');
-    } catch {
-      continue;
-    }
-    if ((cwd === dir || cwd.startsWith(`${dir}/`)) && !isProcessGone(Number(name))) found.push(Number(name));
-  }
-  return found;
+  return engineIn(repos.clone, args, { env, extendEnv: false });
 }

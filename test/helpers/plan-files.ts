@@ -1,21 +1,13 @@
 /**
- * Test helpers for plan loading: real temp directories and files, and a `loadPlan` wrapper
- * that returns the PlanError's problems instead of throwing.
+ * Test helpers for plan loading: plan files in real temp directories (./temp-dirs.ts
+ * `tempDir`), and a `loadPlan` wrapper that returns the PlanError's problems instead of
+ * throwing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
 import { loadPlan, type LoadPlanOptions } from '../../src/schema/load-plan.js';
 import { PlanError, type Problem } from '../../src/schema/problems.js';
 import type { ResolvedPlan } from '../../src/schema/resolved-plan.js';
-
-/** A fresh temp directory, removed when the current test finishes. Call inside a test. */
-export function tempDir(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'engine-plan-test-'));
-  onTestFinished(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 /** Writes `content` (an object is written as 2-space JSON) to `dir/name`; returns the text. */
 export function writeJson(dir: string, name: string, content: unknown): string {
@@ -24,7 +16,7 @@ export function writeJson(dir: string, name: string, content: unknown): string {
   return text;
 }
 
-/** A minimal valid plan with the given steps and extra top-level fields. */
+/** A minimal valid plan object (plan_id `p`) with the given steps and extra top-level fields. */
 export function plan(steps: object[], extra: object = {}): object {
   return { plan_id: 'p', version: '1', ...extra, steps };
 }
@@ -34,7 +26,7 @@ export function options(dir: string, more: Partial<LoadPlanOptions> = {}): LoadP
   return { path: 'plan.json', varArgs: [], runId: 'run-1', stateDir: path.join(dir, '.state'), cwd: dir, ...more };
 }
 
-/** Writes `content` as dir/plan.json and loads it. */
+/** Writes `content` as dir/plan.json and loads it; returns the resolved plan (throws what loadPlan throws). */
 export function load(dir: string, content: unknown, more: Partial<LoadPlanOptions> = {}): ResolvedPlan {
   writeJson(dir, 'plan.json', content);
   return loadPlan(options(dir, more));
@@ -47,7 +39,7 @@ export function problemsOf(dir: string, content: unknown, more: Partial<LoadPlan
   return problemsOfLoad(options(dir, more));
 }
 
-/** Runs loadPlan(opts) expecting a PlanError; returns its problems. */
+/** Runs loadPlan(opts) expecting a PlanError; returns its problems (throws anything else, or when it loads). */
 export function problemsOfLoad(opts: LoadPlanOptions): Problem[] {
   try {
     loadPlan(opts);
@@ -58,7 +50,7 @@ export function problemsOfLoad(opts: LoadPlanOptions): Problem[] {
   throw new Error('expected loadPlan to throw a PlanError');
 }
 
-/** 1-based line:column of the `nth` (0-based) occurrence of `needle` in `text`. */
+/** 1-based line and column of the `nth` (0-based) occurrence of `needle` in `text`; throws when there are fewer. */
 export function positionOf(text: string, needle: string, nth = 0): { line: number; column: number } {
   let at = -1;
   for (let i = 0; i <= nth; i++) {

@@ -8,11 +8,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
-import { onlyRunId, readJsonl, readPidFile, removeDir, waitFor, type Event } from '../helpers/state.js';
-import { dbEventLines, engineResult, eventSchema, eventValidator, schemaEventTypes, startEngine, type JsonSchema } from './support.js';
-import { schemaEventShapes, tsEventShapes } from './ts-shape.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { engineResult, plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { eventSchema, eventValidator, schemaEventTypes, type JsonSchema } from '../helpers/event-schema.js';
+import { readPidFile, waitFor } from '../helpers/processes.js';
+import { dbEventLines, eventsOf, onlyRunId, readJsonl, type EngineEvent } from '../helpers/record.js';
+import { schemaEventShapes, tsEventShapes } from '../helpers/ts-shape.js';
 
 interface Recorded {
   scenario: string;
@@ -23,12 +24,7 @@ interface Recorded {
   exitCode: number | undefined;
 }
 
-const workspaces: Workspace[] = [];
-function ws(): Workspace {
-  const w = workspace('engine-obs-');
-  workspaces.push(w);
-  return w;
-}
+const ws = workspacesForThisFile('engine-obs-');
 
 function record(scenario: string, w: Workspace, exitCode: number | undefined): Recorded {
   const runId = onlyRunId(w.stateDir);
@@ -58,7 +54,7 @@ async function mixedRun(): Promise<Recorded> {
       },
     ),
   );
-  const r = await engineResult(startEngine(w, p));
+  const r = await engineResult(w.engine(['run', p]));
   return record('mixed', w, r.exitCode);
 }
 
@@ -76,7 +72,7 @@ async function abortRun(): Promise<Recorded> {
       { globals: { max_concurrency: 4 } },
     ),
   );
-  const r = await engineResult(startEngine(w, p));
+  const r = await engineResult(w.engine(['run', p]));
   return record('abort', w, r.exitCode);
 }
 
@@ -93,7 +89,7 @@ async function cancelRun(): Promise<Recorded> {
       { globals: { kill_grace_sec: 1 } },
     ),
   );
-  const proc = startEngine(w, p);
+  const proc = w.engine(['run', p]);
   await waitFor(() => readPidFile(join(w.dir, 'work.pid')), 'the work step to start', { timeoutMs: 20_000 });
   process.kill(proc.pid!, 'SIGINT');
   await waitFor(() => readPidFile(join(w.dir, 'cleanup.pid')), 'the cleanup step to start', { timeoutMs: 20_000 });
@@ -114,7 +110,7 @@ async function interruptedAndResumedRun(): Promise<Recorded> {
       { globals: { kill_grace_sec: 1 } },
     ),
   );
-  const proc = startEngine(w, p);
+  const proc = w.engine(['run', p]);
   await waitFor(() => readPidFile(join(w.dir, 'slow.pid')), 'the slow step to start', { timeoutMs: 20_000 });
   proc.kill('SIGKILL');
   await proc;
@@ -132,12 +128,8 @@ beforeAll(async () => {
   runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun()]);
 }, 120_000);
 
-afterAll(() => {
-  for (const w of workspaces) removeDir(w.dir);
-});
-
-const parsed = (r: Recorded): Event[] => r.jsonl.map((l) => JSON.parse(l) as Event);
-const allEvents = (): Event[] => runs.flatMap(parsed);
+const parsed = (r: Recorded): EngineEvent[] => r.jsonl.map((l) => JSON.parse(l) as EngineEvent);
+const allEvents = (): EngineEvent[] => runs.flatMap(parsed);
 
 describe('the scenarios ran as intended', () => {
   it('exit codes: mixed 0 (only non-critical failures), abort 1, cancel 130, resumed 0', () => {
@@ -177,7 +169,8 @@ describe('schemas/event.schema.json', () => {
     const events = allEvents();
     const types = new Set(events.map((e) => e.type));
     expect([...types].sort()).toEqual(schemaEventTypes(schema).sort());
-    const values = (type: string, field: string) => new Set(events.filter((e) => e.type === type).map((e) => e[field]));
+    const values = <T extends EngineEvent['type']>(type: T, field: keyof Extract<EngineEvent, { type: T }>) =>
+      new Set(eventsOf(events, type).map((e) => e[field]));
     expect(values('step_failed', 'reason')).toEqual(new Set(['exit_code', 'timeout', 'signal', 'spawn_error']));
     expect(values('step_skipped', 'reason')).toEqual(new Set(['trigger_rule', 'precondition']));
     expect(values('step_cancelled', 'reason')).toEqual(new Set(['abort', 'run_cancelled']));

@@ -3,20 +3,12 @@
  * and nothing else; the human console output goes to stderr.
  */
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, plan, workspace, type Workspace } from '../helpers/cli.js';
-import { onlyRunId, readJsonl, removeDir } from '../helpers/state.js';
-import { eventValidator } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, plan, workspacesForThisFile } from '../helpers/cli.js';
+import { eventValidator } from '../helpers/event-schema.js';
+import { onlyRunId, readJsonl } from '../helpers/record.js';
 
-const workspaces: Workspace[] = [];
-function ws(): Workspace {
-  const w = workspace('engine-json-');
-  workspaces.push(w);
-  return w;
-}
-afterAll(() => {
-  for (const w of workspaces) removeDir(w.dir);
-});
+const ws = workspacesForThisFile('engine-json-');
 
 describe('engine run --json', () => {
   it('writes exactly the events.jsonl lines to stdout and the console output to stderr', async () => {

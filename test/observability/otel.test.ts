@@ -12,9 +12,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { otelRequested } from '../../src/state/otel/enabled.js';
-import { CLI, plan, workspace, type Workspace } from '../helpers/cli.js';
-import { onlyRunId, readPidFile, removeDir, waitFor, type Event } from '../helpers/state.js';
-import { engineResult, runEvents, startEngine } from './support.js';
+import { CLI, engineResult, plan, workspacesForThisFile } from '../helpers/cli.js';
+import { readPidFile, waitFor } from '../helpers/processes.js';
+import { eventsOf, onlyRunId, readEvents, type EngineEvent } from '../helpers/record.js';
 
 // ---- a minimal OTLP/HTTP JSON receiver -------------------------------------------------
 
@@ -143,18 +143,12 @@ const nanos = (ms: number) => BigInt(Math.round(ms * 1000)) * 1000n;
 // ---- set-up -------------------------------------------------------------------------------
 
 const receiver = new Receiver();
-const workspaces: Workspace[] = [];
-function ws(): Workspace {
-  const w = workspace('engine-otel-');
-  workspaces.push(w);
-  return w;
-}
+const ws = workspacesForThisFile('engine-otel-');
 
 beforeAll(() => receiver.start());
 afterEach(() => receiver.clear());
 afterAll(async () => {
   await receiver.stop();
-  for (const w of workspaces) removeDir(w.dir);
 });
 
 const otlpEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
@@ -187,8 +181,9 @@ describe('OpenTelemetry export', () => {
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stderr).not.toContain('warning');
     const runId = onlyRunId(w.stateDir);
-    const events = runEvents(w.stateDir, runId);
-    const ev = (type: string, pred: (e: Event) => boolean = () => true) => events.find((e) => e.type === type && pred(e))!;
+    const events = readEvents(w.stateDir, runId);
+    const ev = <T extends EngineEvent['type']>(type: T, pred: (e: Extract<EngineEvent, { type: T }>) => boolean = () => true) =>
+      eventsOf(events, type).find(pred)!;
 
     const spans = receiver.spans();
     expect(spans.map((s) => s.name).sort()).toEqual(['engine.run', 'engine.step', 'engine.step', 'engine.step']);
@@ -272,7 +267,7 @@ describe('OpenTelemetry export', () => {
         { globals: { kill_grace_sec: 1 } },
       ),
     );
-    const proc = startEngine(w, p, ['--otel'], otlpEnv());
+    const proc = w.engine(['run', p, '--otel'], { env: otlpEnv() });
     await waitFor(() => readPidFile(join(w.dir, 'work.pid')), 'the work step to start', { timeoutMs: 20_000 });
     process.kill(proc.pid!, 'SIGINT');
     const r = await engineResult(proc);

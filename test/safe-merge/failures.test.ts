@@ -6,21 +6,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  git,
-  gitState,
-  lockDir,
-  logOf,
-  onlyRun,
-  revOrNull,
-  runIdsIn,
-  runRecord,
-  runSafeMerge,
-  stepStatuses,
-  type GitState,
-  type Repos,
-  reposForThisFile,
-} from '../helpers/git-repo.js';
+import { git, gitState, lockDir, revOrNull, runSafeMerge, type GitState, type Repos, reposForThisFile } from '../helpers/git-repo.js';
+import { onlyRunId, readLog, runIds, runRecord, stepStatuses } from '../helpers/record.js';
 
 type Result = Awaited<ReturnType<typeof runSafeMerge>>;
 
@@ -52,7 +39,7 @@ describe('a merge whose branches conflict', () => {
     r = repos({ conflict: true });
     before = gitState(r);
     result = await runSafeMerge(r, { BRANCH: 'main' });
-    runId = onlyRun(r.stateDir);
+    runId = onlyRunId(r.stateDir);
     after = gitState(r);
   });
 
@@ -94,7 +81,7 @@ describe('a merge whose CHECK_CMD fails', () => {
   beforeAll(async () => {
     r = repos();
     result = await runSafeMerge(r, { BRANCH: 'main', CHECK_CMD: 'echo checking; exit 3' });
-    runId = onlyRun(r.stateDir);
+    runId = onlyRunId(r.stateDir);
     after = gitState(r);
   });
 
@@ -118,7 +105,7 @@ describe('a merge whose CHECK_CMD fails', () => {
   });
 
   it("keeps the check's output in the verify step's log file", () => {
-    expect(logOf(r.stateDir, runId, 'verify', 1)).toContain('checking');
+    expect(readLog(r.stateDir, 'verify', 1, runId)).toContain('checking');
   });
 });
 
@@ -128,7 +115,7 @@ describe('preflight refusals', () => {
     writeFileSync(join(r.clone, r.conflictPath), 'uncommitted edit\n');
     const result = await runSafeMerge(r, { BRANCH: 'main' });
     expect(result.exitCode, result.all).toBe(1);
-    const runId = onlyRun(r.stateDir);
+    const runId = onlyRunId(r.stateDir);
     const rec = runRecord(r.stateDir, runId);
     expect(rec.status).toBe('failed');
     expect(stepStatuses(rec)).toEqual({
@@ -137,7 +124,7 @@ describe('preflight refusals', () => {
       check_work_tree: 'failed',
       ...PREFLIGHT_FAILURE_SHAPE,
     });
-    expect(logOf(r.stateDir, runId, 'check_work_tree')).toContain('uncommitted changes');
+    expect(readLog(r.stateDir, 'check_work_tree', 1, runId)).toContain('uncommitted changes');
     expect(git(r.clone, 'rev-parse', 'refs/heads/main')).toBe(r.main);
     expect(git(r.clone, 'status', '--porcelain')).toBe(` M ${r.conflictPath}`);
     expect(revOrNull(r.clone, `refs/safe-merge/backup/${runId}/branch`)).toBeNull();
@@ -149,7 +136,7 @@ describe('preflight refusals', () => {
     const before = gitState(r);
     const result = await runSafeMerge(r, { BRANCH: 'no-such-branch' });
     expect(result.exitCode, result.all).toBe(1);
-    const runId = onlyRun(r.stateDir);
+    const runId = onlyRunId(r.stateDir);
     const rec = runRecord(r.stateDir, runId);
     expect(stepStatuses(rec)).toEqual({
       is_work_tree: 'succeeded',
@@ -157,7 +144,7 @@ describe('preflight refusals', () => {
       check_work_tree: 'succeeded',
       ...PREFLIGHT_FAILURE_SHAPE,
     });
-    expect(logOf(r.stateDir, runId, 'check_branches')).toContain("branch 'no-such-branch' does not exist");
+    expect(readLog(r.stateDir, 'check_branches', 1, runId)).toContain("branch 'no-such-branch' does not exist");
     expect(gitState(r)).toEqual(before);
   });
 
@@ -167,11 +154,11 @@ describe('preflight refusals', () => {
     const before = gitState(r);
     const result = await runSafeMerge(r, { BRANCH: 'main' });
     expect(result.exitCode, result.all).toBe(1);
-    const runId = onlyRun(r.stateDir);
+    const runId = onlyRunId(r.stateDir);
     const rec = runRecord(r.stateDir, runId);
     expect(rec.steps.check_branches?.status).toBe('failed');
     expect(stepStatuses(rec)).toMatchObject(PREFLIGHT_FAILURE_SHAPE);
-    expect(logOf(r.stateDir, runId, 'check_branches')).toContain("SOURCE is 'main' itself");
+    expect(readLog(r.stateDir, 'check_branches', 1, runId)).toContain("SOURCE is 'main' itself");
     expect(gitState(r)).toEqual(before);
   });
 });
@@ -183,7 +170,7 @@ describe('bad variables', () => {
     const result = await runSafeMerge(r, {});
     expect(result.exitCode, result.all).toBe(2);
     expect(result.all).toMatch(/required variable "BRANCH" has no value/);
-    expect(runIdsIn(r.stateDir)).toEqual([]);
+    expect(runIds(r.stateDir)).toEqual([]);
     expect(gitState(r)).toEqual(before);
   });
 
@@ -193,7 +180,7 @@ describe('bad variables', () => {
     const result = await runSafeMerge(r, { BRANCH: 'main; rm -rf /' });
     expect(result.exitCode, result.all).toBe(2);
     expect(result.all).toMatch(/variable "BRANCH" .*does not match its pattern/);
-    expect(runIdsIn(r.stateDir)).toEqual([]);
+    expect(runIds(r.stateDir)).toEqual([]);
     expect(existsSync(r.stateDir)).toBe(false);
     expect(gitState(r)).toEqual(before);
   });

@@ -5,50 +5,35 @@
  */
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  eventsOfRun,
-  git,
-  gitState,
-  isProcessGone,
-  lockDir,
-  makeRepos,
-  parents,
-  processesIn,
-  removeRepos,
-  runIdsIn,
-  runRecord,
-  runSafeMerge,
-  waitFor,
-  type Event,
-  type GitState,
-  type Repos,
-} from '../helpers/git-repo.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { git, gitState, lockDir, parents, reposForThisFile, runSafeMerge, SAFE_MERGE_WAIT_MS, type GitState, type Repos } from '../helpers/git-repo.js';
+import { isProcessGone, processesIn, waitFor } from '../helpers/processes.js';
+import { eventsOf, readEvents, runIds, runRecord, type EngineEvent } from '../helpers/record.js';
+import type { StepStartedEvent } from '../../src/engine/events.js';
 
 type Result = Awaited<ReturnType<typeof runSafeMerge>>;
 
-const made: Repos[] = [];
-afterAll(() => made.forEach(removeRepos));
+const repos = reposForThisFile();
 
 describe('Ctrl-C while CHECK_CMD runs', () => {
   let r: Repos;
   let before: GitState;
   let result: Result;
   let runId: string;
-  let verifyStarted: Event;
+  let verifyStarted: StepStartedEvent;
   let worktree: string;
   let msFromSignalToExit: number;
 
   beforeAll(async () => {
-    r = makeRepos();
-    made.push(r);
+    r = repos();
     before = gitState(r);
     const proc = runSafeMerge(r, { BRANCH: 'main', CHECK_CMD: 'sleep 30' });
     try {
-      runId = await waitFor(() => runIdsIn(r.stateDir)[0], 'the run to start');
+      runId = await waitFor(() => runIds(r.stateDir)[0], 'the run to start', { timeoutMs: SAFE_MERGE_WAIT_MS });
       verifyStarted = await waitFor(
-        () => eventsOfRun(r.stateDir, runId).find((e) => e.type === 'step_started' && e.step_id === 'verify'),
+        () => eventsOf(readEvents(r.stateDir, runId), 'step_started', 'verify')[0],
         'the verify step to start',
+        { timeoutMs: SAFE_MERGE_WAIT_MS },
       );
       worktree = join(r.stateDir, 'runs', runId, 'worktree');
     } finally {
@@ -95,7 +80,7 @@ describe('Ctrl-C while CHECK_CMD runs', () => {
   it("leaves no process of the check running (the step's pid, and nothing in the worktree)", async () => {
     const pid = verifyStarted.pid as number;
     expect(typeof pid).toBe('number');
-    expect(await waitFor(() => isProcessGone(pid), `pid ${pid} to be gone`, 5000)).toBe(true);
+    expect(await waitFor(() => isProcessGone(pid), `pid ${pid} to be gone`, { timeoutMs: 5000 })).toBe(true);
     expect(processesIn(worktree)).toEqual([]);
   });
 });
@@ -104,11 +89,10 @@ describe('Ctrl-C while the temporary worktree is being created', () => {
   let r: Repos;
   let result: Result;
   let runId: string;
-  let events: Event[];
+  let events: EngineEvent[];
 
   beforeAll(async () => {
-    r = makeRepos();
-    made.push(r);
+    r = repos();
     // A slow post-checkout hook (as with Git LFS) keeps `git worktree add` busy for a while.
     // Hooks live in the common git dir, so it runs for the temporary worktree too.
     const marker = join(r.root, 'hook-running');
@@ -117,13 +101,13 @@ describe('Ctrl-C while the temporary worktree is being created', () => {
     chmodSync(hook, 0o755);
     const proc = runSafeMerge(r, { BRANCH: 'main' });
     try {
-      runId = await waitFor(() => runIdsIn(r.stateDir)[0], 'the run to start');
-      await waitFor(() => existsSync(marker), 'the worktree step to be in its post-checkout hook');
+      runId = await waitFor(() => runIds(r.stateDir)[0], 'the run to start', { timeoutMs: SAFE_MERGE_WAIT_MS });
+      await waitFor(() => existsSync(marker), 'the worktree step to be in its post-checkout hook', { timeoutMs: SAFE_MERGE_WAIT_MS });
     } finally {
       proc.kill('SIGINT');
     }
     result = await proc;
-    events = eventsOfRun(r.stateDir, runId);
+    events = readEvents(r.stateDir, runId);
   });
 
   it('exits 130, leaves no worktree behind and releases the lock', () => {
@@ -134,7 +118,7 @@ describe('Ctrl-C while the temporary worktree is being created', () => {
   });
 
   it('starts the cleanup steps only after the worktree step has ended', () => {
-    const seqOf = (type: string, step: string) => events.find((e) => e.type === type && e.step_id === step)?.seq;
+    const seqOf = (type: EngineEvent['type'], step: string) => eventsOf(events, type, step)[0]?.seq;
     const worktreeEnded = seqOf('step_cancelled', 'worktree') ?? seqOf('step_succeeded', 'worktree');
     expect(worktreeEnded).toBeDefined();
     expect(seqOf('step_started', 'remove_worktree')).toBeGreaterThan(worktreeEnded!);
@@ -146,26 +130,26 @@ describe('a remote that is unreachable for a while', () => {
   let r: Repos;
   let result: Result;
   let runId: string;
-  let events: Event[];
+  let events: EngineEvent[];
 
   beforeAll(async () => {
-    r = makeRepos();
-    made.push(r);
+    r = repos();
     const away = `${r.remote}.away`;
     renameSync(r.remote!, away);
     const proc = runSafeMerge(r, { BRANCH: 'main' });
     try {
-      runId = await waitFor(() => runIdsIn(r.stateDir)[0], 'the run to start');
+      runId = await waitFor(() => runIds(r.stateDir)[0], 'the run to start', { timeoutMs: SAFE_MERGE_WAIT_MS });
       // The first fetch has failed and a retry is scheduled 2 s later: bring the remote back.
       await waitFor(
-        () => eventsOfRun(r.stateDir, runId).some((e) => e.type === 'step_retrying' && e.step_id === 'fetch'),
+        () => readEvents(r.stateDir, runId).some((e) => e.type === 'step_retrying' && e.step_id === 'fetch'),
         'fetch to be retried',
+        { timeoutMs: SAFE_MERGE_WAIT_MS },
       );
     } finally {
       renameSync(away, r.remote!);
     }
     result = await proc;
-    events = eventsOfRun(r.stateDir, runId);
+    events = readEvents(r.stateDir, runId);
   });
 
   it('retries fetch after 2 s (step_retrying) and the run then succeeds', () => {

@@ -6,21 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  eventsOfRun,
-  gitState,
-  holdLock,
-  isProcessGone,
-  lockDir,
-  onlyRun,
-  parents,
-  runIdsIn,
-  runRecord,
-  runSafeMerge,
-  stepStatuses,
-  waitFor,
-  reposForThisFile,
-} from '../helpers/git-repo.js';
+import { gitState, holdLock, lockDir, parents, runSafeMerge, reposForThisFile, SAFE_MERGE_WAIT_MS } from '../helpers/git-repo.js';
+import { isProcessGone, waitFor } from '../helpers/processes.js';
+import { onlyRunId, readEvents, runIds, runRecord, stepStatuses } from '../helpers/record.js';
 
 const repos = reposForThisFile();
 
@@ -43,7 +31,7 @@ describe('a lock held by another run', () => {
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(result.exitCode, result.all).toBe(1);
     expect(result.all).toContain('other-run');
-    const rec = runRecord(r.stateDir, onlyRun(r.stateDir));
+    const rec = runRecord(r.stateDir, onlyRunId(r.stateDir));
     expect(rec.status).toBe('failed');
     expect(rec.steps.lock?.status).toBe('failed');
     expect(stepStatuses(rec)).toMatchObject({ fetch: 'cancelled', merge: 'cancelled', release_lock: 'succeeded' });
@@ -92,10 +80,11 @@ describe('two safe merges of one repository at the same time', () => {
     const stateB = join(r.root, 'state-b');
     const a = runSafeMerge(r, { BRANCH: 'main', CHECK_CMD: 'sleep 30' }, { stateDir: stateA });
     try {
-      const runA = await waitFor(() => runIdsIn(stateA)[0], 'run A to start');
+      const runA = await waitFor(() => runIds(stateA)[0], 'run A to start', { timeoutMs: SAFE_MERGE_WAIT_MS });
       await waitFor(
-        () => eventsOfRun(stateA, runA).some((e) => e.type === 'step_started' && e.step_id === 'verify'),
+        () => readEvents(stateA, runA).some((e) => e.type === 'step_started' && e.step_id === 'verify'),
         'run A to reach verify',
+        { timeoutMs: SAFE_MERGE_WAIT_MS },
       );
       const lock = lockDir(r);
       const ownerA = readFileSync(join(lock, 'owner'), 'utf8');
@@ -105,7 +94,7 @@ describe('two safe merges of one repository at the same time', () => {
       const b = await runSafeMerge(r, { BRANCH: 'main' }, { stateDir: stateB });
       expect(b.exitCode, b.all).toBe(1);
       expect(b.all).toContain(runA);
-      const recB = runRecord(stateB, onlyRun(stateB));
+      const recB = runRecord(stateB, onlyRunId(stateB));
       expect(recB.steps.lock?.status).toBe('failed');
       expect(recB.steps.release_lock?.status).toBe('succeeded');
       // A's lock and A's worktree survive B's cleanup steps.

@@ -7,21 +7,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  eventsOfRun,
   git,
   gitState,
   lockDir,
-  logOf,
-  onlyRun,
   parents,
   pushFromOtherClone,
   revOrNull,
-  runRecord,
   runSafeMerge,
   type GitState,
   type Repos,
   reposForThisFile,
 } from '../helpers/git-repo.js';
+import { eventsOf, onlyRunId, readEvents, readLog, runRecord } from '../helpers/record.js';
 
 type Result = Awaited<ReturnType<typeof runSafeMerge>>;
 
@@ -38,7 +35,7 @@ describe('a clean merge of the checked-out branch into main, with a remote', () 
     r = repos();
     before = gitState(r);
     result = await runSafeMerge(r, { BRANCH: 'main' });
-    runId = onlyRun(r.stateDir);
+    runId = onlyRunId(r.stateDir);
     after = gitState(r);
   });
 
@@ -80,7 +77,7 @@ describe('a clean merge of the checked-out branch into main, with a remote', () 
   });
 
   it('the undo command the backup step prints restores main to its old commit', () => {
-    const undo = logOf(r.stateDir, runId, 'backup')
+    const undo = readLog(r.stateDir, 'backup', 1, runId)
       .split('\n')
       .find((l) => l.startsWith('undo:'));
     expect(undo).toBe(`undo:   git update-ref refs/heads/main refs/safe-merge/backup/${runId}/branch`);
@@ -123,7 +120,7 @@ describe('a merge in a repository without a remote', () => {
   beforeAll(async () => {
     r = repos({ remote: false });
     result = await runSafeMerge(r, { BRANCH: 'main' });
-    runId = onlyRun(r.stateDir);
+    runId = onlyRunId(r.stateDir);
   });
 
   it('exits 0 and still merges the source branch into main', () => {
@@ -141,7 +138,7 @@ describe('a merge in a repository without a remote', () => {
   });
 
   it('emits step_skipped with reason precondition for the remote steps', () => {
-    const skipped = eventsOfRun(r.stateDir, runId).filter((e) => e.type === 'step_skipped' && e.reason === 'precondition');
+    const skipped = eventsOf(readEvents(r.stateDir, runId), 'step_skipped').filter((e) => e.reason === 'precondition');
     expect(skipped.map((e) => e.step_id).sort()).toEqual(['fetch', 'push', 'sync_remote', 'verify']);
   });
 
@@ -164,7 +161,7 @@ describe('a merge with the default state directory (./state inside the repositor
 
   it('succeeds and keeps its state under ./state of the clone', () => {
     expect(result.exitCode, result.all).toBe(0);
-    expect(onlyRun(join(r.clone, 'state'))).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]+$/);
+    expect(onlyRunId(join(r.clone, 'state'))).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]+$/);
   });
 
   it('leaves git status of the clone empty, untracked files included', () => {
@@ -187,9 +184,9 @@ describe('a passing CHECK_CMD that inspects the merged tree', () => {
 
   it('runs the check in the merged worktree and publishes the merge', () => {
     expect(result.exitCode, result.all).toBe(0);
-    const runId = onlyRun(r.stateDir);
+    const runId = onlyRunId(r.stateDir);
     expect(runRecord(r.stateDir, runId).steps.verify).toMatchObject({ status: 'succeeded', attempts: 1 });
-    expect(logOf(r.stateDir, runId, 'verify')).toContain('merged-tree-ok');
+    expect(readLog(r.stateDir, 'verify', 1, runId)).toContain('merged-tree-ok');
     const merged = git(r.clone, 'rev-parse', 'refs/heads/main');
     expect(parents(r.clone, merged)).toEqual([r.main, r.feature]);
     expect(git(r.root, '--git-dir', r.remote!, 'rev-parse', 'main')).toBe(merged);

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { engineInClone, git, lockDir, onlyRun, parents, reposForThisFile, runRecord, runSafeMerge } from '../helpers/git-repo.js';
+import { engineInClone, git, lockDir, parents, reposForThisFile, runSafeMerge } from '../helpers/git-repo.js';
+import { onlyRunId, runRecord } from '../helpers/record.js';
 
 const repos = reposForThisFile();
 
@@ -13,7 +14,7 @@ describe('engine resume of a safe merge whose check failed', () => {
     const r = repos();
     const failed = await runSafeMerge(r, { BRANCH: 'main', CHECK_CMD: 'exit 3' });
     expect(failed.exitCode, failed.all).toBe(1);
-    const runId = onlyRun(r.stateDir);
+    const runId = onlyRunId(r.stateDir);
     expect(git(r.clone, 'rev-parse', 'main')).toBe(r.main);
 
     const resumed = await engineInClone(r, ['resume', runId, '--var', 'CHECK_CMD=true', '--state-dir', r.stateDir]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/schema/load-plan.js';
 import { PlanError, formatProblem } from '../../src/schema/problems.js';
-import { options, plan, positionOf, problemsOf, problemsOfLoad, tempDir, writeJson } from '../helpers/plan-files.js';
+import { options, plan, positionOf, problemsOf, problemsOfLoad, writeJson } from '../helpers/plan-files.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 describe('plan file problems', () => {
   it('reports a missing plan file with pointer "" and the path as given', () => {

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs build script without type declarations
 import { generatePlanDefaults } from '../../scripts/gen-defaults.mjs';
 import { loadPlan } from '../../src/schema/load-plan.js';
 import { PLAN_DEFAULTS } from '../../src/schema/plan-defaults.generated.js';
-import { workspace, plan } from '../helpers/cli.js';
+import { workspacesForThisFile, plan } from '../helpers/cli.js';
+
+const workspace = workspacesForThisFile();
 
 describe('plan defaults', () => {
   it('are exactly what the default keywords of schemas/plan.schema.json generate (run npm run gen after editing the schema)', () => {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs build script without type declarations
 import { generatePlanValidator, VALIDATOR_PATH } from '../../scripts/gen-validator.mjs';
 
 describe('plan validator', () => {

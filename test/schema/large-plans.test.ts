@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlan } from '../../src/schema/load-plan.js';
-import { options, tempDir, writeJson } from '../helpers/plan-files.js';
+import { options, writeJson } from '../helpers/plan-files.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 /** Writes a plan one step per line (as a generator would) and returns its size in bytes. */
 function writeSteps(dir: string, steps: object[]): number {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { load, plan, tempDir } from '../helpers/plan-files.js';
+import { load, plan } from '../helpers/plan-files.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 describe('plan resolution', () => {
   it('applies step defaults', () => {
@@ -26,6 +27,7 @@ describe('plan resolution', () => {
       env: {},
       successExitCodes: [0],
       preconditions: [],
+      undoes: null,
     });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { plan, positionOf, problemsOf, tempDir, writeJson } from '../helpers/plan-files.js';
+import { plan, positionOf, problemsOf, writeJson } from '../helpers/plan-files.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 describe('step checks', () => {
   it('reports a duplicate step id at the second occurrence', () => {

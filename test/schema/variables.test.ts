@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { load, plan, positionOf, problemsOf, tempDir, writeJson } from '../helpers/plan-files.js';
+import { load, plan, positionOf, problemsOf, writeJson } from '../helpers/plan-files.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const echo = (...args: string[]) => [{ id: 'a', command: 'echo', args }];
 

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventsFile, serializeEvent } from '../../src/state/sinks/events-file-sink.js';
-import { tempDir, typicalRun } from './fixtures.js';
+import { typicalRun } from '../helpers/event-fixtures.js';
+import { tempDirWithCleanup } from '../helpers/temp-dirs.js';
 
 describe('EventsFile', () => {
   let dir: string;
   let cleanup: () => void;
-  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  beforeEach(() => ({ dir, cleanup } = tempDirWithCleanup('engine-state-test-')));
   afterEach(() => cleanup());
 
   it('writes one parseable JSON line per event, in order', () => {

@@ -6,9 +6,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureStateModulesBuilt, tempDir } from './fixtures.js';
+import { ensureStateModulesBuilt } from '../helpers/event-fixtures.js';
+import { openDbFileReadonly } from '../helpers/record.js';
+import { tempDirWithCleanup } from '../helpers/temp-dirs.js';
 
 let dist: string;
 beforeAll(() => {
@@ -41,7 +43,7 @@ function runNode(script: string, args: string[]): Promise<Exit> {
 describe('state shared by several processes', () => {
   let dir: string;
   let cleanup: () => void;
-  beforeEach(() => ({ dir, cleanup } = tempDir()));
+  beforeEach(() => ({ dir, cleanup } = tempDirWithCleanup('engine-state-test-')));
   afterEach(() => cleanup());
 
   it('creates the schema once when several processes open a brand-new runs.db at the same moment', async () => {
@@ -104,7 +106,7 @@ console.log(seq);
     while (!done) {
       await new Promise((r) => setTimeout(r, 5));
       try {
-        db ??= new Database(dbPath, { readonly: true, fileMustExist: true });
+        db ??= openDbFileReadonly(dbPath);
       } catch {
         continue; // not created yet
       }
@@ -126,7 +128,7 @@ console.log(seq);
     }
     expect(reads).toBeGreaterThan(0);
 
-    const check = new Database(dbPath, { readonly: true });
+    const check = openDbFileReadonly(dbPath);
     const runs = check.prepare('SELECT run_id, status, steps_succeeded, last_seq FROM runs ORDER BY run_id').all();
     expect(runs).toEqual([
       { run_id: 'run-a', status: 'succeeded', steps_succeeded: n, last_seq: 2 * n + 2 },

@@ -10,21 +10,23 @@ import {
   SCHEMA_VERSION,
 } from '../../src/state/store/runs-db.js';
 import { SqliteSink } from '../../src/state/sinks/sqlite-sink.js';
-import { bufferedSqlite, tempDir, typicalRun } from './fixtures.js';
+import { bufferedSqlite, typicalRun } from '../helpers/event-fixtures.js';
+import { openDbFileReadonly } from '../helpers/record.js';
+import { tempDirWithCleanup } from '../helpers/temp-dirs.js';
 
 describe('runs.db', () => {
   let dir: string;
   let dbPath: string;
   let cleanup: () => void;
   beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
+    ({ dir, cleanup } = tempDirWithCleanup('engine-state-test-'));
     dbPath = join(dir, 'state', 'runs.db');
   });
   afterEach(() => cleanup());
 
   it('is created in WAL mode with user_version 1', () => {
     openRunsDb(dbPath).close();
-    const db = new Database(dbPath, { readonly: true });
+    const db = openDbFileReadonly(dbPath);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     expect(SCHEMA_VERSION).toBe(1);
@@ -73,7 +75,7 @@ describe('runs.db', () => {
     expect((error as Error).message).toContain(`schema version ${SCHEMA_VERSION} at most`);
     expect(() => new SqliteSink(dbPath)).toThrow(RunsDbVersionError);
     // Nothing was changed.
-    const check = new Database(dbPath, { readonly: true });
+    const check = openDbFileReadonly(dbPath);
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     check.close();
   });

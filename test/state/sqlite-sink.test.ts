@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { EventsFile, serializeEvent } from '../../src/state/sinks/events-file-sink.js';
-import { bufferedSqlite, nextTurn, recorder, runStarted, stepStarted, stepSucceeded, tempDir, typicalRun } from './fixtures.js';
+import { bufferedSqlite, nextTurn, recorder, runStarted, stepStarted, stepSucceeded, typicalRun } from '../helpers/event-fixtures.js';
+import { openDbFileReadonly } from '../helpers/record.js';
+import { tempDirWithCleanup } from '../helpers/temp-dirs.js';
 
 describe('SqliteSink', () => {
   let dir: string;
@@ -12,7 +14,7 @@ describe('SqliteSink', () => {
   let cleanup: () => void;
   const open: { close(): unknown }[] = [];
   beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
+    ({ dir, cleanup } = tempDirWithCleanup('engine-state-test-'));
     dbPath = join(dir, 'runs.db');
   });
   afterEach(() => {
@@ -21,7 +23,7 @@ describe('SqliteSink', () => {
   });
 
   function reader(): Database.Database {
-    const db = new Database(dbPath, { readonly: true });
+    const db = openDbFileReadonly(dbPath);
     open.push(db);
     return db;
   }

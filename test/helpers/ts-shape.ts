@@ -8,11 +8,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import type { JsonSchema } from './support.js';
+import type { JsonSchema } from './event-schema.js';
 
+/** Absolute path of src/engine/events.ts, where `EngineEvent` is declared. */
 export const EVENTS_TS = fileURLToPath(new URL('../../src/engine/events.ts', import.meta.url));
 
-/** Shape of every member of the `EngineEvent` union, by its `type` literal. */
+/** Shape of every member of the `EngineEvent` union in `file`: a map from its `type` literal to its shape text. */
 export function tsEventShapes(file = EVENTS_TS): Map<string, string> {
   const program = ts.createProgram([file], {
     strict: true,
@@ -62,7 +63,7 @@ function describeTs(checker: ts.TypeChecker, t: ts.Type): string {
   throw new Error(`unsupported TypeScript type in events.ts: ${checker.typeToString(t)}`);
 }
 
-/** Shape of every event type in the schema's `oneOf`, by its `type` const. */
+/** Shape of every event type in the schema's `oneOf`: a map from its `type` const to its shape text. */
 export function schemaEventShapes(schema: JsonSchema): Map<string, string> {
   const out = new Map<string, string>();
   for (const branch of schema.oneOf as JsonSchema[]) {

@@ -1,29 +1,59 @@
-/** Hand-built event sequences and helpers shared by the state tests. */
+/**
+ * Hand-built event sequences for the state tests (sinks and runs.db without an engine), the
+ * SQLite sink wired as the engine wires it, and the compiled state modules that child
+ * processes of those tests import.
+ */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineEvent, EventDraft, PlannedStep } from '../../src/engine/events.js';
+import type { EngineEvent, EventBase, EventDraft, PlannedStep, RunStartedEvent, StepStartedEvent, StepSucceededEvent } from '../../src/engine/events.js';
 import { SqliteSink, type SqliteSinkOptions } from '../../src/state/sinks/sqlite-sink.js';
 import { TurnBuffer } from '../../src/state/sinks/turn-buffer.js';
+import { tempDirWithCleanup } from './temp-dirs.js';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The repository's root directory (absolute, with a trailing slash). */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A fresh temporary directory, removed by the returned cleanup. */
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'engine-state-test-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+/** The epoch-ms timing fields of step events, which {@link recorder} fills in when left out. */
+type TimingField = 'ready_at_ms' | 'started_at_ms' | 'ended_at_ms';
 
-/** Stamps seq, ts and run_id on drafts, like the engine's recorder; ts advances 10 ms per event. */
-export function recorder(runId: string, start = Date.parse('2025-01-02T03:04:05.000Z')) {
+/** An {@link EventDraft} whose timing fields ({@link TimingField}) may be left out. */
+export type FixtureDraft = EventDraft extends infer D
+  ? D extends EventDraft
+    ? Omit<D, TimingField> & Partial<Pick<D, Extract<keyof D, TimingField>>>
+    : never
+  : never;
+
+/** A planned step for {@link runStarted}: id, name and depends_on; the rest defaults as a plan's would. */
+export type PlannedStepSpec = Pick<PlannedStep, 'id' | 'name' | 'depends_on'> & Partial<PlannedStep>;
+
+/**
+ * Stamps seq, ts and run_id on drafts, like the engine's recorder; ts advances 10 ms per event
+ * from `start` (epoch ms). Timing fields a step event's draft leaves out are set to its ts in
+ * epoch ms: `ready_at_ms` and `started_at_ms` of step_started, `ended_at_ms` of step_succeeded
+ * and step_failed.
+ * @returns the stamping function: draft in, complete event out.
+ */
+export function recorder(runId: string, start = Date.parse('2025-01-02T03:04:05.000Z')): (draft: FixtureDraft) => EngineEvent {
   let seq = 0;
-  return (draft: EventDraft): EngineEvent =>
-    ({ ...draft, seq: ++seq, ts: new Date(start + seq * 10).toISOString(), run_id: runId }) as EngineEvent;
+  return (draft) => {
+    const ms = start + ++seq * 10;
+    const timing =
+      draft.type === 'step_started'
+        ? { ready_at_ms: ms, started_at_ms: ms }
+        : draft.type === 'step_succeeded' || draft.type === 'step_failed'
+          ? { ended_at_ms: ms }
+          : {};
+    return { ...timing, ...draft, seq, ts: new Date(ms).toISOString(), run_id: runId } as EngineEvent;
+  };
 }
 
-export function runStarted(steps: PlannedStep[]): EventDraft {
+/**
+ * The draft of a run_started event of plan `demo` with these steps (missing planned-step
+ * fields as a plan's defaults: trigger_rule all_success, on_failure abort, critical).
+ */
+export function runStarted(steps: PlannedStepSpec[]): Omit<RunStartedEvent, keyof EventBase> {
   return {
     type: 'run_started',
     plan_id: 'demo',
@@ -35,11 +65,16 @@ export function runStarted(steps: PlannedStep[]): EventDraft {
     max_concurrency: 4,
     pid: 4242,
     hostname: 'host-1',
-    steps,
+    steps: steps.map((s) => ({ trigger_rule: 'all_success', on_failure: 'abort', critical: true, ...s })),
   };
 }
 
-export function stepStarted(stepId: string, attempt: number, logPath = `/state/runs/r/logs/${stepId}.${attempt}.log`): EventDraft {
+/** The draft of a step_started event (pid 1000 + attempt, `sh -c 'echo <step>'`; timing filled in by {@link recorder}). */
+export function stepStarted(
+  stepId: string,
+  attempt: number,
+  logPath = `/state/runs/r/logs/${stepId}.${attempt}.log`,
+): Omit<StepStartedEvent, keyof EventBase | TimingField> {
   return {
     type: 'step_started',
     step_id: stepId,
@@ -52,7 +87,8 @@ export function stepStarted(stepId: string, attempt: number, logPath = `/state/r
   };
 }
 
-export function stepSucceeded(stepId: string, attempt: number, durationMs = 50): EventDraft {
+/** The draft of a step_succeeded event with exit code 0 (ended_at_ms filled in by {@link recorder}). */
+export function stepSucceeded(stepId: string, attempt: number, durationMs = 50): Omit<StepSucceededEvent, keyof EventBase | TimingField> {
   return { type: 'step_succeeded', step_id: stepId, attempt, exit_code: 0, duration_ms: durationMs };
 }
 
@@ -61,6 +97,7 @@ export function stepSucceeded(stepId: string, attempt: number, durationMs = 50):
  * a succeeds; b fails once (exit 3), is retried and succeeds on attempt 2; c fails (exit 2);
  * d (after c) is skipped; e is running when the run is cancelled (killed by SIGTERM);
  * f (after e) is cancelled while pending.
+ * @returns the run's 16 events, seq 1 to 16.
  */
 export function typicalRun(runId = 'run-1'): EngineEvent[] {
   const ev = recorder(runId);
@@ -143,9 +180,10 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
 }
 
 /**
- * The SQLite sink behind the run's per-turn buffer, as the engine wires it: `handle` buffers
- * an event (run_started at once), the end of the turn writes the batch; `flush` and `close`
- * write synchronously; `pending` counts events not yet in runs.db.
+ * The SQLite sink writing `dbPath` behind the run's per-turn buffer, as the engine wires it.
+ * @returns `handle`, which buffers an event (run_started is written at once) for the end of
+ * the turn to write as a batch; `flush` and `close`, which write synchronously; `pending`,
+ * the number of events not yet in runs.db.
  */
 export function bufferedSqlite(dbPath: string, options: SqliteSinkOptions = {}) {
   const sqlite = new SqliteSink(dbPath, options);
@@ -166,11 +204,12 @@ export function bufferedSqlite(dbPath: string, options: SqliteSinkOptions = {}) 
   };
 }
 
-/** Resolves on the next turn of the event loop, after pending setImmediate callbacks. */
+/** Resolves (to nothing) on the next turn of the event loop, after pending setImmediate callbacks. */
 export function nextTurn(): Promise<void> {
   return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
+/** The modules (under src/, without extension) that {@link ensureStateModulesBuilt} keeps compiled in dist/. */
 const DIST_MODULES = ['state/store/paths', 'state/sinks/events-file-sink', 'state/sinks/turn-buffer', 'state/store/runs-db', 'state/sinks/sqlite-sink', 'engine/events', 'engine/status'];
 
 /**
@@ -185,7 +224,7 @@ export function ensureStateModulesBuilt(): string {
     return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, 'src', `${m}.ts`)).mtimeMs;
   });
   if (stale) {
-    const { dir, cleanup } = tempDir();
+    const { dir, cleanup } = tempDirWithCleanup('engine-state-test-');
     try {
       const config = join(dir, 'tsconfig.json');
       writeFileSync(
