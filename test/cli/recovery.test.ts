@@ -37,6 +37,68 @@ describe('resume', () => {
     expect(existsSync(join(ws.stateDir, 'runs', runId, 'logs', 'b.2.log'))).toBe(true);
   });
 
+  /** lock (mkdir) → work (needs the lock held; fails until `fixed` exists) → unlock (all_done, rmdir). */
+  const lockPlan = (undoes?: string[]) =>
+    plan([
+      { id: 'check', command: 'sh', args: ['-c', 'echo check >> check.count'] },
+      { id: 'lock', command: 'mkdir', args: ['the.lock'], depends_on: ['check'] },
+      { id: 'work', command: 'sh', args: ['-c', 'test -d the.lock && test -f fixed'], depends_on: ['lock'] },
+      { id: 'unlock', command: 'rmdir', args: ['the.lock'], depends_on: ['work'], trigger_rule: 'all_done', ...(undoes ? { undoes } : {}) },
+    ]);
+
+  it('takes a lock again that a cleanup which already ran released, rerunning every ancestor of the cleanup', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(lockPlan());
+    expect((await ws.engine(['run', p])).exitCode).toBe(1);
+    const runId = onlyRunId(ws.stateDir);
+    expect(existsSync(join(ws.dir, 'the.lock'))).toBe(false); // unlock ran
+    writeFileSync(join(ws.dir, 'fixed'), '');
+    const resumed = await ws.engine(['resume', 'last', '--state-dir', ws.stateDir]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(stepStatuses(ws.stateDir, runId)).toEqual({ check: 'succeeded/2', lock: 'succeeded/2', work: 'succeeded/2', unlock: 'succeeded/2' });
+    expect(existsSync(join(ws.dir, 'the.lock'))).toBe(false);
+    const resumedEvent = readJsonl(ws.stateDir, runId).events.find((e) => e.type === 'run_resumed');
+    expect(resumedEvent).toMatchObject({
+      kept: [],
+      rerun: ['check', 'lock', 'work', 'unlock'],
+      rerun_causes: [
+        { step_id: 'check', cause: 'undone', by: 'unlock' },
+        { step_id: 'lock', cause: 'undone', by: 'unlock' },
+        { step_id: 'work', cause: 'not_succeeded', by: null },
+        { step_id: 'unlock', cause: 'after_rerun', by: 'work' },
+      ],
+    });
+    expect(resumed.all).toContain('cleanup step "unlock" already ran and undid them');
+  });
+
+  it('with undoes, reruns only what the cleanup undoes and what depends on it', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(lockPlan(['lock']));
+    expect((await ws.engine(['run', p])).exitCode).toBe(1);
+    const runId = onlyRunId(ws.stateDir);
+    writeFileSync(join(ws.dir, 'fixed'), '');
+    const resumed = await ws.engine(['resume', 'last', '--state-dir', ws.stateDir]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(stepStatuses(ws.stateDir, runId)).toEqual({ check: 'succeeded/1', lock: 'succeeded/2', work: 'succeeded/2', unlock: 'succeeded/2' });
+    expect(readFileSync(join(ws.dir, 'check.count'), 'utf8')).toBe('check\n');
+  });
+
+  it('takes secret variables from --vars-file on resume', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan([{ id: 'a', command: 'sh', args: ['-c', 'test -f fixed && echo "$T" > token.txt'], env: { T: '${TOKEN}' } }], {
+        vars: { TOKEN: { secret: true, required: true } },
+      }),
+    );
+    await ws.engine(['run', p, '--var', 'TOKEN=s3cret']);
+    writeFileSync(join(ws.dir, 'fixed'), '');
+    const varsFile = join(ws.dir, 'secrets.json');
+    writeFileSync(varsFile, JSON.stringify({ TOKEN: 'fr0m-file' }));
+    const ok = await ws.engine(['resume', 'last', '--vars-file', varsFile, '--state-dir', ws.stateDir]);
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(readFileSync(join(ws.dir, 'token.txt'), 'utf8')).toBe('fr0m-file\n');
+  });
+
   it('refuses a plan file that changed since the run started, unless --force', async () => {
     const ws = workspace();
     const p = ws.writePlan(plan([{ id: 'a', command: 'false' }]));

@@ -26,6 +26,29 @@ describe('step checks', () => {
     ]);
   });
 
+  it('reports undoes on a step that is not a cleanup, naming an unknown step, or a step that is not upstream', () => {
+    const dir = tempDir();
+    const text = writeJson(
+      dir,
+      'x.json',
+      plan([
+        { id: 'lock', command: 'true' },
+        { id: 'side', command: 'true' },
+        { id: 'work', command: 'true', depends_on: ['lock'], undoes: ['lock'] },
+        { id: 'unlock', command: 'true', depends_on: ['work'], trigger_rule: 'all_done', undoes: ['lock', 'ghost', 'side'] },
+      ]),
+    );
+    expect(problemsOf(dir, text)).toEqual([
+      expect.objectContaining({ pointer: '/steps/2/undoes', message: 'undoes is for cleanup steps: give the step trigger_rule "all_done" too' }),
+      expect.objectContaining({ pointer: '/steps/3/undoes/1', ...positionOf(text, '"ghost"'), message: 'undoes unknown step "ghost"' }),
+      expect.objectContaining({
+        pointer: '/steps/3/undoes/2',
+        ...positionOf(text, '"side"', 1),
+        message: 'step "side" is not upstream of "unlock" (undoes names steps it depends on, directly or not)',
+      }),
+    ]);
+  });
+
   it('reports a step depending on itself', () => {
     const dir = tempDir();
     const text = writeJson(dir, 'x.json', plan([{ id: 'b', command: 'true' }, { id: 'a', command: 'true', depends_on: ['b', 'a'] }]));
