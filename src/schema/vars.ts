@@ -2,13 +2,15 @@
  * Plan variables: `--var KEY=VALUE` parsing and resolution of every variable's value.
  *
  * Precedence, highest first: `--var`, the vars file, the values a resumed run recorded (never
- * for secret variables: they are not recorded), the declaration's `default`. A declared
- * variable without any value is an error when `required`, else it is the empty string.
+ * for secret variables: they are not recorded), the declaration's `default` (in which
+ * `${NAME}` references to built-ins and other variables are substituted: var-defaults.ts). A
+ * declared variable without any value is an error when `required`, else it is the empty string.
  * Built-ins (RUN_ID, PLAN_DIR, STATE_DIR) are always defined and cannot be declared or set.
  */
 import { escapePointerToken, pointer } from './json-source.js';
 import { COMMAND_LINE, type ProblemList } from './problem-list.js';
 import { VAR_NAME_PATTERN } from './substitute.js';
+import { substituteDefaults } from './var-defaults.js';
 import { compileVarPattern } from './var-pattern.js';
 
 /** Variables every plan can reference without declaring them. */
@@ -127,6 +129,8 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
 
   const values = new Map<string, string>();
   const secretNames: string[] = [];
+  const fromDefault = new Set<string>();
+  const checked: { name: string; decl: Decl; where: { file: string; pointer: string; at: 'none' | 'value'; from: string } }[] = [];
   for (const [name, decl] of declared) {
     if (builtinSet.has(name)) {
       problems.add({
@@ -160,7 +164,7 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
       continue;
     } else if (typeof decl.default === 'string') {
       value = decl.default;
-      where = { file: inp.planFile, pointer: pointer('vars', name, 'default'), at: 'value', from: ' (its default)' };
+      where = { file: inp.planFile, pointer: pointer('vars', name, 'default'), at: 'value', from: DEFAULT_SOURCE };
     }
     if (value === undefined || where === undefined) {
       if (decl.required === true && !inp.varsFileUnreadable) {
@@ -175,22 +179,31 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
       continue;
     }
     values.set(name, value);
-    if (typeof decl.pattern === 'string') {
-      const re = compileVarPattern(decl.pattern);
-      if (re instanceof RegExp && !re.test(value)) {
-        const got = decl.secret === true ? '' : `: got ${JSON.stringify(value)}`;
-        problems.add({
-          file: where.file,
-          pointer: where.pointer,
-          at: where.at,
-          message: `value of variable ${JSON.stringify(name)}${where.from} does not match its pattern /${decl.pattern}/${got}`,
-        });
-      }
-    }
+    if (where.from === DEFAULT_SOURCE) fromDefault.add(name);
+    checked.push({ name, decl, where });
   }
   for (const name of BUILTIN_VAR_NAMES) values.set(name, inp.builtins[name]);
+  substituteDefaults(values, fromDefault, inp.planFile, problems);
+  // Patterns are checked against the values as used: defaults after their substitution.
+  for (const { name, decl, where } of checked) {
+    if (typeof decl.pattern !== 'string') continue;
+    const value = values.get(name)!;
+    const re = compileVarPattern(decl.pattern);
+    if (re instanceof RegExp && !re.test(value)) {
+      const got = decl.secret === true ? '' : `: got ${JSON.stringify(value)}`;
+      problems.add({
+        file: where.file,
+        pointer: where.pointer,
+        at: where.at,
+        message: `value of variable ${JSON.stringify(name)}${where.from} does not match its pattern /${decl.pattern}/${got}`,
+      });
+    }
+  }
   return { values, secretNames };
 }
+
+/** `where.from` of a value taken from the declaration's default. */
+const DEFAULT_SOURCE = ' (its default)';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -246,3 +246,19 @@ describe('exit codes', () => {
     expect(runRow(ws)).toMatchObject({ status: 'failed', exit_code: 1, steps_failed: 1 });
   });
 });
+
+describe('variable defaults with references', () => {
+  const make = workspacesForThisFile('engine-defaults-');
+  it('runs a step with a default built from ${PLAN_DIR} and another variable, not a literal ${PLAN_DIR} directory', async () => {
+    const w = make();
+    const p = w.writePlan(
+      plan([{ id: 'mk', command: 'mkdir', args: ['-p', '${OUT}'] }], {
+        vars: { NAME: { default: 'artifacts' }, OUT: { default: '${PLAN_DIR}/${NAME}/out' } },
+      }),
+    );
+    const r = await w.engine(['run', p]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(existsSync(join(w.dir, 'artifacts', 'out'))).toBe(true);
+    expect(existsSync(join(w.dir, '${PLAN_DIR}'))).toBe(false);
+  });
+});

@@ -216,6 +216,61 @@ describe('variable problems', () => {
   });
 });
 
+describe('references inside defaults', () => {
+  it('substitutes built-ins and other variables in a default, through chains of defaults', () => {
+    const dir = tempDir();
+    const p = load(
+      dir,
+      plan(echo('${OUT}', '${LOG}', '${NAME}'), {
+        vars: { OUT: { default: '${PLAN_DIR}/out' }, LOG: { default: '${OUT}/${NAME}.log' }, NAME: { default: 'build' } },
+      }),
+    );
+    expect(p.steps[0]!.args).toEqual([`${dir}/out`, `${dir}/out/build.log`, 'build']);
+    expect(p.vars).toMatchObject({ OUT: `${dir}/out`, LOG: `${dir}/out/build.log` });
+  });
+
+  it('uses a value given with --var in the defaults that reference it, and takes that value as typed', () => {
+    const dir = tempDir();
+    const p = load(dir, plan(echo('${OUT}', '${BASE}'), { vars: { BASE: { default: '/tmp' }, OUT: { default: '${BASE}/out' } } }), {
+      varArgs: ['BASE=/srv/${RUN_ID}'],
+    });
+    expect(p.steps[0]!.args).toEqual(['/srv/${RUN_ID}/out', '/srv/${RUN_ID}']);
+  });
+
+  it('keeps $${ in a default as a literal ${', () => {
+    const dir = tempDir();
+    const p = load(dir, plan(echo('${A}'), { vars: { A: { default: '$${HOME}/x' } } }));
+    expect(p.steps[0]!.args).toEqual(['${HOME}/x']);
+  });
+
+  it('checks a default against its pattern after substitution', () => {
+    const dir = tempDir();
+    const p = load(dir, plan(echo('${OUT}'), { vars: { OUT: { default: '${PLAN_DIR}/out', pattern: '^/' } } }));
+    expect(p.steps[0]!.args).toEqual([`${dir}/out`]);
+  });
+
+  it('reports defaults that refer to each other in a cycle, at a default of the cycle', () => {
+    const dir = tempDir();
+    const text = writeJson(dir, 'x.json', plan(echo('${A}'), { vars: { A: { default: 'a-${B}' }, B: { default: 'b-${A}' } } }));
+    expect(problemsOf(dir, text)).toEqual([
+      expect.objectContaining({
+        file: 'plan.json',
+        pointer: '/vars/B/default',
+        ...positionOf(text, '"b-${A}"'),
+        message: 'the defaults of variables A -> B -> A refer to each other in a cycle',
+      }),
+    ]);
+  });
+
+  it('reports an unknown variable in a default at that default', () => {
+    const dir = tempDir();
+    const text = writeJson(dir, 'x.json', plan(echo('${A}'), { vars: { A: { default: '${NOPE}/x' } } }));
+    expect(problemsOf(dir, text)).toEqual([
+      expect.objectContaining({ pointer: '/vars/A/default', ...positionOf(text, '"${NOPE}/x"'), message: 'unknown variable ${NOPE} in the default of "A"' }),
+    ]);
+  });
+});
+
 describe('vars file problems', () => {
   it('reports a missing vars file', () => {
     const dir = tempDir();
