@@ -675,6 +675,46 @@ async function bigOutput() {
   const logBytes = rs.map((r) => r.extra);
   if (logBytes.some((b) => b !== bytes)) R.failures.push(`big-output: log files hold ${logBytes.join(', ')} bytes, expected ${bytes}`);
   R.output = { bytes, time: summary(rs.map((r) => r.ms)), rssKB: max(rs.map((r) => r.rssKB).filter((x) => x !== null)), logBytes: logBytes[0] };
+  R.redacted = await redactedOutput(bytes);
+}
+
+/**
+ * The same output from a step that received a secret, so it goes through the redacting path
+ * (src/engine/process/redactor.ts): engine throughput (MB/s of output, from the run's wall
+ * time, start-up included) and peak RSS at two output sizes, to show memory does not grow.
+ */
+async function redactedOutput(bytes) {
+  const plan = join(TMP, 'big-output-redacted.json');
+  writeFileSync(
+    plan,
+    JSON.stringify({
+      plan_id: 'bench-big-output-redacted',
+      version: '1',
+      vars: { TOKEN: { secret: true }, N: {} },
+      steps: [{ id: 'spew', command: 'sh', args: ['-c', 'head -c "$N" /dev/zero'], env: { T: '${TOKEN}', N: '${N}' } }],
+    }),
+  );
+  const sizes = [Math.max(1, Math.floor(bytes / 4)), bytes];
+  const rows = [];
+  for (const n of sizes) {
+    log(`big-output: the same with a secret (redacting path), ${fmtInt(n)} bytes, ${C.outputRuns} runs`);
+    const rs = [];
+    for (let i = 0; i < C.outputRuns; i++) {
+      rs.push(
+        await engineRun(plan, {
+          extraArgs: ['--var', 'TOKEN=bench-Secret-Value-42', '--var', `N=${n}`],
+          inspect: (stateDir) => {
+            const runId = readdirSync(join(stateDir, 'runs'))[0];
+            return statSync(join(stateDir, 'runs', runId, 'logs', 'spew.1.log')).size;
+          },
+        }),
+      );
+    }
+    if (rs.some((r) => r.extra !== n)) R.failures.push(`big-output redacted: log holds ${rs.map((r) => r.extra).join(', ')} bytes, expected ${n}`);
+    const time = summary(rs.map((r) => r.ms));
+    rows.push({ bytes: n, time, mbPerS: n / 1e6 / (time.median / 1000), rssKB: max(rs.map((r) => r.rssKB).filter((x) => x !== null)) });
+  }
+  return rows;
 }
 
 // ---- 6. spawn cost -------------------------------------------------------------------------
@@ -853,6 +893,12 @@ function markdown(durationMs) {
     ]);
   }
   if (R.output) targets.push([`engine peak RSS while a step writes ${fmtInt(R.output.bytes)} bytes ≤ 150 MB`, fmtMB(R.output.rssKB), verdict(R.output.rssKB, 150 * 1024)]);
+  if (R.redacted?.length) {
+    const big = R.redacted.at(-1);
+    targets.push([`redacted output (a step with a secret) ≥ 200 MB/s`, `${big.mbPerS.toFixed(0)} MB/s`, big.mbPerS >= 200 ? 'pass' : '**FAIL**']);
+    const growth = (big.rssKB ?? 0) - (R.redacted[0].rssKB ?? 0);
+    targets.push([`redacted output: engine RSS does not grow with output (${fmtInt(R.redacted[0].bytes)} → ${fmtInt(big.bytes)} bytes, ≤ +20 MB)`, `${(growth / 1024).toFixed(1)} MB`, verdict(growth, 20 * 1024)]);
+  }
   if (targets.length) {
     out.push('## Targets', '', table(['target', 'result', 'verdict'], targets), '');
   }
@@ -1085,6 +1131,18 @@ function markdown(durationMs) {
       table(
         ['case', 'output', 'time', 'engine peak RSS (largest run)', 'target', 'verdict'],
         [['`big-output`', `${(R.output.bytes / 1e6).toFixed(0)} MB`, fmtRange(R.output.time), fmtMB(R.output.rssKB), '≤ 150 MB', verdict(R.output.rssKB, 150 * 1024)]],
+      ),
+      '',
+    );
+  }
+  if (R.redacted?.length) {
+    out.push(
+      'A step that received a secret writes into a pipe instead; the engine redacts the secret and its encodings on the way to ' +
+        'the log (`big-output-redacted`, same output, wall time of the whole run).',
+      '',
+      table(
+        ['case', 'output', 'time', 'throughput', 'engine peak RSS'],
+        R.redacted.map((r) => ['`big-output-redacted`', `${(r.bytes / 1e6).toFixed(0)} MB`, fmtRange(r.time), `${r.mbPerS.toFixed(0)} MB/s`, fmtMB(r.rssKB)]),
       ),
       '',
     );

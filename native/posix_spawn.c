@@ -18,6 +18,10 @@
  *     cwd     working directory of the child
  *     outFd   descriptor that becomes the child's stdout and stderr; stdin is /dev/null
  *     onExit  called once from the event loop: (exitCode: number|null, signal: number|null)
+ *   pipe() -> [readFd, writeFd]
+ *     a pipe, both ends close-on-exec (pipe2 O_CLOEXEC): the write end given as a spawn's outFd
+ *     becomes the child's stdout and stderr (dup2 clears close-on-exec on those), while no other
+ *     child inherits either end. Throws like spawn on failure.
  *   The child leads a new session and process group (setsid, like `detached: true`), has every
  *   signal disposition reset to default and an empty signal mask. A file that is not a binary
  *   or a #! script (ENOEXEC) is run by /bin/sh, as execvp(3) does. Throws an Error whose
@@ -336,6 +340,19 @@ done:
   return ret;
 }
 
+static napi_value pipe_(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno);
+  napi_value pair, r, w;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_create_int32(env, fds[0], &r);
+  napi_create_int32(env, fds[1], &w);
+  napi_set_element(env, pair, 0, r);
+  napi_set_element(env, pair, 1, w);
+  return pair;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   /* pidfd_open needs Linux 5.3, waitid(P_PIDFD) 5.4: on our own pid the latter fails with
      ECHILD where it is supported (we are not our own child), EINVAL where it is not. */
@@ -353,6 +370,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, available, why;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, spawn_, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
+  napi_create_function(env, "pipe", NAPI_AUTO_LENGTH, pipe_, NULL, &fn);
+  napi_set_named_property(env, exports, "pipe", fn);
   napi_get_boolean(env, reason == NULL, &available);
   napi_set_named_property(env, exports, "available", available);
   napi_create_string_utf8(env, reason != NULL ? reason : "", NAPI_AUTO_LENGTH, &why);

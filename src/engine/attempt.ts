@@ -24,6 +24,12 @@ export interface AttemptRequest {
   /** Time between SIGTERM and SIGKILL when the attempt is stopped, in ms. */
   killGraceMs: number;
   successExitCodes: readonly number[];
+  /**
+   * Secret values the attempt received (in its command, args, cwd, env or preconditions):
+   * its output is redacted before it reaches the log file. Empty for every other attempt,
+   * whose output goes straight to the file.
+   */
+  redact: readonly string[];
 }
 
 /**

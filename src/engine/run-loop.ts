@@ -16,7 +16,7 @@ import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './at
 import type { Clock } from './clock.js';
 import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost } from './event-drafts.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
-import { planMasker, type Masker } from './mask.js';
+import { planMasker, planSecrets, type Masker } from './mask.js';
 import { checkPreconditions, type RunningPreconditions } from './preconditions.js';
 import { Recorder } from './recorder.js';
 import type { ResumeState } from './resume.js';
@@ -57,6 +57,8 @@ export class RunLoop {
   private readonly recorder: Recorder;
   private readonly limit: LimitFunction;
   private readonly mask: Masker;
+  /** Secret values of the plan; [] when it declares none (then no attempt is redacted). */
+  private readonly secrets: readonly string[];
   private readonly baseEnv: NodeJS.ProcessEnv;
   /** Position in plan.order up to which log files have been asked for ahead of time. */
   private prepareCursor = 0;
@@ -83,6 +85,7 @@ export class RunLoop {
     // FIFO order, the order the scheduler found the steps ready.
     this.limit = pLimit(this.plan.maxConcurrency);
     this.mask = planMasker(this.plan);
+    this.secrets = planSecrets(this.plan);
     this.baseEnv = { ...opts.baseEnv, ENGINE_RUN_ID: opts.runId };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
@@ -200,6 +203,7 @@ export class RunLoop {
       timeoutMs: step.timeoutMs,
       killGraceMs: this.plan.killGraceMs,
       successExitCodes: step.successExitCodes,
+      redact: this.secrets.length === 0 ? NO_SECRETS : secretsReceivedBy(step, this.secrets),
     });
     const startMs = this.ports.clock.now();
     this.prepareLogs();
@@ -271,4 +275,13 @@ export class RunLoop {
     this.ports.attempts.logs?.discard();
     this.resolveDone(event);
   }
+}
+
+const NO_SECRETS: readonly string[] = [];
+
+/** The secret values that appear in what a step's process receives: command, args, cwd, env, preconditions. */
+function secretsReceivedBy(step: ResolvedStep, secrets: readonly string[]): readonly string[] {
+  const texts = [step.command, ...step.args, step.cwd, ...Object.values(step.env)];
+  for (const p of step.preconditions) texts.push(...(p.kind === 'command' ? [p.command, ...p.args] : [p.value]));
+  return secrets.filter((s) => texts.some((t) => t.includes(s)));
 }

@@ -35,6 +35,7 @@ function request(over: Partial<AttemptRequest>): AttemptRequest {
     timeoutMs: 30_000,
     killGraceMs: 1_000,
     successExitCodes: [0],
+    redact: [],
     ...over,
   };
 }

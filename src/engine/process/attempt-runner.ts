@@ -1,18 +1,38 @@
 /**
- * Runs one attempt of a step as a local process (supervised.ts): stdout and stderr are written
- * by the child straight into the attempt's log file descriptor, so output never passes through
- * the engine, is never buffered in memory, and costs the engine nothing however much a step
- * prints. The launcher is posix_spawn where it is built, else node:child_process (not execa:
- * measured here at 1.7-2.5x the cost per process and ~30 MB more memory, docs/BENCHMARKS.md).
+ * Runs one attempt of a step as a local process (supervised.ts). The launcher is posix_spawn
+ * where it is built, else node:child_process (not execa: measured here at 1.7-2.5x the cost per
+ * process and ~30 MB more memory, docs/BENCHMARKS.md).
+ *
+ * Output takes one of two paths:
+ * - the fast path, for every attempt that received no secret: stdout and stderr are written by
+ *   the child straight into the attempt's log file descriptor, so output never passes through
+ *   the engine, is never buffered in memory, and costs the engine nothing however much a step
+ *   prints;
+ * - the redacting path (issue 11), for an attempt that received a secret: the child writes into
+ *   a pipe; the engine reads it, redacts secrets (redactor.ts) and writes the log file, with
+ *   back-pressure, so memory stays bounded however much the step prints.
  *
  * The engine's own notes about the attempt (`engine: command not found: x`, `engine: timed out
- * after 5s; …`) are appended to the log, so the log alone explains how the attempt ended.
+ * after 5s; …`) are appended to the log, secrets masked, so the log alone explains how the
+ * attempt ended.
  */
-import { appendFileSync, closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, existsSync, openSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { formatDuration } from '../../format.js';
 import type { AttemptRequest, AttemptResult, RunningAttempt } from '../attempt.js';
-import type { Launcher } from './launch.js';
+import { createMasker, type Masker } from '../mask.js';
+import { launcher as processLauncher, type Launcher } from './launch.js';
+import { Redactor } from './redactor.js';
 import { supervise, type ProcessEnd } from './supervised.js';
+
+/**
+ * How long output may still arrive after the step's process exited (its group is killed
+ * then): only a process that left the group (setsid) and kept the pipe open sends more, and
+ * what it sends after this is not recorded.
+ */
+const DRAIN_AFTER_EXIT_MS = 1000;
 
 /** An {@link AttemptRequest}, possibly with its log file already open (log-prefetch.ts). */
 export interface LocalAttemptRequest extends AttemptRequest {
@@ -24,34 +44,53 @@ export interface LocalAttemptRequest extends AttemptRequest {
  * Spawns one attempt with `launch` (the process's launcher unless given). Never throws: a spawn
  * failure, or a log file that cannot be opened, resolves as reason `spawn_error`.
  */
-export function startAttempt(req: LocalAttemptRequest, launch?: Launcher): RunningAttempt {
+export function startAttempt(req: LocalAttemptRequest, launch: Launcher = processLauncher()): RunningAttempt {
   const startedAt = performance.now();
+  const mask: Masker = req.redact.length > 0 ? createMasker(req.redact) : (text) => text;
   let fd: number;
   try {
     fd = req.logFd ?? openSync(req.logPath, 'w');
   } catch (err) {
-    const error = `cannot open log file ${req.logPath}: ${(err as Error).message}`;
+    const error = mask(`cannot open log file ${req.logPath}: ${(err as Error).message}`);
     return notStarted(error, Math.round(performance.now() - startedAt));
+  }
+  const redactor = req.redact.length > 0 ? new Redactor(req.redact) : null;
+  let pipe: [number, number] | null = null;
+  if (redactor) {
+    try {
+      pipe = launch.pipe();
+    } catch (err) {
+      closeSync(fd);
+      return notStarted(`cannot make a pipe for the step's output: ${(err as Error).message}`, Math.round(performance.now() - startedAt));
+    }
   }
   const file = req.shell ? '/bin/sh' : req.command;
   const args = req.shell ? ['-c', req.command] : req.args;
   const proc = supervise(
-    { file, args, cwd: req.cwd, env: req.env, outFd: fd },
-    { timeoutMs: req.timeoutMs, killGraceMs: req.killGraceMs, ...(launch ? { launch } : {}) },
+    { file, args, cwd: req.cwd, env: req.env, outFd: pipe ? pipe[1] : fd },
+    { timeoutMs: req.timeoutMs, killGraceMs: req.killGraceMs, launch },
   );
+  if (pipe) closeSync(pipe[1]);
   if (proc.pid === null) {
     // Launch failed synchronously: the descriptor is still ours to write the note into.
+    if (pipe) closeSync(pipe[0]);
     const result = proc.ended.then((end) => {
-      const r = classify(end, req);
+      const r = classify(end, req, mask);
       if (r.outcome === 'failed') writeSync(fd, `engine: ${r.error}\n`);
       closeSync(fd);
       return r;
     });
     return { pid: null, result, cancel: () => {} };
   }
-  closeSync(fd);
-  const result = proc.ended.then((end) => {
-    const r = classify(end, req);
+  let output: Promise<void>;
+  if (pipe && redactor) {
+    output = copyRedacted(pipe[0], fd, redactor, proc.ended, req.logPath);
+  } else {
+    closeSync(fd);
+    output = Promise.resolve();
+  }
+  const result = Promise.all([proc.ended, output]).then(([end]) => {
+    const r = classify(end, req, mask);
     if (r.outcome === 'failed' && (r.reason === 'spawn_error' || r.reason === 'timeout')) {
       const note = r.reason === 'timeout' ? `${r.error}; the process group got SIGTERM` : r.error;
       appendFileSync(req.logPath, `engine: ${note}\n`);
@@ -61,16 +100,49 @@ export function startAttempt(req: LocalAttemptRequest, launch?: Launcher): Runni
   return { pid: proc.pid, result, cancel: (forced) => proc.stop(forced) };
 }
 
+/**
+ * Copies the pipe's bytes into the log file, redacted, until the pipe ends (every writer
+ * closed it) or, after the process exited, {@link DRAIN_AFTER_EXIT_MS}. Closes both descriptors.
+ * Never rejects: a write error is noted in the log if possible.
+ */
+async function copyRedacted(readFd: number, logFd: number, redactor: Redactor, exited: Promise<ProcessEnd>, logPath: string): Promise<void> {
+  const source = new Socket({ fd: readFd, readable: true, writable: false });
+  let cut = false;
+  let timer: NodeJS.Timeout | undefined;
+  void exited.then(() => {
+    timer = setTimeout(() => {
+      cut = true;
+      source.destroy();
+    }, DRAIN_AFTER_EXIT_MS);
+  });
+  const redact = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      done(null, redactor.push(chunk));
+    },
+    flush(done) {
+      done(null, redactor.end());
+    },
+  });
+  try {
+    await pipeline(source, redact, createWriteStream(logPath, { fd: logFd }));
+  } catch {
+    // Cut on purpose (below), or the log could not be written: nothing more to do here.
+  } finally {
+    clearTimeout(timer);
+  }
+  if (cut) appendFileSync(logPath, `engine: output after the step's exit was cut: a process outside its group kept writing\n`);
+}
+
 function notStarted(error: string, durationMs: number): RunningAttempt {
   const result: AttemptResult = { outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs, error };
   return { pid: null, result: Promise.resolve(result), cancel: () => {} };
 }
 
-/** The attempt's outcome from how its process ended. */
-function classify(end: ProcessEnd, req: AttemptRequest): AttemptResult {
+/** The attempt's outcome from how its process ended (texts masked: they may name a secret cwd or command). */
+function classify(end: ProcessEnd, req: AttemptRequest, mask: Masker): AttemptResult {
   const { durationMs } = end;
   if (end.kind === 'spawn_error') {
-    return { outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs, error: spawnErrorMessage(end.error, req) };
+    return { outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs, error: mask(spawnErrorMessage(end.error, req)) };
   }
   const { exitCode, signal } = end;
   switch (end.stoppedBy) {

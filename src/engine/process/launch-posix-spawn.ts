@@ -18,6 +18,7 @@ interface EngineSpawnAddon {
     outFd: number,
     onExit: (exitCode: number | null, signal: number | null) => void,
   ): number;
+  pipe(): [number, number];
 }
 
 /** Signal numbers to names (SIGTERM, ...), for exit reports. */
@@ -49,6 +50,7 @@ export function loadPosixSpawnLauncher(): { launcher: Launcher } | { unavailable
           onExit(code, signal === null ? null : (signalNames.get(signal) ?? (`SIG${signal}` as NodeJS.Signals))),
         );
       },
+      pipe: () => addon.pipe(),
     },
   };
 }

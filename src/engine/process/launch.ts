@@ -43,6 +43,12 @@ export interface Launcher {
    *   then `onExit` is never called.
    */
   launch(req: LaunchRequest, onExit: ExitListener, onError: (err: NodeJS.ErrnoException) => void): number | null;
+  /**
+   * A pipe `[readFd, writeFd]`, both ends close-on-exec, for a process whose output the engine
+   * reads (redaction): the write end is given as `outFd`, then closed by the caller.
+   * @throws NodeJS.ErrnoException when no pipe can be made (out of descriptors)
+   */
+  pipe(): [readFd: number, writeFd: number];
 }
 
 let chosen: Launcher | undefined;

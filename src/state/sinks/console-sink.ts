@@ -271,7 +271,14 @@ function listNames(ids: string[]): string {
   return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')} and ${ids.length - 20} more`;
 }
 
-/** Last `maxLines` lines of a log file, reading at most its last 8 KiB. */
+/** Longest line shown in a log tail: a longer one shows its end, after `…`. */
+const TAIL_LINE_MAX = 240;
+
+/**
+ * Last `maxLines` lines of a log file, reading at most its last 8 KiB. A line cut by that
+ * window (or longer than {@link TAIL_LINE_MAX}) shows its end after `…`, so a log that is one
+ * long line is not mistaken for an empty one.
+ */
 function readLogTail(path: string, maxLines: number): string[] {
   let fd: number;
   try {
@@ -286,8 +293,8 @@ function readLogTail(path: string, maxLines: number): string[] {
     readSync(fd, buf, 0, len, size - len);
     const lines = buf.toString('utf8').split('\n');
     if (lines.at(-1) === '') lines.pop();
-    if (len < size) lines.shift();
-    return lines.slice(-maxLines);
+    if (len < size && lines.length > 0) lines[0] = `…${lines[0]}`;
+    return lines.slice(-maxLines).map((l) => (l.length > TAIL_LINE_MAX ? `…${l.slice(-TAIL_LINE_MAX)}` : l));
   } finally {
     closeSync(fd);
   }
