@@ -21,7 +21,7 @@ export async function cancelCommand(runRef: string, opts: CancelOptions): Promis
   const stateDir = resolveStateDir(opts.stateDir);
   try {
     // A dead engine's run is recorded as running until recovered: then it is not cancellable.
-    recoverInterruptedRuns(stateDir);
+    await recoverInterruptedRuns(stateDir);
     const run = using(requireRunsDb(stateDir), (db) => resolveRun(db, runRef, stateDir));
     if (run.status !== 'running') throw new UserError(`run ${run.run_id} is ${run.status}, not running: nothing to cancel`);
     if (run.hostname !== hostname()) {

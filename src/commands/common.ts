@@ -22,9 +22,9 @@ export function resolveStateDir(flag: string | undefined): string {
  * recovery cannot write (a full disk, a read-only state directory), the command goes on with
  * what is recorded and says so: reading must not fail because writing does.
  */
-export function recoverBeforeReading(stateDir: string): void {
+export async function recoverBeforeReading(stateDir: string): Promise<void> {
   try {
-    recoverInterruptedRuns(stateDir);
+    await recoverInterruptedRuns(stateDir);
   } catch (err) {
     process.stderr.write(`engine: warning: crash recovery postponed (${(err as Error).message}); showing what is recorded\n`);
   }

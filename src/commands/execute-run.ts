@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { systemClock } from '../engine/clock.js';
 import { planMasker } from '../engine/mask.js';
 import { commandChecks } from '../engine/process/command-check.js';
+import { containRun, type RunContainment } from '../engine/process/containment.js';
 import { launcher } from '../engine/process/launch.js';
 import { localAttempts } from '../engine/process/local-attempts.js';
 import type { ResumeState } from '../engine/resume.js';
@@ -54,10 +55,12 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   const { runId, stateDir, cwd } = ctx;
   launcher(); // a bad ENGINE_SPAWN is a usage error before anything is recorded
   prepareStateDir(stateDir);
-  recoverInterruptedRuns(stateDir);
+  await recoverInterruptedRuns(stateDir);
   mkdirSync(logsDir(stateDir, runId), { recursive: true });
   const batchSinks: BatchSink[] = [];
   let sinks: TurnBuffer | null = null;
+  // Before anything is recorded or started: every process of the run is born in its cgroup.
+  const containment = containRun(runId);
   try {
     batchSinks.push(new SqliteSink(runsDbPath(stateDir), { onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`) }));
     // --json: the event stream owns stdout; the console goes to stderr.
@@ -86,21 +89,24 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       runId,
       cwd,
       baseEnv: process.env,
-      host: { pid: process.pid, hostname: hostname() },
+      host: { pid: process.pid, hostname: hostname(), cgroup: containment.cgroup },
       sinks: [sinks],
-      ports: localPorts(plan, stateDir, runId, telemetry),
+      ports: { ...localPorts(plan, stateDir, runId, containment.cgroup, telemetry), beforeFinish: () => containment.killLeftovers() },
       ...(ctx.resume ? { resume: ctx.resume } : {}),
     });
     const onSignal = (signal: NodeJS.Signals): void => run.cancel(signal);
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     try {
       const finished = await run.start();
+      await releaseContainment(containment);
       await sinks.close();
       return finished.exit_code;
     } finally {
       for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     }
   } catch (err) {
+    await containment.killLeftovers();
+    await releaseContainment(containment);
     try {
       await (sinks ?? closingAll(batchSinks)).close();
     } catch {
@@ -110,11 +116,17 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   }
 }
 
+/** Ends the run's containment (after its leftovers were killed, before `run_finished`). */
+async function releaseContainment(containment: RunContainment): Promise<void> {
+  const problem = await containment.release();
+  if (problem) process.stderr.write(`engine: warning: ${problem}\n`);
+}
+
 /** The ports of a run on this machine. */
-function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, telemetry: RunTelemetry | null): RunPorts {
+function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, cgroup: string | null, telemetry: RunTelemetry | null): RunPorts {
   return {
     // A bounded window: each prepared log file holds a descriptor.
-    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256)),
+    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256), cgroup),
     checks: commandChecks(),
     logPath: (stepId, attempt) => stepLogPath(stateDir, runId, stepId, attempt),
     ...(telemetry ? { stepEnv: telemetry.traceContext.stepEnv } : {}),

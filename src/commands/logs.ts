@@ -37,7 +37,7 @@ export async function logsCommand(runRef: string, stepId: string | undefined, op
       throw new UserError('--attempt needs a STEP (engine logs RUN STEP --attempt N)', ExitCode.usage);
     }
     const stateDir = resolveStateDir(opts.stateDir);
-    recoverBeforeReading(stateDir);
+    await recoverBeforeReading(stateDir);
     const db = requireRunsDb(stateDir);
     try {
       const run = resolveRun(db, runRef, stateDir);

@@ -33,7 +33,7 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
   const stateDir = resolveStateDir(opts.stateDir);
   try {
     // A run whose engine died is still `running` until recovered: recover it first.
-    recoverInterruptedRuns(stateDir);
+    await recoverInterruptedRuns(stateDir);
     const runId = using(requireRunsDb(stateDir), (db) => resolveRun(db, runRef, stateDir).run_id);
     const path = eventsPath(stateDir, runId);
     const run = recordedRun(readEvents(path));

@@ -69,7 +69,7 @@ export async function runsCommand(opts: RunsOptions): Promise<number> {
     if (status !== undefined && !isRunStatus(status)) {
       throw new UserError(`unknown status "${status}"; expected one of: ${RUN_STATUSES.join(', ')}`, ExitCode.usage);
     }
-    recoverBeforeReading(stateDir);
+    await recoverBeforeReading(stateDir);
     const db = openRunsDbForReading(stateDir);
     if (!db) {
       if (opts.json) process.stdout.write('[]\n');

@@ -45,7 +45,7 @@ export type ShowJsonAttempt = Pick<
 export async function showCommand(runRef: string, opts: ShowOptions): Promise<number> {
   try {
     const stateDir = resolveStateDir(opts.stateDir);
-    recoverBeforeReading(stateDir);
+    await recoverBeforeReading(stateDir);
     const { run, steps } = using(requireRunsDb(stateDir), (db) => {
       const r = resolveRun(db, runRef, stateDir);
       return { run: r, steps: stepsWithAttempts(db, r.run_id) };

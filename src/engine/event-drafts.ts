@@ -18,6 +18,8 @@ type Draft<E> = Omit<E, 'seq' | 'ts' | 'run_id'>;
 export interface EngineHost {
   pid: number;
   hostname: string;
+  /** The run's cgroup (process/containment.ts), or null. */
+  cgroup: string | null;
 }
 
 /** `run_started`: the plan, its variables (secrets as `***`) and every planned step. */
@@ -36,6 +38,7 @@ export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHos
     max_concurrency: plan.maxConcurrency,
     pid: host.pid,
     hostname: host.hostname,
+    cgroup: host.cgroup,
     steps: plannedSteps(plan),
   };
 }
@@ -52,6 +55,7 @@ export function runResumedDraft(plan: ResolvedPlan, resume: ResumeState, host: E
     plan_sha256: plan.sha256,
     pid: host.pid,
     hostname: host.hostname,
+    cgroup: host.cgroup,
     kept: ids.filter((id) => resume.kept.has(id)),
     rerun,
     rerun_causes: rerun.map((id) => {

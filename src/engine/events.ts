@@ -46,6 +46,9 @@ export interface RunStartedEvent extends EventBase {
   /** pid of the engine process that runs this run. */
   pid: number;
   hostname: string;
+  /** The cgroup holding the run's processes (cgroup v2 directory), or null when the run is not
+   * contained in one (then process groups are used). */
+  cgroup: string | null;
   /** Steps in topological order. */
   steps: PlannedStep[];
 }
@@ -155,6 +158,21 @@ export interface RunFinishedEvent extends EventBase {
 }
 
 /**
+ * Written by crash recovery, before `run_interrupted`: a process of the run was still alive
+ * after its engine died (a step, a child it left, one that escaped its process group, or one
+ * started just before the engine could record it), and recovery killed it.
+ */
+export interface StepOrphanKilledEvent extends EventBase {
+  type: 'step_orphan_killed';
+  /** The step and attempt it belonged to, from its environment (null when unknown). */
+  step_id: string | null;
+  attempt: number | null;
+  pid: number;
+  /** How it was found: in the run's cgroup, by its environment, or as a recorded process group. */
+  found_by: 'cgroup' | 'environment' | 'process_group';
+}
+
+/**
  * Written by crash recovery (not by the run's own engine): the engine process of a `running`
  * run is gone. Steps that were running become `interrupted`; their leftover process groups
  * were killed. `engine resume` continues the run.
@@ -182,6 +200,8 @@ export interface RunResumedEvent extends EventBase {
   /** pid and host of the engine process that runs the rest of the run. */
   pid: number;
   hostname: string;
+  /** The cgroup holding the processes of the rest of the run, or null (as in `run_started`). */
+  cgroup: string | null;
   /** Steps that had succeeded and are kept. */
   kept: string[];
   /** Steps that run again (status back to `pending`); attempt numbers continue. */
@@ -211,6 +231,7 @@ export type EngineEvent =
   | StepSkippedEvent
   | StepCancelledEvent
   | RunCancelRequestedEvent
+  | StepOrphanKilledEvent
   | RunInterruptedEvent
   | RunResumedEvent
   | RunFinishedEvent;
@@ -254,6 +275,7 @@ export function endedStatusOf(e: EngineEvent): EndedStepStatus | null {
     case 'step_started':
     case 'step_retrying':
     case 'run_cancel_requested':
+    case 'step_orphan_killed':
     case 'run_interrupted':
     case 'run_resumed':
     case 'run_finished':

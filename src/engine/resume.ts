@@ -73,6 +73,7 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
       case 'step_skipped':
       case 'step_cancelled':
       case 'run_cancel_requested':
+      case 'step_orphan_killed':
         break;
       default:
         unreachable(e);

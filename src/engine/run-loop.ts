@@ -34,6 +34,9 @@ export interface RunPorts {
    * merged last; called right before the process starts (the trace context). */
   stepEnv?(stepId: string, attempt: number): Record<string, string>;
   clock: Clock;
+  /** Called once when every step has ended, before `run_finished` is recorded (the wiring
+   * kills what the run left running there). */
+  beforeFinish?(): Promise<void>;
 }
 
 export interface RunOptions {
@@ -71,7 +74,8 @@ export class RunLoop {
   private readonly retryTimers = new Map<number, CancelTimer>();
   private startedAtMs = 0;
   private cancelRequests = 0;
-  private finished: RunFinishedEvent | null = null;
+  /** Every step has ended; `run_finished` follows (after the `beforeFinish` port). */
+  private finishing = false;
   private resolveDone!: (e: RunFinishedEvent) => void;
   readonly done: Promise<RunFinishedEvent>;
 
@@ -113,7 +117,7 @@ export class RunLoop {
    * second also cancels those, kills everything with SIGKILL and finishes at once.
    */
   cancel(signal: string): void {
-    if (this.finished) return;
+    if (this.finishing) return;
     const forced = ++this.cancelRequests > 1;
     this.recorder.emit({ type: 'run_cancel_requested', signal, forced });
     this.apply(this.scheduler.cancelRun(forced));
@@ -162,7 +166,12 @@ export class RunLoop {
           break;
       }
     }
-    if (!this.finished && this.scheduler.isFinished()) this.finish();
+    if (!this.finishing && this.scheduler.isFinished()) {
+      this.finishing = true;
+      const before = this.ports.beforeFinish?.();
+      if (before) void before.then(() => this.finish());
+      else this.finish();
+    }
   }
 
   /** A step's turn under the concurrency limit: its preconditions (first attempt only), then an attempt. */
@@ -270,7 +279,6 @@ export class RunLoop {
     const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
     const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
     const event = this.recorder.emit(runFinishedDraft(this.scheduler.runStatus(), durationMs, countSteps(statuses))) as RunFinishedEvent;
-    this.finished = event;
     for (const cancelTimer of this.retryTimers.values()) cancelTimer();
     this.ports.attempts.logs?.discard();
     this.resolveDone(event);

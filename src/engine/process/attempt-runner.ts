@@ -24,6 +24,8 @@ import { formatDuration } from '../../format.js';
 import type { AttemptRequest, AttemptResult, RunningAttempt } from '../attempt.js';
 import { createMasker, type Masker } from '../mask.js';
 import { launcher as processLauncher, type Launcher } from './launch.js';
+import { cgroupPids } from './containment.js';
+import { processesOfRun } from './process-scan.js';
 import { Redactor } from './redactor.js';
 import { supervise, type ProcessEnd } from './supervised.js';
 
@@ -38,6 +40,8 @@ const DRAIN_AFTER_EXIT_MS = 1000;
 export interface LocalAttemptRequest extends AttemptRequest {
   /** An open, empty, write-only descriptor of `logPath`, used instead of opening it; closed here. */
   logFd?: number;
+  /** The run's cgroup (containment.ts), where a stop looks for children that left the step's process group. */
+  cgroup?: string | null;
 }
 
 /**
@@ -68,7 +72,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
   const args = req.shell ? ['-c', req.command] : req.args;
   const proc = supervise(
     { file, args, cwd: req.cwd, env: req.env, outFd: pipe ? pipe[1] : fd },
-    { timeoutMs: req.timeoutMs, killGraceMs: req.killGraceMs, launch },
+    { timeoutMs: req.timeoutMs, killGraceMs: req.killGraceMs, launch, escapes: () => escapedChildren(req) },
   );
   if (pipe) closeSync(pipe[1]);
   if (proc.pid === null) {
@@ -131,6 +135,13 @@ async function copyRedacted(readFd: number, logFd: number, redactor: Redactor, e
     clearTimeout(timer);
   }
   if (cut) appendFileSync(logPath, `engine: output after the step's exit was cut: a process outside its group kept writing\n`);
+}
+
+/** Processes of this attempt that left its process group, found by their environment (process-scan.ts). */
+function escapedChildren(req: LocalAttemptRequest): number[] {
+  const runId = req.env.ENGINE_RUN_ID;
+  if (runId === undefined) return [];
+  return processesOfRun(runId, { stepId: req.stepId, attempt: req.attempt }, req.cgroup ? cgroupPids(req.cgroup) : undefined);
 }
 
 function notStarted(error: string, durationMs: number): RunningAttempt {

@@ -9,14 +9,15 @@ import type { Launcher } from './launch.js';
 import { LogPrefetch } from './log-prefetch.js';
 
 /**
+ * @param cgroup the run's cgroup (containment.ts), or null
  * @param prefetchWindow log files prepared at once (each holds a descriptor). Steps start
  *   roughly, not exactly, in plan order: a 1,000-step layered plan needed a window of 64 for
  *   every start to find its file ready.
  */
-export function localAttempts(prefetchWindow: number, launch?: Launcher): AttemptPort {
+export function localAttempts(prefetchWindow: number, cgroup: string | null, launch?: Launcher): AttemptPort {
   const logs = new LogPrefetch(prefetchWindow);
   return {
     logs,
-    start: (req) => startAttempt({ ...req, logFd: logs.take(req.logPath) }, launch),
+    start: (req) => startAttempt({ ...req, logFd: logs.take(req.logPath), cgroup }, launch),
   };
 }

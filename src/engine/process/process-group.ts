@@ -4,6 +4,7 @@
  * kill(-pgid) reaches its children and grandchildren too, unless they deliberately started a
  * new session of their own.
  */
+import { readFileSync } from 'node:fs';
 
 /** Sends `signal` to process group `pgid`. Returns false when the group no longer exists. */
 export function signalProcessGroup(pgid: number, signal: NodeJS.Signals): boolean {
@@ -22,6 +23,18 @@ export function processExists(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when `pid` no longer runs: it does not exist, or it is a zombie waiting to be reaped. */
+export function processGone(pid: number): boolean {
+  if (!processExists(pid)) return true;
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may contain spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return !processExists(pid);
   }
 }
 

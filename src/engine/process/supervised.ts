@@ -9,7 +9,7 @@
  */
 import { setLongTimeout, type CancelTimer } from '../timer.js';
 import { launcher, type LaunchRequest, type Launcher } from './launch.js';
-import { signalProcessGroup } from './process-group.js';
+import { signalProcess, signalProcessGroup } from './process-group.js';
 
 /** Why the supervisor stopped the process, if it did. */
 export type StopCause = 'timeout' | 'cancel' | null;
@@ -34,6 +34,11 @@ export interface SuperviseOptions {
   killGraceMs: number;
   /** The launcher; the process's own (launch.ts) unless given. */
   launch?: Launcher;
+  /**
+   * Finds the process's descendants that left its process group (setsid): a timeout or a stop
+   * signals them too. Called only when stopping.
+   */
+  escapes?: () => number[];
 }
 
 /** Launches `req` and supervises it. Never throws: a launch failure resolves as `spawn_error`. */
@@ -59,15 +64,19 @@ export function supervise(req: LaunchRequest, opts: SuperviseOptions): Supervise
 
   let stoppedBy: StopCause = null;
   let cancelKill: CancelTimer | undefined;
+  const signalAll = (signal: NodeJS.Signals): void => {
+    signalProcessGroup(pid!, signal);
+    for (const escaped of opts.escapes?.() ?? []) signalProcess(escaped, signal);
+  };
   const stop = (why: 'timeout' | 'cancel', forced: boolean): void => {
     if (pid === null) return;
     stoppedBy ??= why;
     if (forced) {
-      signalProcessGroup(pid, 'SIGKILL');
+      signalAll('SIGKILL');
       return;
     }
-    signalProcessGroup(pid, 'SIGTERM');
-    cancelKill ??= setLongTimeout(() => signalProcessGroup(pid!, 'SIGKILL'), opts.killGraceMs);
+    signalAll('SIGTERM');
+    cancelKill ??= setLongTimeout(() => signalAll('SIGKILL'), opts.killGraceMs);
   };
   const cancelTimeout = setLongTimeout(() => stop('timeout', false), opts.timeoutMs);
 
@@ -82,8 +91,12 @@ export function supervise(req: LaunchRequest, opts: SuperviseOptions): Supervise
     };
     onError = (error) => finish({ kind: 'spawn_error', error, durationMs: elapsed() });
     onExit = (exitCode, signal) => {
-      // Whatever the main process left in its group goes with it.
-      if (pid !== null) signalProcessGroup(pid, 'SIGKILL');
+      // Whatever the main process left in its group goes with it; once the process was being
+      // stopped, so does what escaped the group (no grace is left to wait for).
+      if (pid !== null) {
+        if (stoppedBy !== null) signalAll('SIGKILL');
+        else signalProcessGroup(pid, 'SIGKILL');
+      }
       finish({ kind: 'exited', exitCode, signal, stoppedBy, durationMs: elapsed() });
     };
   });

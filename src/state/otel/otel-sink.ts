@@ -254,7 +254,8 @@ export class OtelSink implements BatchSink {
         break;
       }
       case 'run_interrupted':
-        // Written by crash recovery in another process; a live engine never sees it.
+      case 'step_orphan_killed':
+        // Written by crash recovery in another process; a live engine never sees them.
         break;
       default:
         unreachable(e);

@@ -128,6 +128,9 @@ export class ConsoleSink implements BatchSink {
             : this.paint('yellow', `! ${e.signal}: cancelling the run; cleanup steps (all_done) still run. Press Ctrl-C again to stop them too.`),
         );
         break;
+      case 'step_orphan_killed':
+        this.line(this.paint('yellow', `! killed process ${e.pid}${e.step_id ? ` of step "${e.step_id}"` : ''} left by the vanished engine`));
+        break;
       case 'run_interrupted':
         this.line(this.paint('yellow', `! run ${e.run_id} interrupted: engine process ${e.pid} on ${e.hostname} is gone`));
         break;

@@ -63,7 +63,7 @@ export class SqliteSink implements BatchSink {
   private readonly onError: ((error: unknown) => void) | undefined;
   private readonly busyRetries: number;
   private readonly writeBatch: Database.Transaction<(batch: readonly SerializedEvent[]) => void>;
-  private readonly claim: Database.Transaction<(runId: string, build: ClaimBuilder) => boolean>;
+  private readonly claim: Database.Transaction<(runId: string, pid: number, build: ClaimBuilder) => boolean>;
 
   private readonly s: {
     insertEvent: Stmt;
@@ -220,10 +220,10 @@ export class SqliteSink implements BatchSink {
       throw error;
     }
     this.writeBatch = db.transaction((batch: readonly SerializedEvent[]) => this.apply(batch));
-    const isRunning = db.prepare(`SELECT 1 FROM runs WHERE run_id = ? AND status = 'running'`).pluck();
+    const isRunning = db.prepare(`SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND pid = ?`).pluck();
     const eventsAfter = db.prepare(`SELECT data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq`).pluck();
-    this.claim = db.transaction((runId: string, build: ClaimBuilder) => {
-      if (isRunning.get(runId) === undefined) return false;
+    this.claim = db.transaction((runId: string, pid: number, build: ClaimBuilder) => {
+      if (isRunning.get(runId, pid) === undefined) return false;
       this.apply(build((afterSeq) => eventsAfter.all(runId, afterSeq) as string[]));
       return true;
     });
@@ -249,15 +249,16 @@ export class SqliteSink implements BatchSink {
 
   /**
    * Crash recovery's claim of a dead run, as one `BEGIN IMMEDIATE` transaction: only when the
-   * run is still recorded as `running`, calls `build` (which may kill processes and append to
+   * run is still recorded as `running` under the dead engine's `pid` (not resumed by another
+   * engine meanwhile), calls `build` (which may kill processes and append to
    * events.jsonl: it runs under the write lock, so two recovering processes never both do)
    * and writes the events it returns. `build` can read the JSON of the events runs.db holds
    * after a seq (the ones a dead engine wrote here but not yet to its events file). Returns
    * whether the run was claimed.
    */
-  claimRun(runId: string, build: ClaimBuilder): boolean {
+  claimRun(runId: string, pid: number, build: ClaimBuilder): boolean {
     if (this.closed) throw new Error(`SqliteSink for ${this.dbPath} is closed`);
-    return retryBusy(() => this.claim.immediate(runId, build), this.busyRetries);
+    return retryBusy(() => this.claim.immediate(runId, pid, build), this.busyRetries);
   }
 
   /** Number of events handled but not yet written. */
@@ -358,6 +359,9 @@ export class SqliteSink implements BatchSink {
           break;
         case 'run_cancel_requested':
           this.runCancelRequested(e);
+          break;
+        case 'step_orphan_killed':
+          // Its events row is the record; the step's row says `interrupted` (run_interrupted).
           break;
         case 'run_interrupted': {
           const p = { run_id: e.run_id, ts: e.ts };

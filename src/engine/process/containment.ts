@@ -1,0 +1,178 @@
+/**
+ * Containment of a run's processes in a cgroup (issue 11): where cgroup v2 is mounted and
+ * writable (Linux, as root or with a delegated cgroup), the engine moves itself into a cgroup
+ * of its own for the run, `<its cgroup>/engine-run-<run_id>-<pid>`, before it starts any step. Every
+ * process the run starts is then in that cgroup from its first instruction, including children
+ * that leave their process group with setsid(1) and a step the engine was killed between
+ * spawning and recording, and a process cannot leave a cgroup by itself. So:
+ * - crash recovery kills the whole cgroup (`cgroup.kill`), wherever the processes went;
+ * - when the run ends, what is still in it (daemons a step left behind) is killed: no process
+ *   outlives its run;
+ * - a step's timeout or cancel also reaches its escaped children (found among the cgroup's
+ *   processes by their ENGINE_* environment, process-scan.ts).
+ * Elsewhere (no cgroup v2, not writable, macOS, or `ENGINE_CGROUP=off`) the engine falls back
+ * to process groups plus the environment scan of process-scan.ts, which finds escaped children
+ * that kept their environment (on Linux): the same three rules hold for those.
+ *
+ * The cgroup's path is recorded in `run_started.cgroup` / `run_resumed.cgroup`, so recovery in
+ * another process finds it.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../../errors.js';
+import { processGone } from './process-group.js';
+import { processesOfRun } from './process-scan.js';
+
+/** How a run's processes are contained, for the run's engine. */
+export interface RunContainment {
+  /** Absolute path of the run's cgroup directory, or null (process groups and the environment scan). */
+  readonly cgroup: string | null;
+  /**
+   * Every step has ended: kills whatever the run left running (a daemon a step started in a
+   * new session) and waits (at most 5 s) until it is gone. Called before `run_finished` is
+   * recorded, so that a run recorded as finished has nothing left. Never throws.
+   */
+  killLeftovers(): Promise<void>;
+  /** After the run: (with a cgroup) moves the engine back where it came from and removes the
+   * cgroup. Returns null, or why it could not. Never throws. */
+  release(): Promise<string | null>;
+}
+
+/**
+ * Contains run `runId`: moves this process into a new cgroup for it when cgroups can be used
+ * here (see the module comment), else falls back to process groups and the environment scan.
+ * @throws UserError when `ENGINE_CGROUP=on` but no writable cgroup v2 is available, or when
+ *   `ENGINE_CGROUP` has an unknown value
+ */
+export function containRun(runId: string, env: NodeJS.ProcessEnv = process.env): RunContainment {
+  const cgroup = enterRunCgroup(runId, env);
+  if (cgroup) return cgroup;
+  return {
+    cgroup: null,
+    killLeftovers: () => killAll(() => processesOfRun(runId)),
+    release: async () => null,
+  };
+}
+
+/** SIGKILLs what `find` lists until it lists nothing (a dying process may have forked), at most 5 s. */
+async function killAll(find: () => number[]): Promise<void> {
+  for (let waitedMs = 0; waitedMs < 5000; waitedMs += 10) {
+    const left = find().filter((pid) => !processGone(pid));
+    if (left.length === 0) return;
+    for (const pid of left) killQuietly(pid);
+    await sleep(10);
+  }
+}
+
+function enterRunCgroup(runId: string, env: NodeJS.ProcessEnv): RunContainment | null {
+  const wanted = env.ENGINE_CGROUP ?? 'auto';
+  if (wanted !== 'auto' && wanted !== 'on' && wanted !== 'off' && wanted !== '') {
+    throw new UserError(`ENGINE_CGROUP=${wanted}: expected auto, on or off`);
+  }
+  if (wanted === 'off') return null;
+  const own = ownCgroup();
+  let path: string | null = null;
+  let why = own === null ? 'no cgroup v2 hierarchy is mounted' : '';
+  if (own !== null) {
+    // One cgroup per engine process of the run: a resumed run gets a new one, so recovery of
+    // the dead engine's cgroup never touches the processes of the engine that resumed it.
+    path = join(own.dir, `engine-run-${runId}-${process.pid}`);
+    try {
+      mkdirSync(path, { recursive: true });
+      writeFileSync(join(path, 'cgroup.procs'), `${process.pid}\n`);
+    } catch (err) {
+      why = `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      tryRemove(path);
+      path = null;
+    }
+  }
+  if (path === null || own === null) {
+    if (wanted === 'on') throw new UserError(`ENGINE_CGROUP=on, but the run cannot have a cgroup: ${why}`);
+    return null;
+  }
+  const runPath = path;
+  return {
+    cgroup: runPath,
+    killLeftovers: () => killAll(() => cgroupPids(runPath).filter((pid) => pid !== process.pid)),
+    release: async () => {
+      try {
+        writeFileSync(join(own.dir, 'cgroup.procs'), `${process.pid}\n`);
+      } catch (err) {
+        return `cannot leave ${runPath}: ${(err as Error).message}`;
+      }
+      return killCgroup(runPath);
+    },
+  };
+}
+
+/** Pids in the cgroup at `path` ([] when it does not exist). */
+export function cgroupPids(path: string): number[] {
+  try {
+    return readFileSync(join(path, 'cgroup.procs'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Kills every process in the cgroup at `path` (`cgroup.kill`, or SIGKILL to each where the
+ * kernel lacks it), waits until it is empty (at most 5 s) and removes it. Returns null, or why
+ * it could not finish. Never throws.
+ */
+export async function killCgroup(path: string): Promise<string | null> {
+  if (!existsSync(path)) return null;
+  try {
+    if (existsSync(join(path, 'cgroup.kill'))) writeFileSync(join(path, 'cgroup.kill'), '1\n');
+    else for (const pid of cgroupPids(path)) killQuietly(pid);
+  } catch (err) {
+    return `cannot kill the processes of ${path}: ${(err as Error).message}`;
+  }
+  for (let waitedMs = 0; cgroupPids(path).length > 0; waitedMs += 10) {
+    if (waitedMs >= 5000) return `${path} still holds processes ${cgroupPids(path).join(', ')} after SIGKILL`;
+    await sleep(10);
+  }
+  return tryRemove(path) ? null : `cannot remove ${path}`;
+}
+
+/** The cgroup v2 directory this process is in, or null without a cgroup v2 mount. */
+function ownCgroup(): { dir: string } | null {
+  let mountinfo: string;
+  let cgroup: string;
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+    cgroup = readFileSync('/proc/self/cgroup', 'utf8');
+  } catch {
+    return null;
+  }
+  // mountinfo: "id parent major:minor root mountpoint options ... - fstype source superoptions"
+  const mount = mountinfo
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && f[3] === '/');
+  const own = cgroup.split('\n').find((l) => l.startsWith('0::'));
+  if (!mount || own === undefined) return null;
+  return { dir: join(mount[4]!, own.slice(3)) };
+}
+
+/** Removes the cgroup at `path` and, first, its child cgroups (a nested engine's). */
+function tryRemove(path: string): boolean {
+  try {
+    for (const entry of readdirSync(path, { withFileTypes: true })) if (entry.isDirectory()) tryRemove(join(path, entry.name));
+    rmdirSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
