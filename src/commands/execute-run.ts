@@ -55,14 +55,17 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   const { runId, stateDir, cwd } = ctx;
   launcher(); // a bad ENGINE_SPAWN is a usage error before anything is recorded
   prepareStateDir(stateDir);
-  await recoverInterruptedRuns(stateDir);
-  mkdirSync(logsDir(stateDir, runId), { recursive: true });
-  const batchSinks: BatchSink[] = [];
+  // The run's connection first, so that recovery's look is never the one that opens (or closes)
+  // runs.db for everybody: those moments are where readers without a busy timeout get "locked".
+  const sqlite = new SqliteSink(runsDbPath(stateDir), { onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`) });
+  const batchSinks: BatchSink[] = [sqlite];
   let sinks: TurnBuffer | null = null;
-  // Before anything is recorded or started: every process of the run is born in its cgroup.
-  const containment = containRun(runId);
+  let containment: RunContainment | null = null;
   try {
-    batchSinks.push(new SqliteSink(runsDbPath(stateDir), { onError: (err) => warnOnce(`runs.db write failed, will retry: ${(err as Error).message}`) }));
+    await recoverInterruptedRuns(stateDir);
+    mkdirSync(logsDir(stateDir, runId), { recursive: true });
+    // Before anything is recorded or started: every process of the run is born in its cgroup.
+    containment = containRun(runId);
     // --json: the event stream owns stdout; the console goes to stderr.
     if (ctx.json) batchSinks.push(new JsonLinesSink(process.stdout));
     // OpenTelemetry: the SDK is loaded only when asked for (src/state/otel/enabled.ts).
@@ -84,29 +87,32 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       sinks: batchSinks,
       onError: (err) => warnOnce(`a sink failed, will retry: ${(err as Error).message}`),
     });
+    const contained = containment;
     const run = new RunLoop({
       plan,
       runId,
       cwd,
       baseEnv: process.env,
-      host: { pid: process.pid, hostname: hostname(), cgroup: containment.cgroup },
+      host: { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup },
       sinks: [sinks],
-      ports: { ...localPorts(plan, stateDir, runId, containment.cgroup, telemetry), beforeFinish: () => containment.killLeftovers() },
+      ports: { ...localPorts(plan, stateDir, runId, contained.cgroup, telemetry), beforeFinish: () => contained.killLeftovers() },
       ...(ctx.resume ? { resume: ctx.resume } : {}),
     });
     const onSignal = (signal: NodeJS.Signals): void => run.cancel(signal);
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     try {
       const finished = await run.start();
-      await releaseContainment(containment);
+      await releaseContainment(contained);
       await sinks.close();
       return finished.exit_code;
     } finally {
       for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     }
   } catch (err) {
-    await containment.killLeftovers();
-    await releaseContainment(containment);
+    if (containment) {
+      await containment.killLeftovers();
+      await releaseContainment(containment);
+    }
     try {
       await (sinks ?? closingAll(batchSinks)).close();
     } catch {

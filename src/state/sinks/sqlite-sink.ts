@@ -23,7 +23,7 @@ import {
   type RunCancelRequestedEvent,
 } from '../../engine/events.js';
 import { noSteps, type StepCounts } from '../../engine/status.js';
-import { openRunsDb, retryBusy, type RunsDb } from '../store/runs-db.js';
+import { closeRunsDb, openRunsDb, retryBusy, type RunsDb } from '../store/runs-db.js';
 import type { BatchSink, SerializedEvent } from './turn-buffer.js';
 
 export interface SqliteSinkOptions {
@@ -296,7 +296,7 @@ export class SqliteSink implements BatchSink {
       this.flush();
     } finally {
       this.closed = true;
-      this.db.close();
+      closeRunsDb(this.db);
     }
   }
 
