@@ -47,7 +47,7 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
     }
     const plan = planForResume(run, runId, stateDir, opts);
     const resume = resumeState(plan, run, run.status);
-    return await executeRun(plan, { runId, stateDir, cwd: run.started.cwd, resume, ...opts });
+    return await executeRun(plan, { ...opts, runId, stateDir, cwd: run.started.cwd, resume });
   } catch (err) {
     return reportError(err);
   }

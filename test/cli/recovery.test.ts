@@ -235,3 +235,15 @@ describe('crash recovery', () => {
     expect(r.all).toContain('not running');
   });
 });
+
+describe('resume with a relative --state-dir', () => {
+  it('resumes like every other command accepts it', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(plan([{ id: 'a', command: 'sh', args: ['-c', 'test -f ok'] }]));
+    expect((await ws.engine(['run', p])).exitCode).toBe(1); // into <dir>/state
+    writeFileSync(join(ws.dir, 'ok'), '');
+    const resumed = await ws.engine(['resume', 'last', '--state-dir', 'state']); // relative to <dir>
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.all).not.toContain('internal error');
+  });
+});
