@@ -1,0 +1,50 @@
+/** Statuses as the page shows them; the values are runs.db's (docs/runs-db.md). */
+import { signal } from '@preact/signals';
+import type { AttemptStatus, RunStatus, StepStatus } from './types.js';
+
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
+
+/** A step status after which nothing more happens to the step (until a resume). */
+export function isFinalStep(status: StepStatus): boolean {
+  switch (status) {
+    case 'pending':
+    case 'running':
+      return false;
+    case 'succeeded':
+    case 'failed':
+    case 'skipped':
+    case 'cancelled':
+    case 'interrupted':
+      return true;
+    default:
+      return unreachable(status);
+  }
+}
+
+/** The CSS class that colours a status (the same colours in every view). */
+export function statusClass(status: RunStatus | StepStatus | AttemptStatus): string {
+  return `status-${status}`;
+}
+
+/** For exhaustive switches: a compile error when a case is missing. */
+export function unreachable(x: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(x)}`);
+}
+
+/**
+ * The wall clock for durations and bars of things still running, ticking once a second while
+ * at least one view needs it (see {@link useTicking}).
+ */
+export const nowMs = signal(Date.now());
+let tickers = 0;
+let timer: number | undefined;
+
+/** Starts the clock while `active`; returns the cleanup for an effect. */
+export function tickWhile(active: boolean): () => void {
+  if (!active) return () => {};
+  if (tickers++ === 0) timer = window.setInterval(() => (nowMs.value = Date.now()), 1000);
+  nowMs.value = Date.now();
+  return () => {
+    if (--tickers === 0) window.clearInterval(timer);
+  };
+}
