@@ -83,6 +83,7 @@ export function RunsPage() {
     const firstPage = !query.get('before');
     source.onmessage = (m) => {
       const run = JSON.parse(m.data as string) as ApiRun;
+      setPlans((ps) => (ps.some((p) => p.plan_id === run.plan_id) ? ps : [...ps, { plan_id: run.plan_id, plan_version: run.plan_version, runs: 1, last_run_id: run.run_id, last_started_at: run.started_at, last_status: run.status }]));
       setPage((p) => {
         if (p === null) return p;
         if (p.runs.some((r) => r.run_id === run.run_id)) return { ...p, runs: p.runs.map((r) => (r.run_id === run.run_id ? run : r)) };

@@ -68,7 +68,7 @@ export function StepTable({ store }: { store: RunStore }) {
         <div class="step-row step-head">
           <span class="c-status">status</span>
           <span class="c-step">step</span>
-          <span class="c-num">attempts</span>
+          <span class="c-num">tries</span>
           <span class="c-num">duration</span>
           <span class="c-outcome">exit code or reason</span>
         </div>
