@@ -154,7 +154,7 @@ program
   .option('--open', 'open the dashboard in the desktop browser')
   .option('--token <TOKEN>', 'the token for actions (and for every request beyond loopback); default: random')
   .action(async (opts) => {
-    const { uiCommand } = await import('./ui/command.js');
+    const { uiCommand } = await import('./ui/ui-command.js');
     process.exitCode = await uiCommand(opts);
   });
 

@@ -70,11 +70,10 @@ export function RunsPage() {
       .then((p) => {
         setPage(p);
         setError(null);
+        // Only for the plan filter: asked once the rows are there, so it never delays them.
+        return getJson<{ plans: ApiPlan[] }>(apiPath('plans'), abort.signal).then((ps) => setPlans(ps.plans));
       })
       .catch((e: unknown) => !abort.signal.aborted && setError(String(e)));
-    getJson<{ plans: ApiPlan[] }>(apiPath('plans'), abort.signal)
-      .then((p) => setPlans(p.plans))
-      .catch(() => {});
     return () => abort.abort();
   }, [key]);
 

@@ -14,14 +14,15 @@ import type { RunStore } from './run-store.js';
 
 const ROW_PX = 30;
 
-/** Exit code, signal or reason: how the step ended, in a few words. */
+/** Exit code, timeout, signal or reason: how the step ended, in a few words. */
 export function outcomeText(step: ApiStep): string {
   if (step.status === 'running') return '';
-  if (step.signal) return `signal ${step.signal}`;
-  if (step.exit_code !== null && step.reason === null) return `exit ${step.exit_code}`;
-  if (step.reason === 'exit_code') return `exit ${step.exit_code}`;
-  if (step.reason !== null) return step.upstream ? `${step.reason} (${step.upstream})` : step.reason;
-  return '';
+  if (step.reason === 'timeout') return step.signal ? `timeout (${step.signal})` : 'timeout';
+  if (step.reason === null || step.reason === 'exit_code' || step.reason === 'signal') {
+    if (step.signal) return `signal ${step.signal}`;
+    return step.exit_code === null ? '' : `exit ${step.exit_code}`;
+  }
+  return step.upstream ? `${step.reason} (${step.upstream})` : step.reason;
 }
 
 function StepRow({ store, stepId }: { store: RunStore; stepId: string }) {
@@ -68,7 +69,7 @@ export function StepTable({ store }: { store: RunStore }) {
         <div class="step-row step-head">
           <span class="c-status">status</span>
           <span class="c-step">step</span>
-          <span class="c-num">tries</span>
+          <span class="c-num">attempts</span>
           <span class="c-num">duration</span>
           <span class="c-outcome">exit code or reason</span>
         </div>
