@@ -36,6 +36,8 @@ type Statement = ReturnType<RunsDb['prepare']>;
 export class Queries {
   private readonly runsByShape = new Map<string, Statement>();
   private readonly s;
+  private readonly runDetailTx: (runId: string) => RunDetail | undefined;
+  private readonly stepDetailTx: (runId: string, stepId: string) => StepDetail | undefined;
 
   constructor(private readonly db: RunsDb) {
     this.s = {
@@ -68,6 +70,24 @@ export class Queries {
          FROM runs GROUP BY plan_id ORDER BY last_started_at DESC`,
       ),
     };
+    // One read transaction each: the rows agree with each other and with `run.last_seq`.
+    this.runDetailTx = db.transaction((runId: string): RunDetail | undefined => {
+      const run = this.run(runId);
+      if (run === undefined) return undefined;
+      const steps = this.s.steps.all(runId) as ApiStep[];
+      const attempts = withStartTimes(this.s.attempts.all(runId) as Row[], this.s.startTimes.all(runId) as Row[]);
+      return { run, steps, attempts };
+    });
+    this.stepDetailTx = db.transaction((runId: string, stepId: string): StepDetail | undefined => {
+      const run = this.run(runId);
+      const step = this.s.step.get(runId, stepId) as ApiStep | undefined;
+      if (run === undefined || step === undefined) return undefined;
+      const attempts = withStartTimes(
+        this.s.attemptsOfStep.all(runId, stepId) as Row[],
+        this.s.startTimesOfStep.all(runId, stepId) as Row[],
+      );
+      return { run, step, attempts };
+    });
   }
 
   /** `PRAGMA data_version`: changes whenever another connection commits. */
@@ -118,27 +138,12 @@ export class Queries {
 
   /** The run with all its steps (topological order) and attempts, or undefined. */
   runDetail(runId: string): RunDetail | undefined {
-    return this.db.transaction(() => {
-      const run = this.run(runId);
-      if (run === undefined) return undefined;
-      const steps = this.s.steps.all(runId) as ApiStep[];
-      const attempts = withStartTimes(this.s.attempts.all(runId) as Row[], this.s.startTimes.all(runId) as Row[]);
-      return { run, steps, attempts };
-    })();
+    return this.runDetailTx(runId);
   }
 
   /** The run, one step and its attempts, or undefined when either does not exist. */
   stepDetail(runId: string, stepId: string): StepDetail | undefined {
-    return this.db.transaction(() => {
-      const run = this.run(runId);
-      const step = this.s.step.get(runId, stepId) as ApiStep | undefined;
-      if (run === undefined || step === undefined) return undefined;
-      const attempts = withStartTimes(
-        this.s.attemptsOfStep.all(runId, stepId) as Row[],
-        this.s.startTimesOfStep.all(runId, stepId) as Row[],
-      );
-      return { run, step, attempts };
-    })();
+    return this.stepDetailTx(runId, stepId);
   }
 
   /** The status of one attempt, or undefined when it never started. */
