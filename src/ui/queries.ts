@@ -4,7 +4,7 @@
  * is one consistent snapshot, and every transaction is short (a writing engine never waits).
  */
 import type { RunsDb } from '../state/runs-db.js';
-import type { ApiAttempt, ApiPlan, ApiRun, ApiStep, RunDetail, RunStatus, StepDetail } from './api-types.js';
+import type { ApiAttempt, ApiPlan, AttemptStatus, ApiRun, ApiStep, RunDetail, RunStatus, StepDetail } from './api-types.js';
 import { engineGone } from './engine-liveness.js';
 
 /** Filters and cursor of `GET /api/runs`, already checked. */
@@ -147,8 +147,8 @@ export class Queries {
   }
 
   /** The status of one attempt, or undefined when it never started. */
-  attemptStatus(runId: string, stepId: string, attempt: number): string | undefined {
-    return this.s.attemptStatus.get(runId, stepId, attempt) as string | undefined;
+  attemptStatus(runId: string, stepId: string, attempt: number): AttemptStatus | undefined {
+    return this.s.attemptStatus.get(runId, stepId, attempt) as AttemptStatus | undefined;
   }
 
   /** Up to `limit` events of the run with seq > `afterSeq`, in seq order. */

@@ -12,32 +12,16 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../package-root.js';
+import { canResume, secretVariables } from './action-rules.js';
 import type { ApiRun } from './api-types.js';
 import { HttpError } from './http-util.js';
 import type { LiveFeed } from './live-feed.js';
 import type { Queries } from './queries.js';
 
-/** Statuses `engine resume` continues. A `running` run whose engine died also qualifies. */
-const RESUMABLE: ReadonlySet<string> = new Set(['failed', 'cancelled', 'interrupted']);
-/** Variables the engine sets itself; never asked for. */
-const BUILTINS: ReadonlySet<string> = new Set(['RUN_ID', 'PLAN_DIR', 'STATE_DIR']);
 /** How long to wait for the resumed run to show up as running before answering anyway, in ms. */
 const CONFIRM_TIMEOUT_MS = 10_000;
 /** The tail of the console log quoted when the resume fails to start, in bytes. */
 const ERROR_TAIL_BYTES = 2000;
-
-/** The run's secret variables: recorded as `***`, so they must be given again. */
-export function secretVariables(run: ApiRun): string[] {
-  let vars: Record<string, string>;
-  try {
-    vars = JSON.parse(run.vars_json) as Record<string, string>;
-  } catch {
-    return [];
-  }
-  return Object.entries(vars)
-    .filter(([name, value]) => value === '***' && !BUILTINS.has(name))
-    .map(([name]) => name);
-}
 
 export interface ResumeInput {
   stateDir: string;
@@ -56,10 +40,10 @@ export interface ResumeInput {
  */
 export async function resumeRun(input: ResumeInput): Promise<string> {
   const { run, stateDir } = input;
-  if (!RESUMABLE.has(run.status) && !(run.status === 'running' && run.engine_gone)) {
+  if (!canResume(run)) {
     throw new HttpError(409, `run ${run.run_id} is ${run.status}; only failed, cancelled or interrupted runs can be resumed`);
   }
-  const secretNames = secretVariables(run);
+  const secretNames = secretVariables(run.vars_json);
   const missing = secretNames.filter((n) => typeof input.secrets[n] !== 'string');
   if (missing.length > 0) throw new HttpError(400, `give the values of the secret variables: ${missing.join(', ')}`);
   const unknown = Object.keys(input.secrets).filter((n) => !secretNames.includes(n));

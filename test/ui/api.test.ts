@@ -40,15 +40,16 @@ async function pageToken(): Promise<string> {
 }
 
 const ok = plan([{ id: 'one', command: 'true' }], { plan_id: 'ok' });
-const bad = plan([shStep('boom', 'echo boom; exit 3'), { id: 'after', command: 'true', depends_on: ['boom'] }], { plan_id: 'bad' });
+const bad = plan([shStep('boom', 'echo boom; exit 3'), { id: 'after', command: 'true', depends_on: ['boom'] }], { plan_id: 'broken' });
 
 describe('a state directory without runs.db', () => {
   it('lists no runs, then shows the first run once an engine has created runs.db', async () => {
     expect(existsSync(join(ws.stateDir, 'runs.db'))).toBe(false);
     expect((await getJson<RunsPage>('/api/runs')).body).toEqual({ runs: [], next: null });
     const updates = readSse(new URL('/api/updates', ui.url).href, {}, (m) => m.some((x) => JSON.parse(x.data).status === 'succeeded'));
+    await updates.opened;
     const runId = await run(ok, 'ok.json');
-    const rows = (await updates).map((m) => JSON.parse(m.data) as { run_id: string; status: string });
+    const rows = (await updates.messages).map((m) => JSON.parse(m.data) as { run_id: string; status: string });
     expect(rows.at(-1)).toMatchObject({ run_id: runId, status: 'succeeded' });
     expect((await getJson<RunsPage>('/api/runs')).body.runs.map((r) => r.run_id)).toEqual([runId]);
   });
@@ -85,10 +86,11 @@ describe('GET /api/runs', () => {
     const ids = async (q: string): Promise<string[]> => (await getJson<RunsPage>(`/api/runs?${q}`)).body.runs.map((r) => r.run_id);
     const failed = await ids('status=failed');
     expect(failed).toHaveLength(2);
-    expect(await ids('plan=bad')).toEqual(failed);
+    expect(await ids('plan=broken')).toEqual(failed);
     expect(await ids('plan=ok&status=failed')).toEqual([]);
-    expect(await ids(`q=${all[3]!.slice(-6)}`)).toEqual([all[3]]);
-    expect(await ids('q=ba')).toEqual(failed);
+    // Run ids end in `-` and 6 hex digits; `rok` has no hex digit, so only the plan id matches it.
+    expect(await ids(`q=${all[3]!.slice(-7)}`)).toEqual([all[3]]);
+    expect(await ids('q=rok')).toEqual(failed);
     expect(await ids('q=%25')).toEqual([]);
   });
 
@@ -106,7 +108,7 @@ describe('GET /api/runs/<run_id>', () => {
     const runId = await run(bad, 'bad.json');
     const { status, body } = await getJson<RunDetail>(`/api/runs/${runId}`);
     expect(status).toBe(200);
-    expect(body.run).toMatchObject({ run_id: runId, plan_id: 'bad', status: 'failed', steps_failed: 1, steps_cancelled: 1, engine_gone: false });
+    expect(body.run).toMatchObject({ run_id: runId, plan_id: 'broken', status: 'failed', steps_failed: 1, steps_cancelled: 1, engine_gone: false });
     expect(body.steps.map((s) => [s.step_id, s.status])).toEqual([
       ['boom', 'failed'],
       ['after', 'cancelled'],
@@ -129,7 +131,7 @@ describe('GET /api/runs/<run_id>/events', () => {
       [{}, '?after=3'],
       [{ 'last-event-id': '3' }, '?after=1'],
     ] as const) {
-      const messages = await readSse(url + query, headers, done);
+      const messages = await readSse(url + query, headers, done).messages;
       expect(messages.map((m) => Number(m.id))).toEqual(Array.from({ length: lastSeq - 3 }, (_, i) => i + 4));
       expect(messages.map((m) => JSON.parse(m.data).seq)).toEqual(messages.map((m) => Number(m.id)));
     }
@@ -142,9 +144,30 @@ describe('GET /api/runs/<run_id>/events', () => {
     const stream = readSse(new URL(`/api/runs/${runId}/events`, ui.url).href, {}, (m) => m.some((x) => JSON.parse(x.data).type === 'run_finished'));
     await until('the step to start', async () => (await getJson<RunDetail>(`/api/runs/${runId}`)).body.steps[0]!.status === 'running');
     go.open();
-    const types = (await stream).map((m) => JSON.parse(m.data).type as string);
+    const types = (await stream.messages).map((m) => JSON.parse(m.data).type as string);
     expect(types).toEqual(['run_started', 'step_started', 'step_succeeded', 'run_finished']);
     expect((await engine).exitCode).toBe(0);
+  });
+});
+
+describe('several engines writing at once', () => {
+  it('shows each run live, and tells the runs page about both', async () => {
+    const gates = [gate(ws.dir, 'twin-a'), gate(ws.dir, 'twin-b')];
+    const engines = gates.map((g, i) => ws.engine(['run', ws.writePlan(plan([shStep('wait', waitFor(g.path))], { plan_id: `twin-${i}` }), `twin-${i}.json`)]));
+    const running = await until('both runs to be running', async () => {
+      const runs = (await getJson<RunsPage>('/api/runs?status=running')).body.runs.filter((r) => r.plan_id.startsWith('twin-'));
+      return runs.length === 2 ? runs : undefined;
+    });
+    const finished = new Set<string>();
+    const updates = readSse(new URL('/api/updates', ui.url).href, {}, (m) => {
+      for (const x of m) if (JSON.parse(x.data).status === 'succeeded') finished.add(JSON.parse(x.data).run_id);
+      return finished.size === 2;
+    });
+    await updates.opened;
+    for (const g of gates) g.open();
+    await updates.messages;
+    expect([...finished].sort()).toEqual(running.map((r) => r.run_id).sort());
+    for (const e of engines) expect((await e).exitCode).toBe(0);
   });
 });
 
@@ -191,9 +214,9 @@ describe('GET /api/runs/<run_id>/steps/<step_id>/attempts/<n>/log', () => {
     const log = `/api/runs/${runId}/steps/talk/attempts/1/log`;
     await until('the first line', async () => (await rawRequest(ui.port, 'GET', log)).body === 'first\n');
     const stream = readSse(new URL(`${log}/stream?offset=2`, ui.url).href, {}, (m) => m.some((x) => x.event === 'end'));
-    await new Promise((r) => setTimeout(r, 300));
+    await stream.opened;
     go.open();
-    const messages = await stream;
+    const messages = await stream.messages;
     const text = messages.filter((m) => m.event === undefined).map((m) => JSON.parse(m.data) as string).join('');
     expect(text).toBe('rst\nsecond\n');
     expect(messages.at(-1)).toMatchObject({ event: 'end' });

@@ -101,13 +101,29 @@ export function rawRequest(port: number, method: string, path: string, headers: 
 
 /**
  * Reads a server-sent-events response until `enough` says so (or `timeoutMs` passes), then
- * aborts it; returns the messages seen.
+ * aborts it; returns the messages seen. `opened` resolves once the response has started: the
+ * server is then following, so what happens after it is in the stream.
  */
-export async function readSse(
+export function readSse(
   url: string,
   headers: Record<string, string>,
   enough: (messages: SseMessage[]) => boolean,
   timeoutMs = 10_000,
+): { opened: Promise<void>; messages: Promise<SseMessage[]> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const messages = collectSse(url, headers, enough, timeoutMs, () => open());
+  // A stream that fails before it opens must not leave `opened` pending forever.
+  void messages.finally(() => open());
+  return { opened, messages };
+}
+
+async function collectSse(
+  url: string,
+  headers: Record<string, string>,
+  enough: (messages: SseMessage[]) => boolean,
+  timeoutMs: number,
+  onOpen: () => void,
 ): Promise<SseMessage[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -115,6 +131,7 @@ export async function readSse(
   try {
     const res = await fetch(url, { headers, signal: abort.signal });
     if (!res.ok || res.body === null) throw new Error(`${url}: ${res.status}`);
+    onOpen();
     const decoder = new TextDecoder();
     let buffered = '';
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {

@@ -4,14 +4,8 @@
  */
 import { useState } from 'preact/hooks';
 import { apiPath, post } from '../api.js';
+import { canCancel, canResume, secretVariables } from '../../../src/ui/action-rules.js';
 import type { ActionResult, ApiRun } from '../types.js';
-
-const RESUMABLE = new Set(['failed', 'cancelled', 'interrupted']);
-
-function secretNames(run: ApiRun): string[] {
-  const vars = JSON.parse(run.vars_json) as Record<string, string>;
-  return Object.keys(vars).filter((k) => vars[k] === '***' && !['RUN_ID', 'PLAN_DIR', 'STATE_DIR'].includes(k));
-}
 
 export function RunActions({ run }: { run: ApiRun }) {
   const [busy, setBusy] = useState(false);
@@ -30,17 +24,17 @@ export function RunActions({ run }: { run: ApiRun }) {
       setBusy(false);
     }
   };
-  const canCancel = run.status === 'running' && !run.engine_gone;
-  const canResume = RESUMABLE.has(run.status) || (run.status === 'running' && run.engine_gone);
-  const secrets = canResume ? secretNames(run) : [];
+  const cancellable = canCancel(run);
+  const resumable = canResume(run);
+  const secrets = resumable ? secretVariables(run.vars_json) : [];
   return (
     <div class="actions">
-      {canCancel ? (
+      {cancellable ? (
         <button type="button" data-action="cancel" disabled={busy} onClick={() => void act('cancel')}>
           {run.cancel_requested_at ? 'Cancel again (cleanup too)' : 'Cancel run'}
         </button>
       ) : null}
-      {canResume && !asking ? (
+      {resumable && !asking ? (
         <button type="button" data-action="resume" disabled={busy} onClick={() => (secrets.length > 0 ? setAsking(true) : void act('resume'))}>
           Resume run
         </button>
