@@ -148,8 +148,8 @@ program
 program
   .command('ui')
   .description('serve the live web dashboard of the state directory until Ctrl-C')
-  .option('--host <HOST>', 'address to listen on; beyond loopback every request needs the token', '127.0.0.1')
-  .option('--port <PORT>', 'port to listen on (0: a free one)', portNumber, 7788)
+  .option('--host <HOST>', 'address to listen on (default 127.0.0.1); beyond loopback every request needs the token')
+  .option('--port <PORT>', 'port to listen on (default 7788; 0: a free one)', portNumber)
   .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
   .option('--open', 'open the dashboard in the desktop browser')
   .option('--token <TOKEN>', 'the token for actions (and for every request beyond loopback); default: random')

@@ -1,5 +1,6 @@
 /** Small helpers for node:http answers: JSON bodies, errors as values, reading a JSON body. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiError } from './api-types.js';
 
 /** An answer other than 2xx, thrown by a route and turned into `{"error": message}`. */
 export class HttpError extends Error {
@@ -29,7 +30,7 @@ export function sendError(res: ServerResponse, status: number, message: string):
     res.destroy();
     return;
   }
-  sendJson(res, { error: message }, status);
+  sendJson(res, { error: message } satisfies ApiError, status);
 }
 
 /** Largest request body accepted, in bytes (an action's variables). */

@@ -14,7 +14,7 @@ export interface FeedListener {
 }
 
 /** Between two polls, in ms: the event-to-page latency is at most this plus the page's work. */
-export const POLL_MS = 100;
+const POLL_MS = 100;
 
 export class LiveFeed {
   private readonly listeners = new Set<FeedListener>();

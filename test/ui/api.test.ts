@@ -19,7 +19,8 @@ beforeAll(async () => {
   ui = await startDashboard(ws.stateDir);
 });
 afterAll(async () => {
-  expect(await ui.stop()).toBe(0);
+  // Ctrl-C stops it cleanly, open streams and all.
+  expect(await ui.stop('SIGINT')).toBe(0);
 });
 
 async function getJson<T>(path: string): Promise<{ status: number; body: T }> {

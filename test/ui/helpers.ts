@@ -26,8 +26,8 @@ export interface Dashboard {
   /** Every stdout line so far. */
   stdout: string[];
   stderr: () => string;
-  /** SIGTERM, then waits for the exit; resolves with the exit code. */
-  stop(): Promise<number | null>;
+  /** Sends `signal` (SIGTERM by default), then waits for the exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `engine ui --port 0 --state-dir stateDir …` and waits for its first line. */
@@ -55,8 +55,8 @@ export async function startDashboard(stateDir: string, extraArgs: string[] = [])
     proc,
     stdout,
     stderr: () => err,
-    stop: async () => {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null) proc.kill(signal);
       return exited;
     },
   };

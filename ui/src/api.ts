@@ -7,7 +7,7 @@
 const token = document.querySelector<HTMLMetaElement>('meta[name="engine-token"]')?.content ?? '';
 
 /** An answer other than 2xx, with the server's `error` text. */
-export class ApiError extends Error {
+export class RequestError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -19,7 +19,7 @@ export class ApiError extends Error {
 async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(path, { ...init, headers: { 'x-engine-token': token, ...init.headers } });
   const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok) throw new ApiError(res.status, body.error ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new RequestError(res.status, body.error ?? `${res.status} ${res.statusText}`);
   return body as T;
 }
 
@@ -42,7 +42,7 @@ export function withToken(path: string): string {
 export async function getLogRange(path: string, range: string): Promise<{ bytes: Uint8Array; start: number; size: number }> {
   const res = await fetch(path, { headers: { 'x-engine-token': token, range } });
   if (res.status === 416) return { bytes: new Uint8Array(), start: 0, size: Number(res.headers.get('x-log-size') ?? 0) };
-  if (!res.ok) throw new ApiError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.statusText);
+  if (!res.ok) throw new RequestError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? res.statusText);
   const size = Number(res.headers.get('x-log-size') ?? 0);
   const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
   return { bytes: new Uint8Array(await res.arrayBuffer()), start: m ? Number(m[1]) : 0, size };

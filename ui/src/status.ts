@@ -4,23 +4,6 @@ import type { AttemptStatus, RunStatus, StepStatus } from './types.js';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
-/** A step status after which nothing more happens to the step (until a resume). */
-export function isFinalStep(status: StepStatus): boolean {
-  switch (status) {
-    case 'pending':
-    case 'running':
-      return false;
-    case 'succeeded':
-    case 'failed':
-    case 'skipped':
-    case 'cancelled':
-    case 'interrupted':
-      return true;
-    default:
-      return unreachable(status);
-  }
-}
-
 /** The CSS class that colours a status (the same colours in every view). */
 export function statusClass(status: RunStatus | StepStatus | AttemptStatus): string {
   return `status-${status}`;

@@ -3,7 +3,7 @@
  * (body `{"vars": {"SECRET": "value"}}` when the run has secret variables). The security checks
  * (src/ui/security.ts) have already required the page's token and a same-origin request.
  */
-import type { ActionResult } from '../api-types.js';
+import type { ActionResult, ResumeRequest } from '../api-types.js';
 import { cancelRun } from '../cancel-run.js';
 import { queriesOf, type Handler, type UiContext } from '../context.js';
 import { HttpError, readJsonBody, sendJson } from '../http-util.js';
@@ -14,11 +14,11 @@ export const cancel: Handler = (ctx, _req, res, [runId]) => {
 };
 
 export const resume: Handler = async (ctx, req, res, [runId]) => {
-  const body = await readJsonBody(req);
+  const body: ResumeRequest = { vars: stringMap((await readJsonBody(req)).vars) };
   const message = await resumeRun({
     stateDir: ctx.stateDir,
     run: runOf(ctx, runId!),
-    secrets: stringMap(body.vars),
+    secrets: body.vars ?? {},
     feed: ctx.feed,
     queries: () => queriesOf(ctx),
   });
@@ -31,7 +31,10 @@ function runOf(ctx: UiContext, runId: string) {
   return run;
 }
 
-/** `vars` of the body: an object of strings, or absent. */
+/**
+ * `vars` of the body: an object of strings, or absent.
+ * @throws HttpError 400 otherwise
+ */
 function stringMap(value: unknown): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {

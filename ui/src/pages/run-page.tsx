@@ -3,7 +3,7 @@
  * steps (graph, table, timeline) that share one selection (kept in the URL as `?step=`).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, apiPath, getJson } from '../api.js';
+import { RequestError, apiPath, getJson } from '../api.js';
 import { ProgressBar } from '../components/progress-bar.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { elapsedMs, formatDuration, formatTime } from '../format.js';
@@ -75,7 +75,7 @@ export function RunPage({ runId }: { runId: string }) {
         setStore(s);
       })
       .catch((e: unknown) => {
-        if (!abort.signal.aborted) setError(e instanceof ApiError && e.status === 404 ? `No run ${runId} in this state directory.` : String(e));
+        if (!abort.signal.aborted) setError(e instanceof RequestError && e.status === 404 ? `No run ${runId} in this state directory.` : String(e));
       });
     return () => {
       abort.abort();

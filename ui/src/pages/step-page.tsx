@@ -4,7 +4,7 @@
  * about its preconditions.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, apiPath, getJson } from '../api.js';
+import { RequestError, apiPath, getJson } from '../api.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { formatDuration, formatTime } from '../format.js';
 import { LogView } from '../log/log-view.js';
@@ -140,7 +140,7 @@ export function StepPage({ runId, stepId }: { runId: string; stepId: string }) {
         setStore(s);
       })
       .catch((e: unknown) => {
-        if (!abort.signal.aborted) setError(e instanceof ApiError && e.status === 404 ? `No step ${stepId} in run ${runId}.` : String(e));
+        if (!abort.signal.aborted) setError(e instanceof RequestError && e.status === 404 ? `No step ${stepId} in run ${runId}.` : String(e));
       });
     return () => {
       abort.abort();

@@ -15,7 +15,7 @@ import type { RunStore } from './run-store.js';
 const ROW_PX = 30;
 
 /** Exit code, timeout, signal or reason: how the step ended, in a few words. */
-export function outcomeText(step: ApiStep): string {
+function outcomeText(step: ApiStep): string {
   if (step.status === 'running') return '';
   if (step.reason === 'timeout') return step.signal ? `timeout (${step.signal})` : 'timeout';
   if (step.reason === null || step.reason === 'exit_code' || step.reason === 'signal') {
