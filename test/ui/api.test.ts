@@ -243,6 +243,29 @@ describe('POST /api/runs/<run_id>/resume', () => {
     expect(again.status).toBe(409);
   });
 
+  it('says when a running run has lost its engine, and resumes it', async () => {
+    const go = gate(ws.dir, 'orphan');
+    const engine = ws.engine(['run', ws.writePlan(plan([shStep('wait', waitFor(go.path))], { plan_id: 'orphan' }), 'orphan.json')]);
+    const running = await until('the run', async () => (await getJson<RunsPage>('/api/runs?plan=orphan&status=running')).body.runs[0]);
+    expect(running.engine_gone).toBe(false);
+    process.kill(running.pid, 'SIGKILL');
+    await engine;
+    const gone = await until('engine_gone', async () => {
+      const run = (await getJson<RunDetail>(`/api/runs/${running.run_id}`)).body.run;
+      return run.engine_gone ? run : undefined;
+    });
+    // The dashboard only reads: the run stays `running` in runs.db until a command recovers it.
+    expect(gone.status).toBe('running');
+    go.open();
+    const r = await rawRequest(ui.port, 'POST', `/api/runs/${running.run_id}/resume`, { 'x-engine-token': await pageToken() }, '{}');
+    expect(r.status, r.body).toBe(202);
+    const done = await until('the resumed run to finish', async () => {
+      const run = (await getJson<RunDetail>(`/api/runs/${running.run_id}`)).body;
+      return run.run.status === 'succeeded' ? run : undefined;
+    });
+    expect(done.steps[0]).toMatchObject({ step_id: 'wait', status: 'succeeded', attempts: 2 });
+  });
+
   it('asks for the values of secret variables before resuming', async () => {
     const secretPlan = plan([shStep('use', 'test "$TOKEN" = right && test -e "$FLAG"', { env: { TOKEN: '${TOKEN}', FLAG: join(ws.dir, 'secret-fixed') } })], {
       plan_id: 'secret',

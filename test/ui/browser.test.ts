@@ -4,6 +4,7 @@
  * cancelling from the page, deep links and the back button, and no request to any other host.
  * Screenshots of the runs page, a live run and a step log go to test/ui/artifacts/.
  */
+import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
@@ -132,6 +133,22 @@ describe('a run page', () => {
   });
 });
 
+describe('resuming from the page', () => {
+  it('resumes a failed run with one click; the page follows it to its end', async () => {
+    const flag = `${ws.dir}/repaired`;
+    const fixable = plan([shStep('check', `test -e '${flag}'`), { id: 'ship', command: 'true', depends_on: ['check'] }], { plan_id: 'repairable' });
+    expect((await ws.engine(['run', ws.writePlan(fixable, 'repairable.json')])).exitCode).toBe(1);
+    const runId = (await runsOf('repairable'))[0]!.run_id;
+    await page.goto(new URL(`/runs/${runId}`, ui.url).href);
+    await shown('.root-cause[data-step-id="check"]');
+    writeFileSync(flag, '');
+    await page.click('button[data-action="resume"]');
+    await shown(`.run-header[data-run-id="${runId}"][data-status="succeeded"]`);
+    await shown('.step-table [data-step-id="ship"][data-status="succeeded"]');
+    expect(await page.locator('.root-cause').count()).toBe(0);
+  });
+});
+
 describe('a step page', () => {
   it('streams the log lines a running step prints while it runs, ANSI colours rendered', async () => {
     const more = gate(ws.dir, 'more');
@@ -151,6 +168,26 @@ describe('a step page', () => {
     await shown('.log[data-log-ended="true"]');
     await shown('.step-header[data-status="succeeded"]');
     expect((await engine).exitCode).toBe(0);
+  });
+
+  it('opens a long log at its end and loads the earlier lines, each once, as one scrolls up', async () => {
+    const lines = 4000; // about 190 KB: three 64 KiB reads
+    const script = `i=1; while [ $i -le ${lines} ]; do echo "line $i of the long log, padded to be a little longer"; i=$((i+1)); done`;
+    expect((await ws.engine(['run', ws.writePlan(plan([shStep('long', script)], { plan_id: 'long' }), 'long.json')])).exitCode).toBe(0);
+    const runId = (await runsOf('long'))[0]!.run_id;
+    await page.goto(new URL(`/runs/${runId}/steps/long`, ui.url).href);
+    await page.locator('.log-line', { hasText: `line ${lines} of` }).waitFor({ timeout: SHOW_MS });
+    expect(await page.locator('.log-line', { hasText: /^line 1 of/ }).count()).toBe(0);
+    await shown('.log-bar >> text=scroll up for earlier lines');
+    const box = page.locator('.log-lines');
+    await until('the first line', async () => {
+      await box.evaluate((el) => (el.scrollTop = 0));
+      return (await page.locator('.log-line', { hasText: /^line 1 of/ }).count()) === 1;
+    });
+    const firstRows = await page.locator('.log-line').evaluateAll((els) => els.slice(0, 5).map((e) => e.textContent));
+    expect(firstRows).toEqual([1, 2, 3, 4, 5].map((n) => `line ${n} of the long log, padded to be a little longer`));
+    // One row per line of the file: nothing lost or doubled where the reads joined.
+    expect(await box.evaluate((el) => el.scrollHeight)).toBe(lines * 18);
   });
 
   it('is reached by links, and the back button returns through the pages', async () => {
