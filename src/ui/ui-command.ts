@@ -11,6 +11,11 @@ import { ExitCode } from '../exit-codes.js';
 import { chooseToken, DEFAULT_HOST, DEFAULT_PORT, type UiCommandOptions } from './options.js';
 import { startUiServer, type UiServer } from './server.js';
 
+/**
+ * Serves the dashboard of the state directory until SIGINT or SIGTERM; returns the exit code:
+ * 0 after a clean stop, 1 when the port is in use, 2 when the host is not an address of this
+ * machine.
+ */
 export async function uiCommand(opts: UiCommandOptions): Promise<number> {
   const stateDir = resolveStateDir(opts.stateDir);
   const host = opts.host ?? DEFAULT_HOST;

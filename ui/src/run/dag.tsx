@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { statusClass } from '../status.js';
-import { collapseToLevels, layoutGraph, MAX_DRAWN_STEPS, NODE_H, NODE_W, type GraphLayout, type Levels, type PlacedNode } from './graph-layout.js';
+import { collapseToLevels, layoutGraph, MAX_DRAWN_STEPS, NODE_H_PX, NODE_W_PX, type GraphLayout, type Levels, type PlacedNode } from './graph-layout.js';
 import type { StepStatus } from '../types.js';
 import type { RunStore } from './run-store.js';
 
@@ -29,8 +29,8 @@ function StepNode({ store, node }: { store: RunStore; node: PlacedNode }) {
       onClick={() => (store.selected.value = node.id)}
     >
       <title>{`${node.id}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`}</title>
-      <rect width={NODE_W} height={NODE_H} rx={6} />
-      <text x={NODE_W / 2} y={NODE_H / 2 + 4} text-anchor="middle">
+      <rect width={NODE_W_PX} height={NODE_H_PX} rx={6} />
+      <text x={NODE_W_PX / 2} y={NODE_H_PX / 2 + 4} text-anchor="middle">
         {label(node.id)}
       </text>
     </g>
@@ -48,13 +48,13 @@ function LevelNode({ store, node, members }: { store: RunStore; node: PlacedNode
   return (
     <g class="node level" transform={`translate(${node.x},${node.y})`}>
       <title>{[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}</title>
-      <rect width={NODE_W} height={NODE_H} rx={6} />
-      <text x={NODE_W / 2} y={14} text-anchor="middle">
+      <rect width={NODE_W_PX} height={NODE_H_PX} rx={6} />
+      <text x={NODE_W_PX / 2} y={14} text-anchor="middle">
         {`${members.length} step${members.length === 1 ? '' : 's'}`}
       </text>
       {[...counts].map(([s, n]) => {
-        const w = ((NODE_W - 12) * n) / members.length;
-        const seg = <rect key={s} class={`level-seg ${statusClass(s)}`} x={6 + x} y={NODE_H - 12} width={w} height={6} />;
+        const w = ((NODE_W_PX - 12) * n) / members.length;
+        const seg = <rect key={s} class={`level-seg ${statusClass(s)}`} x={6 + x} y={NODE_H_PX - 12} width={w} height={6} />;
         x += w;
         return seg;
       })}

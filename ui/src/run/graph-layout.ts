@@ -8,8 +8,8 @@ import ELK, { type ElkNode } from 'elkjs/lib/elk-api.js';
 /** Above this many steps, the graph shows levels instead of steps. */
 export const MAX_DRAWN_STEPS = 300;
 
-export const NODE_W = 150;
-export const NODE_H = 34;
+export const NODE_W_PX = 150;
+export const NODE_H_PX = 34;
 
 /** A node to draw: a step, or (collapsed) a level of steps. */
 export interface GraphNodeInput {
@@ -52,7 +52,7 @@ export async function layoutGraph(nodes: readonly GraphNodeInput[]): Promise<Gra
       'elk.edgeRouting': 'POLYLINE',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
     },
-    children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+    children: nodes.map((n) => ({ id: n.id, width: NODE_W_PX, height: NODE_H_PX })),
     edges: nodes.flatMap((n) => n.dependsOn.map((d) => ({ id: `${d}->${n.id}`, sources: [d], targets: [n.id] }))),
   };
   const out = await elk.layout(graph);
