@@ -14,6 +14,11 @@ import { ansiToHtml } from './ansi.js';
 const CHUNK_BYTES = 64 * 1024;
 const LINE_PX = 18;
 const NEWLINE = 0x0a;
+/**
+ * Lines kept while following a live log; beyond this the oldest are dropped (and loaded again
+ * if one scrolls up), so a log that streams for hours does not fill the browser's memory.
+ */
+const MAX_LINES = 50_000;
 
 interface LogText {
   /** Complete lines, first to last, of the part of the file loaded so far. */
@@ -40,6 +45,18 @@ function split(bytes: Uint8Array, start: number): Pick<LogText, 'lines' | 'open'
   const parts = decoder.decode(bytes.subarray(cut)).split('\n');
   const open = parts.pop() ?? '';
   return { lines: parts, open, startByte: start + cut, head: bytes.subarray(0, cut) };
+}
+
+const encoder = new TextEncoder();
+
+/** `log` without its oldest lines beyond {@link MAX_LINES} (they start at a later byte now). */
+function trimmed(log: LogText): LogText {
+  const extra = log.lines.length - MAX_LINES;
+  // Trim in steps of a tenth, not on every chunk.
+  if (extra < MAX_LINES / 10) return log;
+  const dropped = log.lines.slice(0, extra);
+  const bytes = dropped.reduce((n, line) => n + encoder.encode(line).length + 1, 0);
+  return { ...log, lines: log.lines.slice(extra), startByte: log.startByte + bytes, head: new Uint8Array() };
 }
 
 export function LogView({ runId, stepId, attempt }: { runId: string; stepId: string; attempt: number }) {
@@ -69,7 +86,8 @@ export function LogView({ runId, stepId, attempt }: { runId: string; stepId: str
             if (l === null) return l;
             const parts = (l.open + chunk).split('\n');
             const open = parts.pop() ?? '';
-            return { ...l, lines: parts.length > 0 ? [...l.lines, ...parts] : l.lines, open };
+            const grown = { ...l, lines: parts.length > 0 ? [...l.lines, ...parts] : l.lines, open };
+            return following.current ? trimmed(grown) : grown;
           });
         };
         source.addEventListener('end', () => {

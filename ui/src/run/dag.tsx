@@ -25,6 +25,7 @@ function StepNode({ store, node }: { store: RunStore; node: PlacedNode }) {
       class={`node ${statusClass(step.status)}${selected ? ' selected' : ''}`}
       data-step-id={node.id}
       data-status={step.status}
+      aria-selected={selected}
       transform={`translate(${node.x},${node.y})`}
       onClick={() => (store.selected.value = node.id)}
     >

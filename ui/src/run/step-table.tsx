@@ -35,6 +35,7 @@ function StepRow({ store, stepId }: { store: RunStore; stepId: string }) {
       class={`step-row${selected ? ' selected' : ''}`}
       data-step-id={stepId}
       data-status={step.status}
+      aria-selected={selected}
       title={step.detail ?? undefined}
       onClick={() => (store.selected.value = stepId)}
     >

@@ -42,7 +42,7 @@ function TimelineRow({ store, stepId, span }: { store: RunStore; stepId: string;
   const pct = (ms: number): number => (100 * (ms - span.startMs)) / (span.endMs - span.startMs);
   const selected = store.selected.value === stepId;
   return (
-    <div class={`tl-row${selected ? ' selected' : ''}`} onClick={() => (store.selected.value = stepId)}>
+    <div class={`tl-row${selected ? ' selected' : ''}`} aria-selected={selected} onClick={() => (store.selected.value = stepId)}>
       <span class="tl-label" style={{ width: `${LABEL_PX}px` }} title={stepId}>
         {stepId}
       </span>
