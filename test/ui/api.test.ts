@@ -246,7 +246,11 @@ describe('POST /api/runs/<run_id>/resume', () => {
   it('says when a running run has lost its engine, and resumes it', async () => {
     const go = gate(ws.dir, 'orphan');
     const engine = ws.engine(['run', ws.writePlan(plan([shStep('wait', waitFor(go.path))], { plan_id: 'orphan' }), 'orphan.json')]);
-    const running = await until('the run', async () => (await getJson<RunsPage>('/api/runs?plan=orphan&status=running')).body.runs[0]);
+    const runId = await until('the run', async () => (await getJson<RunsPage>('/api/runs?plan=orphan&status=running')).body.runs[0]?.run_id);
+    const running = await until('its step to run', async () => {
+      const d = (await getJson<RunDetail>(`/api/runs/${runId}`)).body;
+      return d.steps[0]!.status === 'running' ? d.run : undefined;
+    });
     expect(running.engine_gone).toBe(false);
     process.kill(running.pid, 'SIGKILL');
     await engine;

@@ -117,17 +117,22 @@ export function LogView({ runId, stepId, attempt }: { runId: string; stepId: str
   const loadEarlier = (): void => {
     if (log === null || log.startByte === 0 || loadingEarlier.current) return;
     loadingEarlier.current = true;
-    const end = log.startByte - log.head.length;
+    const startByte = log.startByte;
+    const end = startByte - log.head.length;
     const from = Math.max(0, end - CHUNK_BYTES);
     getLogRange(path, `bytes=${from}-${end - 1}`)
       .then(({ bytes }) => {
-        const joined = new Uint8Array(bytes.length + log.head.length);
-        joined.set(bytes);
-        joined.set(log.head, bytes.length);
-        // The joined bytes end with a newline (the head's), so nothing is left open.
-        const s = split(joined, from);
-        prepended.current = s.lines.length;
-        setLog((l) => l && { ...l, lines: [...s.lines, ...l.lines], head: s.head, startByte: s.startByte });
+        setLog((l) => {
+          // A scroll may have asked again before the page showed the last answer: apply each range once.
+          if (l === null || l.startByte !== startByte) return l;
+          const joined = new Uint8Array(bytes.length + l.head.length);
+          joined.set(bytes);
+          joined.set(l.head, bytes.length);
+          // The joined bytes end with a newline (the head's), so nothing is left open.
+          const s = split(joined, from);
+          prepended.current = s.lines.length;
+          return { ...l, lines: [...s.lines, ...l.lines], head: s.head, startByte: s.startByte };
+        });
       })
       .catch((e: unknown) => setError(String(e)))
       .finally(() => (loadingEarlier.current = false));
