@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { removeDir } from '../helpers/state.js';
 import type { RunDetail, RunsPage } from '../../src/ui/api-types.js';
 import { gate, rawRequest, readSse, shStep, startDashboard, until, waitFor, type Dashboard } from './helpers.js';
 
@@ -21,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Ctrl-C stops it cleanly, open streams and all.
   expect(await ui.stop('SIGINT')).toBe(0);
+  removeDir(ws.dir);
 });
 
 async function getJson<T>(path: string): Promise<{ status: number; body: T }> {

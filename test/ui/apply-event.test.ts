@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { removeDir } from '../helpers/state.js';
 import { readEvents } from '../helpers/run-state.js';
 import type { ApiRun, ApiStep, EngineEvent, RunDetail, RunsPage } from '../../src/ui/api-types.js';
 import { RunStore } from '../../ui/src/run/run-store.js';
@@ -22,6 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ui.stop();
+  removeDir(ws.dir);
 });
 
 /** The page's state right after `run_started`: every step pending, nothing counted. */

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { removeDir } from '../helpers/state.js';
 import type { RunsPage } from '../../src/ui/api-types.js';
 import { gate, launchBrowser, screenshot, shStep, startDashboard, until, waitFor, type Browser, type Dashboard } from './helpers.js';
 
@@ -28,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await ui?.stop();
+  removeDir(ws.dir);
 });
 
 async function runsOf(planId: string, status?: string): Promise<RunsPage['runs']> {

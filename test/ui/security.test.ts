@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
+import { removeDir } from '../helpers/state.js';
 import { rawRequest, startDashboard, type Dashboard } from './helpers.js';
 
 let ws: Workspace;
@@ -22,6 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ui.stop();
+  removeDir(ws.dir);
 });
 
 describe('on 127.0.0.1', () => {
