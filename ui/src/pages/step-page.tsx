@@ -17,7 +17,8 @@ import type { ApiAttempt, ApiStep, StepDetail } from '../types.js';
 function preconditionText(step: ApiStep): string {
   if (step.reason === 'precondition') return `A precondition did not hold, so the step was skipped: ${step.detail ?? ''}`;
   if (step.attempts > 0) return 'Its preconditions, if it has any, held: the step started.';
-  return 'Not checked yet: preconditions are checked when the step becomes ready.';
+  if (step.status === 'pending') return 'Not checked yet: preconditions are checked when the step becomes ready.';
+  return 'Not checked: the step ended without becoming ready.';
 }
 
 function commandLine(a: ApiAttempt): string {
