@@ -91,13 +91,16 @@ describe('a run page', () => {
     expect((await engine).exitCode).toBe(0);
   });
 
-  it('selects a step in every view when it is selected in one', async () => {
+  it('selects a step in every view when it is selected in one, and opens its page on a double click', async () => {
     await page.click('.step-table [data-step-id="test"]');
     await shown('.dag .node.selected[data-step-id="test"]');
     await shown('.timeline .tl-row.selected [data-step-id="test"]');
     expect(new URL(page.url()).searchParams.get('step')).toBe('test');
     await page.click('.dag [data-step-id="lint"]');
     await shown('.step-table .selected[data-step-id="lint"]');
+    await page.dblclick('.dag [data-step-id="lint"]');
+    await shown('.step-header[data-step-id="lint"]');
+    expect(new URL(page.url()).pathname).toMatch(/^\/runs\/[^/]+\/steps\/lint$/);
   });
 
   it('shows the root cause of a failed run: the step, how it failed, what it took down, its last log lines', async () => {

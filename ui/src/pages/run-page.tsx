@@ -117,7 +117,7 @@ export function RunPage({ runId }: { runId: string }) {
       </div>
       {selected !== null ? (
         <p class="selection">
-          Selected <a href={runHref(runId, selected)}>{selected}</a>: open its attempts and log.
+          Selected <a href={runHref(runId, selected)}>{selected}</a>: open its attempts and log (or double-click it).
         </p>
       ) : null}
     </div>

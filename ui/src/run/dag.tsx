@@ -5,6 +5,7 @@
  * their progress; the step table and timeline still list every step.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { navigate, runHref } from '../router.js';
 import { statusClass } from '../status.js';
 import { collapseToLevels, layoutGraph, MAX_DRAWN_STEPS, NODE_H_PX, NODE_W_PX, type GraphLayout, type Levels, type PlacedNode } from './graph-layout.js';
 import type { StepStatus } from '../types.js';
@@ -28,6 +29,7 @@ function StepNode({ store, node }: { store: RunStore; node: PlacedNode }) {
       aria-selected={selected}
       transform={`translate(${node.x},${node.y})`}
       onClick={() => (store.selected.value = node.id)}
+      onDblClick={() => navigate(runHref(step.run_id, node.id))}
     >
       <title>{`${node.id}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`}</title>
       <rect width={NODE_W_PX} height={NODE_H_PX} rx={6} />

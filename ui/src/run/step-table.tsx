@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { StatusBadge } from '../components/status-badge.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { elapsedMs, formatDuration } from '../format.js';
-import { runHref } from '../router.js';
+import { navigate, runHref } from '../router.js';
 import { nowMs } from '../status.js';
 import type { ApiStep } from '../types.js';
 import type { RunStore } from './run-store.js';
@@ -38,6 +38,7 @@ function StepRow({ store, stepId }: { store: RunStore; stepId: string }) {
       aria-selected={selected}
       title={step.detail ?? undefined}
       onClick={() => (store.selected.value = stepId)}
+      onDblClick={() => navigate(runHref(step.run_id, stepId))}
     >
       <span class="c-status">
         <StatusBadge status={step.status} />

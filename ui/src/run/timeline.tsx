@@ -8,6 +8,7 @@ import type { Virtualizer } from '@tanstack/virtual-core';
 import { useEffect, useRef } from 'preact/hooks';
 import { VirtualList } from '../components/virtual-list.js';
 import { formatDuration, timeMs } from '../format.js';
+import { navigate, runHref } from '../router.js';
 import { nowMs, statusClass } from '../status.js';
 import type { ApiAttempt } from '../types.js';
 import type { RunStore } from './run-store.js';
@@ -42,7 +43,7 @@ function TimelineRow({ store, stepId, span }: { store: RunStore; stepId: string;
   const pct = (ms: number): number => (100 * (ms - span.startMs)) / (span.endMs - span.startMs);
   const selected = store.selected.value === stepId;
   return (
-    <div class={`tl-row${selected ? ' selected' : ''}`} aria-selected={selected} onClick={() => (store.selected.value = stepId)}>
+    <div class={`tl-row${selected ? ' selected' : ''}`} aria-selected={selected} onClick={() => (store.selected.value = stepId)} onDblClick={() => navigate(runHref(step.run_id, stepId))}>
       <span class="tl-label" style={{ width: `${LABEL_PX}px` }} title={stepId}>
         {stepId}
       </span>
