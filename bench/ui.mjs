@@ -10,7 +10,7 @@
  * 1,000-step run that this script drives (events committed as an engine would, a log growing)
  * while Chromium shows it. Measured: `/api/runs?limit=50` latency, how long the pages take to
  * show rows, steps and a log's end, the delay from an event's commit to the page showing it,
- * the page's longest stall, and the server's memory over the soak.
+ * the page's longest stall, the server's memory over the soak, and its CPU while nothing runs.
  *
  * Browser cases need Chromium (/usr/bin/chromium or $CHROMIUM_PATH); without it they are
  * reported as skipped. Exit 1 when something broke (not when a target is missed).
@@ -40,8 +40,8 @@ function parseArgs(argv) {
 
 const opts = parseArgs(process.argv.slice(2));
 const SIZES = opts.quick
-  ? { runs: 200, bigSteps: 100, logBytes: 2_000_000, apiRequests: 20, pageLoads: 1, soakSec: opts.soakSec ?? 3 }
-  : { runs: 10_000, bigSteps: 1_000, logBytes: 100_000_000, apiRequests: 200, pageLoads: 5, soakSec: opts.soakSec ?? 60 };
+  ? { runs: 200, bigSteps: 100, logBytes: 2_000_000, apiRequests: 20, pageLoads: 1, soakSec: opts.soakSec ?? 3, idleSec: 2 }
+  : { runs: 10_000, bigSteps: 1_000, logBytes: 100_000_000, apiRequests: 200, pageLoads: 5, soakSec: opts.soakSec ?? 60, idleSec: 10 };
 
 const { SqliteSink } = await import(join(ROOT, 'dist/state/sqlite-sink.js'));
 const { stepLogPath, runsDbPath } = await import(join(ROOT, 'dist/state/paths.js'));
@@ -155,7 +155,13 @@ async function startDashboard() {
     proc.once('exit', (code) => reject(new Error(`engine ui exited with ${code}`)));
   });
   const url = first.replace(/^engine ui: /, '');
-  return { proc, url, rssKB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) };
+  return {
+    proc,
+    url,
+    rssKB: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]),
+    // utime + stime of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+    cpuTicks: () => readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((n, t) => n + Number(t), 0),
+  };
 }
 
 async function timeRequests(url, n) {
@@ -320,6 +326,16 @@ async function main() {
     rows.push(['`page-run-big`', `run page of ${fmtInt(SIZES.bigSteps)} steps: load to step rows visible, median`, fmt(pages.big), '≤ 1 s', verdict(pages.big, 1000)]);
     rows.push(['`page-run-graph`', `the same page: load to its graph drawn (levels above 300 steps), median`, fmt(pages.graph), '', '']);
     rows.push(['`page-log-end`', `step page: load to the last line of a ${(SIZES.logBytes / 1e6).toFixed(0)} MB log visible, median`, fmt(pages.logEnd), '≤ 1 s', verdict(pages.logEnd, 1000)]);
+
+    log(`idle, ${SIZES.idleSec} s`);
+    const idlePage = await context?.newPage();
+    await idlePage?.goto(`${ui.url}runs/${big}`);
+    await idlePage?.locator('.dag svg').waitFor({ timeout: 30_000 });
+    const ticks0 = ui.cpuTicks();
+    await new Promise((r) => setTimeout(r, SIZES.idleSec * 1000));
+    const idleCpu = (ui.cpuTicks() - ticks0) / (SIZES.idleSec * 100);
+    await idlePage?.close();
+    rows.push(['`idle-cpu`', `server CPU while nothing runs and a run page stays open (${SIZES.idleSec} s)`, `${(100 * idleCpu).toFixed(1)} % of a core`, 'idle', idleCpu <= 0.01 ? 'pass' : '**FAIL**']);
 
     log(`live soak, ${SIZES.soakSec} s`);
     const rssBefore = ui.rssKB();
