@@ -53,14 +53,14 @@ describe('the runs page', () => {
     await ws.engine(['run', ws.writePlan(plan([{ id: 'one', command: 'true' }], { plan_id: 'quick' }), 'quick.json')]);
     await page.goto(ui.url);
     await shown('tr[data-run-id][data-status="succeeded"]');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 1));
     const go = gate(ws.dir, 'list');
     const { engine, runId } = await startRun(plan([shStep('wait', waitFor(go.path))], { plan_id: 'appearing' }), 'appearing.json');
     await shown(`tr[data-run-id="${runId}"][data-status="running"]`);
     await screenshot(page, 'runs-page');
     go.open();
     await shown(`tr[data-run-id="${runId}"][data-status="succeeded"]`);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(1);
     expect(await page.locator('tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')))).toEqual([
       runId,
       (await runsOf('quick'))[0]!.run_id,
@@ -79,7 +79,7 @@ describe('a run page', () => {
     await page.goto(ui.url);
     await page.click(`tr[data-run-id="${runId}"] a`);
     await page.waitForURL(`**/runs/${runId}`);
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 2));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 2));
     for (const view of ['.dag', '.step-table', '.timeline']) await shown(`${view} [data-step-id="build"][data-status="running"]`);
     await shown('.dag [data-step-id="test"][data-status="pending"]');
     await shown('.step-table [data-step-id="lint"][data-status="succeeded"]');
@@ -87,7 +87,7 @@ describe('a run page', () => {
     go.open();
     for (const view of ['.dag', '.step-table', '.timeline']) await shown(`${view} [data-step-id="test"][data-status="succeeded"]`);
     await shown(`.run-header[data-run-id="${runId}"][data-status="succeeded"]`);
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(2);
     expect((await engine).exitCode).toBe(0);
   });
 

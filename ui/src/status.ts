@@ -20,14 +20,14 @@ export function unreachable(x: never): never {
  */
 export const nowMs = signal(Date.now());
 let tickers = 0;
-let timer: number | undefined;
+let timer: ReturnType<typeof setInterval> | undefined;
 
 /** Starts the clock while `active`; returns the cleanup for an effect. */
 export function tickWhile(active: boolean): () => void {
   if (!active) return () => {};
-  if (tickers++ === 0) timer = window.setInterval(() => (nowMs.value = Date.now()), 1000);
+  if (tickers++ === 0) timer = setInterval(() => (nowMs.value = Date.now()), 1000);
   nowMs.value = Date.now();
   return () => {
-    if (--tickers === 0) window.clearInterval(timer);
+    if (--tickers === 0) clearInterval(timer);
   };
 }
