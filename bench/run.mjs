@@ -21,6 +21,8 @@
  *   --engine   the cli.js to measure (default dist/cli.js of this repository)
  *   --keep     keep the temporary directory with the generated plans/Makefiles/ninja files
  *
+ * The `dashboard` case runs bench/ui.mjs, which writes BENCHMARKS-dashboard.md next to --out.
+ *
  * Exit code 0 when every case ran (whether or not targets are met), 1 when something broke
  * (a generator check failed, a tool exited non-zero, …).
  */
@@ -727,6 +729,15 @@ function spawnCost() {
 
 // ---- 7. profile ----------------------------------------------------------------------------
 
+/** The dashboard's own suite (bench/ui.mjs), written next to this report. */
+function dashboard() {
+  if (!selected('dashboard')) return;
+  R.dashboardOut = join(dirname(opts.out), 'BENCHMARKS-dashboard.md');
+  log('dashboard (bench/ui.mjs)');
+  const r = spawnSync(NODE, [join(ROOT, 'bench/ui.mjs'), ...(opts.quick ? ['--quick'] : []), '--out', R.dashboardOut], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) R.failures.push(`bench/ui.mjs exited with ${r.status}`);
+}
+
 function profile() {
   if (!selected('profile') || C.profileN === 0) return;
   const n = C.profileN;
@@ -1236,6 +1247,9 @@ function markdown(durationMs) {
     }
   }
 
+  if (R.dashboardOut) {
+    out.push('## Dashboard', '', `\`engine ui\` against its scale targets: [${basename(R.dashboardOut)}](${basename(R.dashboardOut)}) (bench/ui.mjs).`, '');
+  }
   if (R.failures.length) {
     out.push('## Problems', '', ...R.failures.map((f) => `- ${f}`), '');
   }
@@ -1257,6 +1271,7 @@ async function main() {
   await bigOutput();
   spawnCost();
   profile();
+  dashboard();
   R.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const duration = performance.now() - t0Suite;
   const md = markdown(duration);

@@ -28,6 +28,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
+  return n;
+}
+
 const program = new Command('engine')
   .description('Runs JSON plans: a DAG of commands with timeouts, retries, failure policies and recorded state.')
   .version(pkg.version, '-V, --version')
@@ -137,6 +143,19 @@ program
   .action(async (planPath: string, opts) => {
     const { validateCommand } = await import('./commands/validate.js');
     process.exitCode = await validateCommand(planPath, opts);
+  });
+
+program
+  .command('ui')
+  .description('serve the live web dashboard of the state directory until Ctrl-C')
+  .option('--host <HOST>', 'address to listen on (default 127.0.0.1); beyond loopback every request needs the token')
+  .option('--port <PORT>', 'port to listen on (default 7788; 0: a free one)', portNumber)
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .option('--open', 'open the dashboard in the desktop browser')
+  .option('--token <TOKEN>', 'the token for actions (and for every request beyond loopback); default: random')
+  .action(async (opts) => {
+    const { uiCommand } = await import('./ui/ui-command.js');
+    process.exitCode = await uiCommand(opts);
   });
 
 try {

@@ -65,6 +65,7 @@ export function runStarted(steps: PlannedStepSpec[]): Omit<RunStartedEvent, keyo
     max_concurrency: 4,
     pid: 4242,
     hostname: 'host-1',
+    cgroup: null,
     steps: steps.map((s) => ({ trigger_rule: 'all_success', on_failure: 'abort', critical: true, ...s })),
   };
 }

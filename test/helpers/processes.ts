@@ -69,7 +69,7 @@ export class WaitTimeoutError extends Error {
  * `timeoutMs` ms have passed.
  */
 export async function waitFor<T>(
-  check: () => T | undefined | false,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
   { timeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
@@ -78,7 +78,7 @@ export async function waitFor<T>(
     let value: T | undefined | false;
     let error: unknown;
     try {
-      value = check();
+      value = await check();
     } catch (err) {
       error = err;
     }
