@@ -91,7 +91,7 @@ program.hook('preAction', async (_program, command) => {
 
 program
   .command('run')
-  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 130 cancelled')
+  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
   .addArgument(planArgument())
   .addOption(varOption())
   .addOption(varsFileOption())

@@ -7,7 +7,8 @@
  *
  * Plan files must be regular files (`engine resume` reads the plan again by its path).
  * Vars files may also be pipes (`… | engine run plan.json --vars-file /dev/stdin`), which is
- * how secret values are handed over without touching the disk.
+ * how secret values are handed over without touching the disk; standard input is read as it
+ * is, also when it is a socket (what Node and libuv give a child as a "pipe").
  */
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -38,8 +39,18 @@ export function readInputFile(kind: InputFileKind, abs: string): InputFileResult
   } catch (err) {
     return { ok: false, message: readErrorMessage(kind, abs, err) };
   }
-  const refusal = refuseKind(kind, abs, st);
+  const fromStdin = (st.isFIFO() || st.isSocket()) && isOwnStdin(st);
+  const refusal = refuseKind(kind, abs, st, fromStdin);
   if (refusal !== undefined) return { ok: false, message: refusal };
+  if (fromStdin) {
+    // Read fd 0 itself: a socket (what a Node or libuv parent gives as a pipe) cannot be
+    // opened again through /dev/stdin (ENXIO).
+    try {
+      return readPipe(kind, abs, 0, true);
+    } catch (err) {
+      return { ok: false, message: readErrorMessage(kind, abs, err) };
+    }
+  }
   if (st.isFile() && st.size > MAX_INPUT_FILE_BYTES) {
     return { ok: false, message: `${kind} is ${st.size} bytes; the limit is ${LIMIT_TEXT}: ${abs}` };
   }
@@ -51,7 +62,7 @@ export function readInputFile(kind: InputFileKind, abs: string): InputFileResult
     return { ok: false, message: readErrorMessage(kind, abs, err) };
   }
   try {
-    return st.isFIFO() ? readPipe(kind, abs, fd) : readRegular(kind, abs, fd, st.size);
+    return st.isFIFO() ? readPipe(kind, abs, fd, isAnonymousPipe(fd)) : readRegular(kind, abs, fd, st.size);
   } catch (err) {
     return { ok: false, message: readErrorMessage(kind, abs, err) };
   } finally {
@@ -61,11 +72,12 @@ export function readInputFile(kind: InputFileKind, abs: string): InputFileResult
 
 const LIMIT_TEXT = `${MAX_INPUT_FILE_BYTES / 1024 / 1024} MiB`;
 
-/** Why a file of this type cannot be read as `kind`, or undefined when it can. */
-function refuseKind(kind: InputFileKind, abs: string, st: Stats): string | undefined {
+/** Why a file of this type cannot be read as `kind`, or undefined when it can. `fromStdin`:
+ * the path names this process's standard input. */
+function refuseKind(kind: InputFileKind, abs: string, st: Stats, fromStdin: boolean): string | undefined {
   if (st.isFile()) return undefined;
   if (st.isDirectory()) return `${kind} is a directory: ${abs}`;
-  if (st.isFIFO()) {
+  if (st.isFIFO() || (st.isSocket() && fromStdin)) {
     if (kind === 'vars file') return undefined;
     return `plan file is a pipe, not a regular file: ${abs} (engine resume reads the plan again, so save it to a file)`;
   }
@@ -78,6 +90,16 @@ function refuseKind(kind: InputFileKind, abs: string, st: Stats): string | undef
   if (st.isBlockDevice()) return `${kind} is a block device, not a file: ${abs}`;
   if (st.isSocket()) return `${kind} is a socket, not a file: ${abs}`;
   return `${kind} is not a regular file: ${abs}`;
+}
+
+/** Whether `st` (of a pipe or socket) is this process's standard input. */
+function isOwnStdin(st: Stats): boolean {
+  try {
+    const stdin = fstatSync(0);
+    return stdin.dev === st.dev && stdin.ino === st.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the device is the terminal of this process's stdin, stdout or stderr (the usual
@@ -108,14 +130,15 @@ function readRegular(kind: InputFileKind, abs: string, fd: number, size: number)
 }
 
 /**
- * Reads a pipe opened with O_NONBLOCK until its writer closes it. A read of 0 bytes before
- * any writer was seen means, for a named pipe, that nobody has opened it for writing yet:
- * wait up to PIPE_WRITER_WAIT_MS for one. An anonymous pipe (`|`) always had a writer.
+ * Reads a pipe or socket until its writer closes it. A read of 0 bytes before any writer was
+ * seen means, for a named pipe opened with O_NONBLOCK, that nobody has opened it for writing
+ * yet: wait up to PIPE_WRITER_WAIT_MS for one. `hasWriter`: the other end is known to exist
+ * (an anonymous pipe, `|`, or a socket), so 0 bytes is the end.
  */
-function readPipe(kind: InputFileKind, abs: string, fd: number): InputFileResult {
+function readPipe(kind: InputFileKind, abs: string, fd: number, hasWriter: boolean): InputFileResult {
   const chunks: Buffer[] = [];
   let length = 0;
-  let writerSeen = isAnonymousPipe(fd);
+  let writerSeen = hasWriter;
   let waitedMs = 0;
   for (;;) {
     const chunk = Buffer.allocUnsafe(64 * 1024);
@@ -173,6 +196,9 @@ export function readErrorMessage(kind: string, abs: string, err: unknown): strin
   if (code === 'EISDIR') return `${kind} is a directory: ${abs}`;
   if (code === 'EACCES' || code === 'EPERM') return `${kind} is not readable (permission denied): ${abs}`;
   if (code === 'ENXIO') return `${kind} is a socket or a device without a driver, not a file: ${abs}`;
+  if (code === 'ENAMETOOLONG') return `${kind} path is too long (${abs.length} characters)`;
+  if (code === 'ELOOP') return `${kind} path loops through symbolic links: ${abs}`;
+  // Node's message is "CODE: what, syscall 'path'": keep "what", the path is shown already.
   const msg = err instanceof Error ? err.message : String(err);
-  return `cannot read ${kind} ${abs}: ${msg}`;
+  return `cannot read ${kind} ${abs}: ${/^[A-Z0-9]+: ([^,]+)/.exec(msg)?.[1] ?? msg}`;
 }

@@ -7,6 +7,7 @@ import { findDuplicateKeys } from './duplicate-keys.js';
 import { readInputFile, type InputFileKind } from './input-file.js';
 import { JsonSource, parseJson } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
+import { preview } from './validate-schema.js';
 
 /** A JSON file that could be read and parsed (its duplicate keys, if any, are reported). */
 export interface JsonFile {
@@ -44,7 +45,7 @@ export function readJsonFile(kind: InputFileKind, label: string, abs: string, pr
     const first = source.positionOfOffset(d.firstOffset);
     const here = source.positionOfOffset(d.offset);
     const where = first.line === here.line ? `line ${first.line}, column ${first.column}` : `line ${first.line}`;
-    problems.add({ file: label, pointer: d.pointer, at: { offset: d.offset }, message: `duplicate key ${JSON.stringify(d.name)} (first at ${where})` });
+    problems.add({ file: label, pointer: d.pointer, at: { offset: d.offset }, message: `duplicate key ${preview(d.name)} (first at ${where})` });
   }
   return { bytes, value: parsed.value };
 }

@@ -43,6 +43,7 @@ export function findSyntaxError(text: string): SyntaxErrorAt | undefined {
     i = skipWhitespace(text, i);
     if (i >= text.length) return expect === Expect.CommaOrClose && open.length === 0 ? undefined : endOfText(text, open);
     const c = text.charCodeAt(i);
+    if (c === SLASH && (text[i + 1] === '/' || text[i + 1] === '*')) return { offset: i, message: 'comments are not allowed in JSON' };
     switch (expect) {
       case Expect.Value:
       case Expect.ValueOrClose: {
@@ -116,6 +117,7 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+const SLASH = 0x2f;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -171,13 +173,14 @@ function scanString(text: string, i: number): number | SyntaxErrorAt {
     if (c < 0x20) return { offset: j, message: `control character ${codePoint(c)} in a string (write it as an escape such as \\n or \\u0001)` };
     if (c !== BACKSLASH) continue;
     const e = text[j + 1];
+    if (e === undefined) break;
     if (e === 'u') {
       if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return { offset: j, message: 'invalid \\u escape (expected 4 hex digits)' };
       j += 5;
     } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
       j++;
     } else {
-      return { offset: j, message: `invalid escape sequence ${JSON.stringify(`\\${e ?? ''}`)}` };
+      return { offset: j, message: `invalid escape sequence ${JSON.stringify(`\\${e}`)}` };
     }
   }
   return { offset: i, message: 'unterminated string (no closing double quote)' };
@@ -222,7 +225,6 @@ function unexpected(text: string, i: number): string {
   const c = text.charCodeAt(i);
   if (c === 0xfeff) return 'unexpected byte order mark (U+FEFF) inside the file';
   if (c < 0x20 || c === 0x7f) return `unexpected control character ${codePoint(c)}`;
-  if (c === 0x2f && (text[i + 1] === '/' || text[i + 1] === '*')) return 'comments are not allowed in JSON';
   if (c === 0x27) return "strings must be in double quotes, not single quotes";
   if (c === CLOSE_BRACE || c === CLOSE_BRACKET || c === COMMA || c === COLON) return `expected a value, got '${text[i]}'`;
   const word = token(text, i);

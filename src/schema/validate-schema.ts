@@ -52,7 +52,7 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
   if (e.keyword === 'propertyNames') return undefined;
   if (e.propertyName !== undefined) {
     const ptr = `${at}/${escapePointerToken(e.propertyName)}`;
-    const name = JSON.stringify(e.propertyName);
+    const name = preview(e.propertyName);
     if (at.endsWith('/env')) {
       return { pointer: ptr, message: `invalid environment variable name ${name} (must not be empty or contain "=" or a NUL character)`, at: 'key' };
     }
@@ -65,7 +65,7 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
       const prop = String(params.additionalProperty);
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
-      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${JSON.stringify(prop)}${list}`, at: 'key' };
+      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${preview(prop)}${list}`, at: 'key' };
     }
     case 'required':
       return { pointer: at, message: `missing required property ${JSON.stringify(String(params.missingProperty))}`, at: 'value' };
