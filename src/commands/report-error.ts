@@ -81,12 +81,16 @@ const CAUSES: Record<string, { cause: string; diagnose?: true }> = {
   SQLITE_CORRUPT: { cause: 'runs.db is corrupt' },
 };
 
+/** Calls on a file descriptor: their errors name no path, but they are file I/O. */
+const FD_CALLS = new Set(['read', 'write', 'writev', 'fsync', 'fdatasync', 'ftruncate', 'fstat', 'close']);
+
 /**
  * The message for an error that means the engine's environment failed, or undefined for any
- * other error: an error whose code is in {@link CAUSES} (SQLite's extended codes such as
- * SQLITE_READONLY_DIRECTORY included), except ENOENT outside `stateDir` and not from mkdir (a
- * file that is simply missing is the caller's business). The message names the state
- * directory (or the path, outside it), the real cause and the call that failed:
+ * other error. It is one when its code is in {@link CAUSES} (SQLite's extended codes such as
+ * SQLITE_READONLY_DIRECTORY included) and it comes from SQLite or from file I/O (a call with a
+ * path, or on a file descriptor: not `kill` or `spawn`), except ENOENT outside `stateDir` and
+ * not from mkdir (a file that is simply missing is the caller's business). The message names
+ * the state directory (or the path, outside it), the real cause and the call that failed:
  * `cannot use state directory /x: it is a file, not a directory (mkdir)`,
  * `cannot use state directory /x: read-only file system (open /x/.gitignore)`.
  */
@@ -95,6 +99,8 @@ export function environmentFailure(err: unknown, stateDir: string | undefined): 
   const known = typeof e?.code === 'string' ? CAUSES[baseCode(e.code)] : undefined;
   if (e === undefined || known === undefined) return undefined;
   const path = typeof e.path === 'string' ? e.path : undefined;
+  const fileIo = e.code!.startsWith('SQLITE_') || path !== undefined || FD_CALLS.has(e.syscall ?? '');
+  if (!fileIo) return undefined;
   const inStateDir = stateDir !== undefined && (path === undefined || path === stateDir || path.startsWith(stateDir + sep));
   if (e.code === 'ENOENT' && !inStateDir && e.syscall !== 'mkdir') return undefined;
 

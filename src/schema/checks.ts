@@ -1,8 +1,8 @@
 /**
  * Semantic checks the schema cannot express: step ids, dependencies and the DAG, `shell` vs
- * `args`, and `${NAME}` references. They run on the parsed plan even when schema validation
- * failed, so they take `unknown` input and skip whatever is malformed (the schema check has
- * reported it already) instead of crashing.
+ * `args`, `${NAME}` references, and NUL characters in what reaches a process. They run on the
+ * parsed plan even when schema validation failed, so they take `unknown` input and skip
+ * whatever is malformed (the schema check has reported it already) instead of crashing.
  */
 import { topologicalOrder } from '../graph/dag.js';
 import { pointer } from './json-source.js';

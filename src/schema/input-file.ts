@@ -42,29 +42,24 @@ export function readInputFile(kind: InputFileKind, abs: string): InputFileResult
   const fromStdin = (st.isFIFO() || st.isSocket()) && isOwnStdin(st);
   const refusal = refuseKind(kind, abs, st, fromStdin);
   if (refusal !== undefined) return { ok: false, message: refusal };
-  if (fromStdin) {
-    // Read fd 0 itself: a socket (what a Node or libuv parent gives as a pipe) cannot be
-    // opened again through /dev/stdin (ENXIO).
-    try {
-      return readPipe(kind, abs, 0, true);
-    } catch (err) {
-      return { ok: false, message: readErrorMessage(kind, abs, err) };
-    }
-  }
   if (st.isFile() && st.size > MAX_INPUT_FILE_BYTES) {
     return { ok: false, message: `${kind} is ${st.size} bytes; the limit is ${LIMIT_TEXT}: ${abs}` };
   }
-  let fd: number;
   try {
-    // O_NONBLOCK: opening a named pipe without a writer returns at once instead of waiting.
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    // Standard input is read as it is: a socket (what a Node or libuv parent gives as a
+    // pipe) cannot be opened again through /dev/stdin (ENXIO).
+    return fromStdin ? readPipe(kind, abs, 0, true) : openAndRead(kind, abs, st);
   } catch (err) {
     return { ok: false, message: readErrorMessage(kind, abs, err) };
   }
+}
+
+/** Opens `abs` (a regular file or a named pipe, as `st` says) and reads it. */
+function openAndRead(kind: InputFileKind, abs: string, st: Stats): InputFileResult {
+  // O_NONBLOCK: opening a named pipe without a writer returns at once instead of waiting.
+  const fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     return st.isFIFO() ? readPipe(kind, abs, fd, isAnonymousPipe(fd)) : readRegular(kind, abs, fd, st.size);
-  } catch (err) {
-    return { ok: false, message: readErrorMessage(kind, abs, err) };
   } finally {
     closeSync(fd);
   }
@@ -189,7 +184,7 @@ function tooLarge(kind: InputFileKind, abs: string): InputFileResult {
 }
 
 /** "<kind> not found: <abs>" and the like, from a stat, open or read error; no stack. */
-export function readErrorMessage(kind: string, abs: string, err: unknown): string {
+function readErrorMessage(kind: string, abs: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return `${kind} not found: ${abs}`;
   if (code === 'ENOTDIR') return `${kind} not found: ${abs} (a directory on the way is a file)`;

@@ -30,7 +30,8 @@ export function readJsonFile(kind: InputFileKind, label: string, abs: string, pr
   }
   const bytes = read.bytes;
   const decoded = decodeUtf8(bytes);
-  problems.addSource(label, new JsonSource(decoded.text));
+  const source = new JsonSource(decoded.text);
+  problems.addSource(label, source);
   if (decoded.invalid) {
     problems.add({ file: label, pointer: '', at: { offset: decoded.invalid.offset }, message: decoded.invalid.message });
     return undefined;
@@ -40,14 +41,18 @@ export function readJsonFile(kind: InputFileKind, label: string, abs: string, pr
     problems.add({ file: label, pointer: '', at: { offset: parsed.offset }, message: parsed.message });
     return undefined;
   }
-  const source = problems.source(label)!;
-  for (const d of findDuplicateKeys(decoded.text)) {
+  reportDuplicateKeys(source, label, problems);
+  return { bytes, value: parsed.value };
+}
+
+/** Each repeated name, at the repeat: `duplicate key "plan_id" (first at line 2)`. */
+function reportDuplicateKeys(source: JsonSource, label: string, problems: ProblemList): void {
+  for (const d of findDuplicateKeys(source.text)) {
     const first = source.positionOfOffset(d.firstOffset);
     const here = source.positionOfOffset(d.offset);
     const where = first.line === here.line ? `line ${first.line}, column ${first.column}` : `line ${first.line}`;
     problems.add({ file: label, pointer: d.pointer, at: { offset: d.offset }, message: `duplicate key ${preview(d.name)} (first at ${where})` });
   }
-  return { bytes, value: parsed.value };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });

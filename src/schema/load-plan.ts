@@ -5,7 +5,7 @@
  * Steps: read the file (sha256 of its bytes; see json-file.ts for what is refused) →
  * `JSON.parse` and a scan for duplicate keys → schema validation (Ajv) →
  * semantic checks on steps and the DAG → variable resolution (`--var`, vars file, defaults,
- * built-ins) → `${NAME}` reference checks → resolution. Checks after a failed one still run
+ * built-ins) → `${NAME}` reference checks (and NUL characters) → resolution. Checks after a failed one still run
  * when they can do so safely; line:column positions are computed only when something is
  * reported.
  */

@@ -65,6 +65,11 @@ describe('environmentFailure', () => {
     expect(environmentFailure(err, tempDir())).toBeUndefined();
   });
 
+  it('leaves a permission error that is not file I/O (signalling a process) to its caller', () => {
+    const err = Object.assign(new Error('kill EPERM'), { code: 'EPERM', errno: -1, syscall: 'kill' });
+    expect(environmentFailure(err, '/state')).toBeUndefined();
+  });
+
   it('leaves errors without a code as internal errors', () => {
     expect(environmentFailure(new TypeError('x is undefined'), '/state')).toBeUndefined();
   });
