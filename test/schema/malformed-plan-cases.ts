@@ -104,6 +104,7 @@ const SYNTAX: PlanCase[] = [
   { name: 'two byte order marks', plan: '\uFEFF\uFEFF{}', expect: { at: '1:1', message: /byte order mark/ } },
   { name: 'a closer of the wrong kind', plan: '{"steps": [1}', expect: { at: '1:13', message: /expected ',' or ']' after array element/ } },
   { name: 'JSON lines instead of one object', plan: '{"id": "a"}\n{"id": "b"}\n', expect: { at: '2:1', message: /unexpected text after the end/ } },
+  { name: 'a missing comma in a file with CRLF line endings', plan: '{\r\n  "plan_id": "p"\r\n  "version": "1"\r\n}\r\n', expect: { at: '3:3', message: /^invalid JSON: expected ',' or '}' after property value$/ } },
   { name: 'YAML instead of JSON', plan: 'plan_id: p\nversion: 1\n', expect: { at: '1:1', message: /unexpected "plan_id"/ } },
 ];
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../../src/schema/problems.js';
 import { formatProblem } from '../../src/schema/problems.js';
-import { options, problemsOfLoad, tempDir } from '../helpers/plan-files.js';
+import { load, options, problemsOfLoad, tempDir } from '../helpers/plan-files.js';
 import { CASES, type At, type Content } from './malformed-plan-cases.js';
 
 /** Writes `content` as dir/name and returns its text as the loader sees it (for positions). */
@@ -79,5 +79,31 @@ describe('malformed plans, vars files and --var arguments', () => {
       expect(found.map(where)).toContain(wanted);
     }
     if (c.expect.notShown) expect(listed).not.toContain(c.expect.notShown);
+  });
+});
+
+describe('odd but valid input', () => {
+  const steps = '"steps": [{"id": "a", "command": "true"}]';
+
+  it('loads a plan with 10,000 levels of nesting in metadata', () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    expect(load(tempDir(), `{"plan_id": "p", "version": "1", "metadata": {"deep": ${deep}}, ${steps}}`).steps).toHaveLength(1);
+  });
+
+  it('loads a plan with a byte order mark and CRLF line endings', () => {
+    expect(load(tempDir(), `\uFEFF{\r\n"plan_id": "p",\r\n"version": "1",\r\n${steps}\r\n}\r\n`).planId).toBe('p');
+  });
+
+  it('keeps "__proto__" as a plain environment variable name', () => {
+    const plan = load(tempDir(), `{"plan_id": "p", "version": "1", "steps": [{"id": "a", "command": "true", "env": {"__proto__": "x"}}]}`);
+    expect(Object.getOwnPropertyDescriptor(plan.steps[0]!.env, '__proto__')?.value).toBe('x');
+  });
+
+  it('accepts the largest values the schema allows', () => {
+    const year = 31_536_000;
+    const step = { id: 'x'.repeat(200), command: 'true', retries: 10_000, timeout_sec: year, retry_delay_sec: year, retry_backoff: 1000, retry_max_delay_sec: year, success_exit_codes: [0, 255] };
+    const plan = load(tempDir(), { plan_id: 'p', version: '1', globals: { max_concurrency: 10_000, default_timeout_sec: year, kill_grace_sec: year }, steps: [step] });
+    expect(plan.steps[0]!.retry.retries).toBe(10_000);
+    expect(plan.maxConcurrency).toBe(10_000);
   });
 });
