@@ -107,7 +107,7 @@ export interface Step {
    */
   retry_backoff?: number;
   /**
-   * Upper bound of the delay between attempts, in seconds; at most 31536000 (365 days).
+   * Upper bound of the delay between attempts, in seconds; at most and by default 31536000 (365 days), so that a large retry_backoff never asks for a longer delay than a plan could write.
    */
   retry_max_delay_sec?: number;
   /**

@@ -17,6 +17,10 @@ export const GLOBAL_DEFAULTS = {
   killGraceSec: 10,
 } as const;
 
+/** Default `retry_max_delay_sec`: the schema's maximum of every `*_sec` field (365 days), so
+ * that `retry_delay_sec × retry_backoff^n` stays a delay a plan could have written. */
+export const DEFAULT_RETRY_MAX_DELAY_SEC = 31_536_000;
+
 /** Everything besides the plan that goes into a {@link ResolvedPlan}. */
 export interface ResolveContext {
   /** Absolute path of the plan file. */
@@ -67,7 +71,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
         retries: s.retries ?? 0,
         delayMs: secondsToMs(s.retry_delay_sec ?? 0, false),
         backoff: s.retry_backoff ?? 1,
-        maxDelayMs: s.retry_max_delay_sec === undefined ? Infinity : secondsToMs(s.retry_max_delay_sec, false),
+        maxDelayMs: secondsToMs(s.retry_max_delay_sec ?? DEFAULT_RETRY_MAX_DELAY_SEC, false),
       },
       critical: s.critical ?? true,
       onFailure: s.on_failure ?? 'abort',

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { retryDelayMs } from '../../src/engine/retry.js';
 import type { Problem } from '../../src/schema/problems.js';
 import { formatProblem } from '../../src/schema/problems.js';
 import { load, options, problemsOfLoad, tempDir } from '../helpers/plan-files.js';
@@ -97,6 +98,11 @@ describe('odd but valid input', () => {
   it('keeps "__proto__" as a plain environment variable name', () => {
     const plan = load(tempDir(), `{"plan_id": "p", "version": "1", "steps": [{"id": "a", "command": "true", "env": {"__proto__": "x"}}]}`);
     expect(Object.getOwnPropertyDescriptor(plan.steps[0]!.env, '__proto__')?.value).toBe('x');
+  });
+
+  it('caps the retry delay of the largest backoff at 365 days when the plan gives no maximum', () => {
+    const plan = load(tempDir(), { plan_id: 'p', version: '1', steps: [{ id: 'a', command: 'false', retries: 10_000, retry_delay_sec: 1, retry_backoff: 1000 }] });
+    expect(retryDelayMs(plan.steps[0]!.retry, 10_000)).toBe(31_536_000_000);
   });
 
   it('accepts the largest values the schema allows', () => {
