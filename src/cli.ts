@@ -4,11 +4,12 @@
  * module is imported only when that command runs, so `engine --version` loads neither Ajv nor
  * SQLite.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { packagePath } from './package-root.js';
-import { reportError } from './commands/report-error.js';
+import { reportError, setErrorContext } from './commands/report-error.js';
 
 // A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
 // only the printing stops.
@@ -22,17 +23,47 @@ const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { v
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
+// Argument checks. Each throws a UserError (exit 2) that names the flag or argument and shows
+// the value as given: `--limit 1e99: expected an integer from 1 to 10000`.
+
+/** The value as typed, quoted when it is empty or has spaces or quotes. */
+function shown(value: string): string {
+  return /^[^\s"']+$/.test(value) ? value : JSON.stringify(value);
 }
 
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0..65535');
-  return n;
+/**
+ * A count: plain decimal digits only (no sign, exponent, fraction, hex or spaces: `1e3`,
+ * `0x10`, `5.0` and ` 5` are refused rather than guessed at), from `min` to `max`.
+ */
+function integerIn(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) throw new UserError(`${flag} ${shown(value)}: expected an integer from ${min} to ${max}`);
+    return n;
+  };
 }
+
+/** A path, id or name: anything but empty or only spaces (`--state-dir ""` would mean the
+ * current directory). */
+function nonEmpty(name: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new UserError(`${name} ${shown(value)}: must not be empty`);
+    return value;
+  };
+}
+
+/** `--target a,b` (repeatable): every comma-separated step id must be non-empty. */
+function targetList(value: string, previous: string[] | undefined): string[] {
+  if (value.split(',').some((id) => id.trim() === '')) {
+    throw new UserError(`--target ${shown(value)}: empty step id (give step ids separated by commas: --target a,b)`);
+  }
+  return collect(value, previous);
+}
+
+/** Largest `--limit` and `--max-concurrency` (the plan's `max_concurrency` has the same bound). */
+const MAX_COUNT = 10_000;
+/** Largest `--attempt`: attempt numbers continue across resumes, so they can pass `retries`. */
+const MAX_ATTEMPT = 1_000_000;
 
 const program = new Command('engine')
   .description('Runs JSON plans: a DAG of commands with timeouts, retries, failure policies and recorded state.')
@@ -41,20 +72,35 @@ const program = new Command('engine')
   .exitOverride();
 
 const varOption = () => new Option('--var <KEY=VALUE>', 'set a plan variable (repeatable)').argParser(collect).default([]);
-const varsFileOption = () => new Option('--vars-file <FILE>', 'JSON object of variable values (--var wins)');
+const varsFileOption = () =>
+  new Option('--vars-file <FILE>', 'JSON object of variable values (--var wins); may be a pipe: --vars-file /dev/stdin').argParser(
+    nonEmpty('--vars-file'),
+  );
+const stateDirOption = () =>
+  new Option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)').argParser(nonEmpty('--state-dir'));
+const planArgument = () => new Argument('<plan>', 'plan file (JSON)').argParser(nonEmpty('PLAN'));
+const runArgument = () => new Argument('<run>', 'run id, a unique prefix of one, or "last"').argParser(nonEmpty('RUN'));
+
+// Environment failures without a path (a full disk, SQLite) are reported naming the state
+// directory of the command (src/commands/report-error.ts).
+program.hook('preAction', async (_program, command) => {
+  if (!command.options.some((o) => o.long === '--state-dir')) return;
+  const { resolveStateDir } = await import('./commands/common.js');
+  setErrorContext({ stateDir: resolveStateDir(command.opts<{ stateDir?: string }>().stateDir) });
+});
 
 program
   .command('run')
-  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 130 cancelled')
-  .argument('<plan>', 'plan file (JSON)')
+  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
+  .addArgument(planArgument())
   .addOption(varOption())
   .addOption(varsFileOption())
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
-  .option('--max-concurrency <N>', 'steps running at once (overrides the plan)', positiveInt)
+  .addOption(stateDirOption())
+  .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
   .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
   .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
   .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
-  .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(collect))
+  .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);
@@ -64,10 +110,10 @@ program
   .command('runs')
   .description('list recent runs, newest first')
   .option('--status <STATUS>', 'only runs with this status (running, succeeded, failed, cancelled, interrupted)')
-  .option('--plan <PLAN_ID>', 'only runs of this plan id')
-  .option('--limit <N>', 'at most N runs (default 20)', positiveInt)
+  .option('--plan <PLAN_ID>', 'only runs of this plan id', nonEmpty('--plan'))
+  .option('--limit <N>', `at most N runs, 1 to ${MAX_COUNT} (default 20)`, integerIn('--limit', 1, MAX_COUNT))
   .option('--json', 'print JSON instead of a table')
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .addOption(stateDirOption())
   .action(async (opts) => {
     const { runsCommand } = await import('./commands/runs.js');
     process.exitCode = await runsCommand(opts);
@@ -76,9 +122,9 @@ program
 program
   .command('show')
   .description('a run and its steps in topological order')
-  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .addArgument(runArgument())
   .option('--json', 'print JSON instead of a table')
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .addOption(stateDirOption())
   .action(async (runRef: string, opts) => {
     const { showCommand } = await import('./commands/show.js');
     process.exitCode = await showCommand(runRef, opts);
@@ -87,11 +133,11 @@ program
 program
   .command('logs')
   .description("print a step's log, or every step's log in order")
-  .argument('<run>', 'run id, a unique prefix of one, or "last"')
-  .argument('[step]', 'step id (default: all steps)')
-  .option('--attempt <N>', 'attempt number (default: the latest)', positiveInt)
+  .addArgument(runArgument())
+  .addArgument(new Argument('[step]', 'step id (default: all steps)').argParser(nonEmpty('STEP')))
+  .option('--attempt <N>', `attempt number, 1 to ${MAX_ATTEMPT} (default: the latest)`, integerIn('--attempt', 1, MAX_ATTEMPT))
   .option('-f, --follow', 'keep printing until the run ends')
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .addOption(stateDirOption())
   .action(async (runRef: string, stepId: string | undefined, opts) => {
     const { logsCommand } = await import('./commands/logs.js');
     process.exitCode = await logsCommand(runRef, stepId, opts);
@@ -100,13 +146,13 @@ program
 program
   .command('resume')
   .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
-  .argument('<run>', 'run id, a unique prefix of one, or "last"')
+  .addArgument(runArgument())
   .addOption(varOption())
   .addOption(varsFileOption())
   .option('--force', 'resume even though the plan file changed since the run started')
   .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
   .option('--otel', 'export OpenTelemetry traces and metrics')
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .addOption(stateDirOption())
   .action(async (runRef: string, opts) => {
     const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runRef, opts);
@@ -115,8 +161,8 @@ program
 program
   .command('cancel')
   .description('ask a live run to cancel, like Ctrl-C in its terminal')
-  .argument('<run>', 'run id, a unique prefix of one, or "last"')
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .addArgument(runArgument())
+  .addOption(stateDirOption())
   .action(async (runRef: string, opts) => {
     const { cancelCommand } = await import('./commands/cancel.js');
     process.exitCode = await cancelCommand(runRef, opts);
@@ -125,7 +171,7 @@ program
 program
   .command('graph')
   .description("print a plan's DAG with each step's policy and trigger rule")
-  .argument('<plan>', 'plan file (JSON)')
+  .addArgument(planArgument())
   .addOption(new Option('--format <FORMAT>', 'output format').choices(['mermaid', 'dot', 'json']).default('mermaid'))
   .addOption(varOption())
   .addOption(varsFileOption())
@@ -137,7 +183,7 @@ program
 program
   .command('validate')
   .description('check a plan and its variables without running it; exit 0 valid, 2 invalid')
-  .argument('<plan>', 'plan file (JSON)')
+  .addArgument(planArgument())
   .addOption(varOption())
   .addOption(varsFileOption())
   .action(async (planPath: string, opts) => {
@@ -148,11 +194,11 @@ program
 program
   .command('ui')
   .description('serve the live web dashboard of the state directory until Ctrl-C')
-  .option('--host <HOST>', 'address to listen on (default 127.0.0.1); beyond loopback every request needs the token')
-  .option('--port <PORT>', 'port to listen on (default 7788; 0: a free one)', portNumber)
-  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)')
+  .option('--host <HOST>', 'address to listen on (default 127.0.0.1); beyond loopback every request needs the token', nonEmpty('--host'))
+  .option('--port <PORT>', 'port to listen on (default 7788; 0: a free one)', integerIn('--port', 0, 65535))
+  .option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)', nonEmpty('--state-dir'))
   .option('--open', 'open the dashboard in the desktop browser')
-  .option('--token <TOKEN>', 'the token for actions (and for every request beyond loopback); default: random')
+  .option('--token <TOKEN>', 'the token for actions (and for every request beyond loopback); default: random', nonEmpty('--token'))
   .action(async (opts) => {
     const { uiCommand } = await import('./ui/ui-command.js');
     process.exitCode = await uiCommand(opts);

@@ -28,7 +28,13 @@ export async function cancelCommand(runRef: string, opts: CancelOptions): Promis
       throw new UserError(`run ${run.run_id} runs on host ${run.hostname}; cancel it there`);
     }
     if (!isEngineProcess(run.pid)) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
-    if (!signalProcess(run.pid, 'SIGINT')) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
+    let sent: boolean;
+    try {
+      sent = signalProcess(run.pid, 'SIGINT');
+    } catch (err) {
+      throw new UserError(`cannot signal the engine process ${run.pid} of run ${run.run_id}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (it belongs to another user?)`);
+    }
+    if (!sent) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
     process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
     return ExitCode.ok;
   } catch (err) {

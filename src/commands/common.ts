@@ -11,9 +11,10 @@ export interface VarOptions {
   varsFile?: string;
 }
 
-/** The absolute state directory: `--state-dir`, else $ENGINE_STATE_DIR, else ./state. */
+/** The absolute state directory: `--state-dir`, else $ENGINE_STATE_DIR (when not empty), else ./state. */
 export function resolveStateDir(flag: string | undefined): string {
-  return resolve(flag ?? process.env.ENGINE_STATE_DIR ?? 'state');
+  const fromEnv = process.env.ENGINE_STATE_DIR?.trim() ? process.env.ENGINE_STATE_DIR : undefined;
+  return resolve(flag ?? fromEnv ?? 'state');
 }
 
 /**

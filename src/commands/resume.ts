@@ -7,12 +7,12 @@
  * src/engine/resume.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { recordedRun, resumeState, type RecordedRun } from '../engine/resume.js';
 import { isResumableRunStatus } from '../engine/status.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { requireRunsDb, resolveRun, using } from '../query/runs-reader.js';
+import { readInputFile } from '../schema/input-file.js';
 import { loadPlan } from '../schema/load-plan.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 import { selectTargets } from '../schema/select-targets.js';
@@ -56,12 +56,9 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
 /** Loads the run's plan file again (read and hashed once) with its recorded variables. */
 function planForResume(run: RecordedRun, runId: string, stateDir: string, opts: ResumeOptions): ResolvedPlan {
   const { started } = run;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(started.plan_path);
-  } catch {
-    throw new UserError(`the plan file of run ${runId} is gone: ${started.plan_path}`);
-  }
+  const read = readInputFile('plan file', started.plan_path);
+  if (!read.ok) throw new UserError(`cannot read the plan file of run ${runId}: ${read.message}`);
+  const bytes = read.bytes;
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== started.plan_sha256 && !opts.force) {
     throw new UserError(`the plan file ${started.plan_path} changed since run ${runId} started; resume with --force to run the changed plan`);

@@ -1,8 +1,8 @@
 /**
  * Semantic checks the schema cannot express: step ids, dependencies and the DAG, `shell` vs
- * `args`, and `${NAME}` references. They run on the parsed plan even when schema validation
- * failed, so they take `unknown` input and skip whatever is malformed (the schema check has
- * reported it already) instead of crashing.
+ * `args`, `${NAME}` references, and NUL characters in what reaches a process. They run on the
+ * parsed plan even when schema validation failed, so they take `unknown` input and skip
+ * whatever is malformed (the schema check has reported it already) instead of crashing.
  */
 import { ancestorClosure, topologicalOrder } from '../graph/dag.js';
 import { pointer } from './json-source.js';
@@ -173,18 +173,17 @@ function cyclePath(names: string[]): string {
 }
 
 /**
- * Checks every string that gets `${NAME}` substitution — step `command`, `args` items, `cwd`,
- * `env` values, `globals.env` values and `globals.working_dir` — for references to names not
- * in `known` (declared or built-in) and for malformed `${`. Each offending string is reported
- * once, with the pointer of that string. Never throws.
+ * Checks every string that gets `${NAME}` substitution (see {@link forEachSubstitutedString})
+ * for references to names not in `known` (declared or built-in) and for malformed `${`. Each
+ * offending string is reported once, with the pointer of that string. Never throws.
  */
 export function checkReferences(plan: unknown, known: ReadonlySet<string>, file: string, problems: ProblemList): void {
-  if (!isObject(plan)) return;
   const values = new Map<string, string>();
   for (const name of known) values.set(name, '');
+  const declared = [...known].filter((k) => !(BUILTIN_VAR_NAMES as readonly string[]).includes(k));
   // Only strings with a "${" that does not resolve get a closer look (and a pointer built).
-  const hasBadRef = (v: unknown): v is string => typeof v === 'string' && v.includes('${') && !referencesResolve(v, values);
-  const check = (text: string, ptr: string) => {
+  const hasBadRef = (v: string) => v.includes('${') && !referencesResolve(v, values);
+  forEachSubstitutedString(plan, hasBadRef, (text, ptr) => {
     const unknown: string[] = [];
     const malformed: string[] = [];
     substituteVars(text, values, (issue) => {
@@ -193,7 +192,6 @@ export function checkReferences(plan: unknown, known: ReadonlySet<string>, file:
     });
     if (unknown.length > 0) {
       const names = [...new Set(unknown)].map((u) => `\${${u}}`).join(', ');
-      const declared = [...known].filter((k) => !(BUILTIN_VAR_NAMES as readonly string[]).includes(k));
       const hint = declared.length ? `declared: ${declared.slice(0, 20).join(', ')}; ` : '';
       problems.add({
         file,
@@ -208,45 +206,78 @@ export function checkReferences(plan: unknown, known: ReadonlySet<string>, file:
         message: `invalid variable reference ${JSON.stringify(m)}: names must match ^[A-Za-z_][A-Za-z0-9_]*$; write $\${ for a literal \${`,
       });
     }
-  };
-  const checkMap = (map: unknown, ...base: (string | number)[]) => {
+  });
+}
+
+/**
+ * Reports every substituted string and every variable default that contains a NUL character
+ * (`\u0000` in the file): no command, argument, path or environment value can hold one, so
+ * the step could only fail to start. Never throws.
+ */
+export function checkNulCharacters(plan: unknown, file: string, problems: ProblemList): void {
+  const message = 'contains a NUL character (\\u0000), which no command, argument, path or environment value can hold';
+  const hasNul = (v: string) => v.includes('\0');
+  forEachSubstitutedString(plan, hasNul, (_text, ptr) => problems.add({ file, pointer: ptr, message }));
+  const vars = isObject(plan) ? plan.vars : undefined;
+  if (!isObject(vars)) return;
+  for (const name in vars) {
+    const decl = vars[name];
+    if (isObject(decl) && typeof decl.default === 'string' && hasNul(decl.default)) {
+      problems.add({ file, pointer: pointer('vars', name, 'default'), message });
+    }
+  }
+}
+
+/**
+ * Calls `visit` with each string of the plan that gets `${NAME}` substitution and for which
+ * `wanted` holds, with its JSON pointer: step `command`, `args` items, `cwd`, `env` values,
+ * precondition `command`, `args` items, `value`, `equals` and `matches`, `globals.env` values
+ * and `globals.working_dir`. Malformed parts (not strings, not arrays) are skipped. `wanted`
+ * runs on every string and must be cheap; pointers are built only for wanted strings.
+ */
+function forEachSubstitutedString(plan: unknown, wanted: (v: string) => boolean, visit: (v: string, ptr: string) => void): void {
+  if (!isObject(plan)) return;
+  // No rest parameters on the per-string path: this runs for every string of a 100,000-step plan.
+  const is = (v: unknown): v is string => typeof v === 'string' && wanted(v);
+  const visitMap = (map: unknown, base: (string | number)[]) => {
     if (!isObject(map)) return;
     for (const k in map) {
       const v = map[k];
-      if (hasBadRef(v)) check(v, pointer(...base, k));
+      if (is(v)) visit(v, pointer(...base, k));
+    }
+  };
+  const visitList = (list: unknown, base: (string | number)[]) => {
+    if (!Array.isArray(list)) return;
+    for (let j = 0; j < list.length; j++) {
+      const v: unknown = list[j];
+      if (is(v)) visit(v, pointer(...base, j));
     }
   };
 
   const globals = plan.globals;
   if (isObject(globals)) {
-    if (hasBadRef(globals.working_dir)) check(globals.working_dir, '/globals/working_dir');
-    checkMap(globals.env, 'globals', 'env');
+    if (is(globals.working_dir)) visit(globals.working_dir, '/globals/working_dir');
+    visitMap(globals.env, ['globals', 'env']);
   }
   const steps = plan.steps;
   if (!Array.isArray(steps)) return;
   for (let i = 0; i < steps.length; i++) {
     const step: unknown = steps[i];
     if (!isObject(step)) continue;
-    if (hasBadRef(step.command)) check(step.command, pointer('steps', i, 'command'));
-    if (hasBadRef(step.cwd)) check(step.cwd, pointer('steps', i, 'cwd'));
-    if (Array.isArray(step.args)) {
-      const args: unknown[] = step.args;
-      for (let j = 0; j < args.length; j++) {
-        const a = args[j];
-        if (hasBadRef(a)) check(a, pointer('steps', i, 'args', j));
+    if (is(step.command)) visit(step.command, pointer('steps', i, 'command'));
+    if (is(step.cwd)) visit(step.cwd, pointer('steps', i, 'cwd'));
+    if (step.args !== undefined) visitList(step.args, ['steps', i, 'args']);
+    if (step.env !== undefined) visitMap(step.env, ['steps', i, 'env']);
+    if (!Array.isArray(step.preconditions)) continue;
+    const list: unknown[] = step.preconditions;
+    for (let j = 0; j < list.length; j++) {
+      const p = list[j];
+      if (!isObject(p)) continue;
+      for (const key of ['command', 'value', 'equals', 'matches'] as const) {
+        const v = p[key];
+        if (is(v)) visit(v, pointer('steps', i, 'preconditions', j, key));
       }
-    }
-    if (step.env !== undefined) checkMap(step.env, 'steps', i, 'env');
-    if (Array.isArray(step.preconditions)) {
-      const list: unknown[] = step.preconditions;
-      for (let j = 0; j < list.length; j++) {
-        const p = list[j];
-        if (!isObject(p)) continue;
-        for (const key of ['command', 'value', 'equals', 'matches'] as const) {
-          if (hasBadRef(p[key])) check(p[key], pointer('steps', i, 'preconditions', j, key));
-        }
-        if (Array.isArray(p.args)) checkMap(p.args, 'steps', i, 'preconditions', j, 'args');
-      }
+      if (p.args !== undefined) visitList(p.args, ['steps', i, 'preconditions', j, 'args']);
     }
   }
 }

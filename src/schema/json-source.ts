@@ -4,16 +4,10 @@
  *
  * The happy path only calls {@link parseJson} (plain `JSON.parse`). Positions are computed on
  * the failure path only: {@link JsonSource} indexes the text lazily, the first time a position
- * is asked for, so a valid 10 MB plan never pays for it. jsonc-parser is used for the message
- * of a syntax error when V8's message does not name a position.
+ * is asked for, so a valid 10 MB plan never pays for it. Every scan of the text here is
+ * iterative: a file of 10,000 nested `[` must not exhaust the call stack.
  */
-import { createRequire } from 'node:module';
-import type { ParseErrorCode } from 'jsonc-parser';
-
-/** jsonc-parser, loaded on the first syntax error only (it costs ~9 ms of start-up). */
-function jsonc(): typeof import('jsonc-parser') {
-  return createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser');
-}
+import { findSyntaxError } from './json-syntax.js';
 
 /** A 1-based line and column (column counted in UTF-16 code units, as editors mostly do). */
 export interface SourcePosition {
@@ -35,105 +29,21 @@ export type JsonParseResult =
 /** Which part of a JSON member a position refers to: its value, or its property name. */
 export type PositionTarget = 'value' | 'key';
 
-const BOM = '\uFEFF';
-
-/** Removes a leading UTF-8 byte order mark, which `JSON.parse` rejects. */
-export function stripBom(text: string): string {
-  return text.startsWith(BOM) ? text.slice(1) : text;
-}
-
 /**
  * Parses strict JSON (no comments, no trailing commas). Never throws.
  *
- * The error message comes from V8 when it names a position (its messages are precise, e.g.
- * "expected ',' or '}' after property value"); otherwise from jsonc-parser's first error
- * (V8's "Unexpected token ..., "<the whole input>" is not valid JSON" would echo the file).
+ * When `JSON.parse` rejects the text, {@link findSyntaxError} says where and what was expected
+ * (V8's own messages name no position for several errors, and some echo the whole input).
  */
 export function parseJson(text: string): JsonParseResult {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return describeSyntaxError(text, err instanceof Error ? err.message : String(err));
-  }
-}
-
-function describeSyntaxError(text: string, v8Message: string): JsonParseResult & { ok: false } {
-  const m = /^(.*?) in JSON at position (\d+)/s.exec(v8Message);
-  if (m) {
-    const offset = Math.min(Number(m[2]), text.length);
-    return { ok: false, offset, message: `invalid JSON: ${lowerFirst(m[1]!)}` };
-  }
-  const first = firstJsoncError(text);
-  if (first) return { ok: false, offset: first.offset, message: `invalid JSON: ${first.message}` };
-  // Not reachable with a conforming parser pair; keep a bounded message just in case.
-  const short = v8Message.length > 120 ? `${v8Message.slice(0, 120)}...` : v8Message;
-  return { ok: false, offset: 0, message: `invalid JSON: ${lowerFirst(short)}` };
-}
-
-function lowerFirst(s: string): string {
-  return s.length > 1 && /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
-}
-
-/** The first syntax error jsonc-parser finds, with a message naming what was expected. */
-function firstJsoncError(text: string): { offset: number; message: string } | undefined {
-  const containers: ('object' | 'array')[] = [];
-  let found: { offset: number; message: string } | undefined;
-  const { visit, printParseErrorCode } = jsonc();
-  visit(
-    text,
-    {
-      onObjectBegin: () => void containers.push('object'),
-      onObjectEnd: () => void containers.pop(),
-      onArrayBegin: () => void containers.push('array'),
-      onArrayEnd: () => void containers.pop(),
-      onError: (code: ParseErrorCode, offset: number, length: number) => {
-        if (found) return;
-        const closer = containers[containers.length - 1] === 'array' ? ']' : '}';
-        found = { offset, message: jsoncMessage(printParseErrorCode(code), closer, text.slice(offset, offset + length)) };
-      },
-    },
-    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
-  );
-  return found;
-}
-
-function jsoncMessage(code: string, closer: string, token: string): string {
-  switch (code) {
-    case 'InvalidSymbol': {
-      const shown = token.length > 30 ? `${token.slice(0, 30)}...` : token;
-      return shown ? `unexpected ${JSON.stringify(shown)}` : 'unexpected character';
-    }
-    case 'InvalidNumberFormat':
-      return 'invalid number';
-    case 'PropertyNameExpected':
-      return 'expected a property name in double quotes';
-    case 'ValueExpected':
-      return 'expected a value';
-    case 'ColonExpected':
-      return "expected ':'";
-    case 'CommaExpected':
-      return `expected ',' or '${closer}'`;
-    case 'CloseBraceExpected':
-      return "expected ',' or '}'";
-    case 'CloseBracketExpected':
-      return "expected ',' or ']'";
-    case 'EndOfFileExpected':
-      return 'unexpected text after the end of the JSON value';
-    case 'InvalidCommentToken':
-    case 'UnexpectedEndOfComment':
-      return 'comments are not allowed';
-    case 'UnexpectedEndOfString':
-      return 'unterminated string';
-    case 'UnexpectedEndOfNumber':
-      return 'incomplete number';
-    case 'InvalidUnicode':
-      return 'invalid \\u escape';
-    case 'InvalidEscapeCharacter':
-      return 'invalid escape sequence';
-    case 'InvalidCharacter':
-      return 'invalid character in string (control characters must be escaped)';
-    default:
-      return 'syntax error';
+    const found = findSyntaxError(text);
+    if (found) return { ok: false, offset: found.offset, message: `invalid JSON: ${found.message}` };
+    // Not reachable while both follow RFC 8259; keep a bounded message just in case.
+    const v8 = err instanceof Error ? err.message : String(err);
+    return { ok: false, offset: 0, message: `invalid JSON: ${v8.length > 120 ? `${v8.slice(0, 120)}...` : v8}` };
   }
 }
 

@@ -12,6 +12,7 @@ export const PLAN_DEFAULTS = {
     retries: 0,
     retry_delay_sec: 0,
     retry_backoff: 1,
+    retry_max_delay_sec: 31536000,
     critical: true,
     on_failure: "abort",
     trigger_rule: "all_success",

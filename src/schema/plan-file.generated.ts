@@ -54,15 +54,15 @@ export interface VarDecl {
 }
 export interface Globals {
   /**
-   * Steps running at once; default: number of CPUs.
+   * Steps running at once, 1 to 10000; default: number of CPUs.
    */
   max_concurrency?: number;
   /**
-   * Timeout of an attempt when the step gives none, in seconds.
+   * Timeout of an attempt when the step gives none, in seconds; at most 31536000 (365 days).
    */
   default_timeout_sec?: number;
   /**
-   * Seconds between SIGTERM and SIGKILL when a step is stopped.
+   * Seconds between SIGTERM and SIGKILL when a step is stopped; at most 31536000 (365 days).
    */
   kill_grace_sec?: number;
   env?: StringMap;
@@ -72,12 +72,15 @@ export interface Globals {
   working_dir?: string;
 }
 /**
- * Environment added to every step.
+ * Environment added to every step (names without '=' or NUL).
  */
 export interface StringMap {
   [k: string]: string;
 }
 export interface Step {
+  /**
+   * Unique within the plan; at most 200 characters (it names the step's log files).
+   */
   id: string;
   name?: string;
   description?: string;
@@ -88,20 +91,23 @@ export interface Step {
   args?: string[];
   depends_on?: string[];
   /**
-   * Timeout of each attempt, in seconds.
+   * Timeout of each attempt, in seconds; at most 31536000 (365 days).
    */
   timeout_sec?: number;
   /**
-   * Further attempts after a failure or timeout.
+   * Further attempts after a failure or timeout; at most 10000.
    */
   retries?: number;
+  /**
+   * Delay before the second attempt, in seconds; at most 31536000 (365 days).
+   */
   retry_delay_sec?: number;
   /**
-   * Multiplier of the delay after each failed attempt.
+   * Multiplier of the delay after each failed attempt; 1 to 1000.
    */
   retry_backoff?: number;
   /**
-   * Upper bound of the delay between attempts, in seconds.
+   * Upper bound of the delay between attempts, in seconds; at most and by default 31536000 (365 days), so that a large retry_backoff never asks for a longer delay than a plan could write.
    */
   retry_max_delay_sec?: number;
   /**
@@ -124,6 +130,8 @@ export interface Step {
    */
   shell?: boolean;
   /**
+   * Exit codes that count as success, each 0 to 255 (a process cannot exit with any other).
+   *
    * @minItems 1
    */
   success_exit_codes?: [number, ...number[]];

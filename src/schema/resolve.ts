@@ -65,7 +65,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
         retries: s.retries ?? STEP.retries,
         delayMs: secondsToMs(s.retry_delay_sec ?? STEP.retry_delay_sec, false),
         backoff: s.retry_backoff ?? STEP.retry_backoff,
-        maxDelayMs: s.retry_max_delay_sec === undefined ? Infinity : secondsToMs(s.retry_max_delay_sec, false),
+        maxDelayMs: secondsToMs(s.retry_max_delay_sec ?? STEP.retry_max_delay_sec, false),
       },
       critical: s.critical ?? STEP.critical,
       onFailure: s.on_failure ?? STEP.on_failure,

@@ -16,7 +16,7 @@ export interface RetryPolicy {
   delayMs: number;
   /** Multiplier >= 1. */
   backoff: number;
-  /** Upper bound of a delay in ms; Infinity when the plan gives none. */
+  /** Upper bound of a delay in ms; 365 days when the plan gives none. */
   maxDelayMs: number;
 }
 

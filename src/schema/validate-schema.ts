@@ -15,7 +15,6 @@ export interface SchemaProblem {
   at: PositionTarget;
 }
 
-
 /**
  * The compiled plan validator: Ajv's standalone code for schemas/plan.schema.json, generated
  * at build time by scripts/gen-validator.mjs (strict, allErrors, verbose: errors carry the
@@ -53,16 +52,20 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
   if (e.keyword === 'propertyNames') return undefined;
   if (e.propertyName !== undefined) {
     const ptr = `${at}/${escapePointerToken(e.propertyName)}`;
+    const name = preview(e.propertyName);
+    if (at.endsWith('/env')) {
+      return { pointer: ptr, message: `invalid environment variable name ${name} (must not be empty or contain "=" or a NUL character)`, at: 'key' };
+    }
     const what = at === '/vars' ? 'variable name' : 'property name';
     const rule = e.keyword === 'pattern' ? ` (must match ${String(params.pattern)})` : '';
-    return { pointer: ptr, message: `invalid ${what} ${JSON.stringify(e.propertyName)}${rule}`, at: 'key' };
+    return { pointer: ptr, message: `invalid ${what} ${name}${rule}`, at: 'key' };
   }
   switch (e.keyword) {
     case 'additionalProperties': {
       const prop = String(params.additionalProperty);
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
-      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${JSON.stringify(prop)}${list}`, at: 'key' };
+      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${preview(prop)}${list}`, at: 'key' };
     }
     case 'required':
       return { pointer: at, message: `missing required property ${JSON.stringify(String(params.missingProperty))}`, at: 'value' };
@@ -79,6 +82,8 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return { pointer: at, message: `must be ${String(params.comparison)} ${String(params.limit)}, got ${preview(e.data)}`, at: 'value' };
+    case 'maxLength':
+      return { pointer: at, message: `must be at most ${String(params.limit)} characters long, got ${(e.data as string).length}`, at: 'value' };
     case 'minLength':
       return {
         pointer: at,
@@ -132,6 +137,8 @@ export function preview(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
+  // JSON.parse turns a number such as 1e400 into Infinity, which JSON.stringify shows as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number too large to represent';
   const s = JSON.stringify(v);
   if (s === undefined) return typeof v;
   if (s.length <= 60) return s;

@@ -19,7 +19,7 @@ describe('plan resolution', () => {
       shell: false,
       dependsOn: [],
       timeoutMs: 3_600_000,
-      retry: { retries: 0, delayMs: 0, backoff: 1, maxDelayMs: Infinity },
+      retry: { retries: 0, delayMs: 0, backoff: 1, maxDelayMs: 31_536_000_000 },
       critical: true,
       onFailure: 'abort',
       triggerRule: 'all_success',
