@@ -9,10 +9,11 @@ export interface AttemptRequest {
   stepId: string;
   /** 1-based attempt number. */
   attempt: number;
-  /** Executable (looked up on PATH), or a script line for /bin/sh when `shell`. */
+  /** Executable (looked up on PATH), or the script line for the `shell` interpreter. */
   command: string;
   args: readonly string[];
-  shell: boolean;
+  /** The interpreter argv before the script line, or null to exec `command`. */
+  shell: readonly string[] | null;
   /** Absolute working directory. */
   cwd: string;
   /** The complete environment of the process. */
@@ -21,7 +22,14 @@ export interface AttemptRequest {
   logPath: string;
   /** Per-attempt timeout in ms. */
   timeoutMs: number;
-  /** Time between SIGTERM and SIGKILL when the attempt is stopped, in ms. */
+  /** Stop the attempt after this many ms without output (reason `idle_timeout`); null for never. */
+  idleTimeoutMs: number | null;
+  /** Stop the attempt after this many ms (reason `deadline`): what is left of the step's
+   * `deadline_sec`; null for none. */
+  deadlineMs: number | null;
+  /** First signal to the process group when the attempt is stopped. */
+  killSignal: NodeJS.Signals;
+  /** Time between `killSignal` and SIGKILL when the attempt is stopped, in ms. */
   killGraceMs: number;
   successExitCodes: readonly number[];
   /**
@@ -55,8 +63,8 @@ export interface RunningAttempt {
   /** pid of the step's main process (= its process group id); null when it could not start. */
   readonly pid: number | null;
   readonly result: Promise<AttemptResult>;
-  /** Stops the attempt: SIGTERM then SIGKILL after the grace period, or SIGKILL at once when
-   * `forced`. Its outcome becomes `cancelled`. */
+  /** Stops the attempt: its kill signal, then SIGKILL after the grace period, or SIGKILL at
+   * once when `forced`. Its outcome becomes `cancelled`. */
   cancel(forced: boolean): void;
 }
 

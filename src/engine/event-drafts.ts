@@ -10,7 +10,7 @@ import type { Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
 import type { Decision } from './scheduler.js';
 import type { ResumeState } from './resume.js';
-import { runExitCode, type FinalRunStatus, type StepCounts } from './status.js';
+import { runExitCode, type CancelReason, type FinalRunStatus, type StepCounts } from './status.js';
 
 type Draft<E> = Omit<E, 'seq' | 'ts' | 'run_id'>;
 
@@ -101,7 +101,7 @@ export function attemptEndedDraft(
   attempt: number,
   result: AttemptResult,
   endedAtMs: number,
-  willRetry: boolean,
+  next: { willRetry: boolean; notRetried: string | null; killedFor: KillCause | null },
   mask: Masker,
 ): EventDraft {
   switch (result.outcome) {
@@ -125,21 +125,30 @@ export function attemptEndedDraft(
         reason: result.reason,
         error: mask(result.error),
         ended_at_ms: endedAtMs,
-        will_retry: willRetry,
+        will_retry: next.willRetry,
+        not_retried: next.notRetried,
       };
-    case 'cancelled':
+    case 'cancelled': {
+      const abort = next.killedFor?.reason === 'abort' ? next.killedFor : null;
       return {
         type: 'step_cancelled',
         step_id: step.id,
-        reason: 'run_cancelled',
-        detail: 'run cancelled while the step was running',
-        upstream: null,
+        reason: abort ? 'abort' : 'run_cancelled',
+        detail: abort ? `stopped by fail_fast after step "${abort.upstream}" failed` : 'run cancelled while the step was running',
+        upstream: abort?.upstream ?? null,
         attempt,
         exit_code: result.exitCode,
         signal: result.signal,
         duration_ms: result.durationMs,
       };
+    }
   }
+}
+
+/** Why the run loop stopped a running step: the kill decision's reason, with the failed step's id for an abort. */
+export interface KillCause {
+  reason: CancelReason;
+  upstream: string | null;
 }
 
 /** The event a retry, skip or cancel decision records; null for decisions that record nothing themselves (start, kill). */
@@ -165,10 +174,16 @@ export function decisionDraft(plan: ResolvedPlan, d: Decision, mask: Masker): Ev
       };
     case 'start':
     case 'kill':
+    case 'no_retry':
       return null;
   }
 }
 
-export function runFinishedDraft(status: FinalRunStatus, durationMs: number, counts: StepCounts): Draft<RunFinishedEvent> {
-  return { type: 'run_finished', status, exit_code: runExitCode(status), duration_ms: durationMs, ...counts };
+export function runFinishedDraft(
+  status: FinalRunStatus,
+  durationMs: number,
+  counts: StepCounts,
+  why: { reason: RunFinishedEvent['reason']; detail: string | null } = { reason: null, detail: null },
+): Draft<RunFinishedEvent> {
+  return { type: 'run_finished', status, exit_code: runExitCode(status), duration_ms: durationMs, ...counts, reason: why.reason, detail: why.detail };
 }

@@ -100,6 +100,9 @@ export interface StepFailedEvent extends EventBase {
   ended_at_ms: number;
   /** True when another attempt follows (a `step_retrying` event comes next). */
   will_retry: boolean;
+  /** Why no attempt follows although retries were left (not in `retry_on`, the deadline, a
+   * command that cannot start), else null. */
+  not_retried: string | null;
 }
 
 export interface StepRetryingEvent extends EventBase {
@@ -138,8 +141,11 @@ export interface StepCancelledEvent extends EventBase {
 
 export interface RunCancelRequestedEvent extends EventBase {
   type: 'run_cancel_requested';
-  /** Signal that asked for it, e.g. `SIGINT`. */
+  /** Signal that asked for it, e.g. `SIGINT`; `none` when no signal did (a run timeout). */
   signal: string;
+  /** What asked: a signal to the engine (Ctrl-C, `engine cancel`, SIGTERM), or the run's own
+   * `globals.timeout_sec`. */
+  source: 'signal' | 'run_timeout';
   /** True on the second request: cleanup steps are cancelled too and the engine exits at once. */
   forced: boolean;
 }
@@ -148,6 +154,11 @@ export interface RunFinishedEvent extends EventBase {
   type: 'run_finished';
   /** `interrupted` is never written here: crash recovery writes `run_interrupted` instead. */
   status: FinalRunStatus;
+  /** Why the run ended besides its steps: `run_timeout` (its `globals.timeout_sec`, status
+   * failed), `mutex_busy` (its `globals.mutex` was held and `on_mutex_busy` is `fail`), else null. */
+  reason: 'run_timeout' | 'mutex_busy' | null;
+  /** Human-readable detail of `reason` (who held the mutex), else null. */
+  detail: string | null;
   /** The engine's exit code: 0 succeeded, 1 failed, 130 cancelled. */
   exit_code: number;
   duration_ms: number;

@@ -14,7 +14,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './attempt.js';
 import type { Clock } from './clock.js';
-import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost } from './event-drafts.js';
+import { formatDuration } from '../format.js';
+import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
 import { planMasker, planSecrets, type Masker } from './mask.js';
 import { checkPreconditions, type RunningPreconditions } from './preconditions.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   ports: RunPorts;
   /** Continue an earlier run (`engine resume`) instead of starting a new one. */
   resume?: ResumeState;
+  /** Uniform in [0, 1), for jittered retry delays (default Math.random). */
+  random?: () => number;
 }
 
 export class RunLoop {
@@ -72,6 +75,9 @@ export class RunLoop {
   /** Running attempts by step index, with their start time (epoch ms). */
   private readonly running = new Map<number, { attempt: RunningAttempt; startMs: number }>();
   private readonly retryTimers = new Map<number, CancelTimer>();
+  /** Why the loop stopped a running step (kill decisions), for its `step_cancelled` event. */
+  private readonly killedFor = new Map<number, KillCause>();
+  private cancelRunTimeout: CancelTimer | null = null;
   private startedAtMs = 0;
   private cancelRequests = 0;
   /** Every step has ended; `run_finished` follows (after the `beforeFinish` port). */
@@ -82,7 +88,7 @@ export class RunLoop {
   constructor(private readonly opts: RunOptions) {
     this.plan = opts.plan;
     this.ports = opts.ports;
-    this.scheduler = new Scheduler(this.plan.steps);
+    this.scheduler = new Scheduler(this.plan.steps, { failFast: this.plan.failFast, ...(opts.random ? { random: opts.random } : {}) });
     this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
     // p-limit starts a task on a microtask after limit() returns, never inside the caller,
     // so a decision is recorded before the attempt it leads to starts; queued tasks run in
@@ -106,6 +112,9 @@ export class RunLoop {
     } else {
       this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask));
     }
+    if (plan.timeoutMs !== null) {
+      this.cancelRunTimeout = this.ports.clock.setTimer(plan.timeoutMs, () => this.cancel('none', 'run_timeout'));
+    }
     this.apply(this.scheduler.begin(plan.order));
     this.prepareLogs();
     return this.done;
@@ -116,11 +125,11 @@ export class RunLoop {
    * steps and stops running ones gracefully while `all_done` cleanup steps still run; the
    * second also cancels those, kills everything with SIGKILL and finishes at once.
    */
-  cancel(signal: string): void {
+  cancel(signal: string, source: 'signal' | 'run_timeout' = 'signal'): void {
     if (this.finishing) return;
     const forced = ++this.cancelRequests > 1;
-    this.recorder.emit({ type: 'run_cancel_requested', signal, forced });
-    this.apply(this.scheduler.cancelRun(forced));
+    this.recorder.emit({ type: 'run_cancel_requested', signal, source, forced });
+    this.apply(this.scheduler.cancelRun(forced, source === 'run_timeout' ? 'run_timeout' : 'request'));
     if (!forced) return;
     const now = this.ports.clock.now();
     for (const [i, { startMs }] of this.running) {
@@ -161,8 +170,13 @@ export class RunLoop {
           this.retryTimers.delete(d.step);
           break;
         case 'kill':
+          if (!this.killedFor.has(d.step)) {
+            this.killedFor.set(d.step, { reason: d.reason, upstream: d.upstream === null ? null : this.plan.steps[d.upstream]!.id });
+          }
           this.running.get(d.step)?.attempt.cancel(d.forced);
           this.checking.get(d.step)?.cancel();
+          break;
+        case 'no_retry':
           break;
       }
     }
@@ -197,7 +211,7 @@ export class RunLoop {
         return;
       }
     }
-    const attemptNo = this.scheduler.startAttempt(i);
+    const attemptNo = this.scheduler.startAttempt(i, this.ports.clock.now());
     if (attemptNo === 0) return;
     const logPath = this.ports.logPath(step.id, attemptNo);
     const attempt = this.ports.attempts.start({
@@ -210,7 +224,10 @@ export class RunLoop {
       env: this.stepEnv(step, attemptNo),
       logPath,
       timeoutMs: step.timeoutMs,
-      killGraceMs: this.plan.killGraceMs,
+      idleTimeoutMs: step.idleTimeoutMs,
+      deadlineMs: this.deadlineLeft(i),
+      killSignal: step.killSignal,
+      killGraceMs: step.killGraceMs,
       successExitCodes: step.successExitCodes,
       redact: this.secrets.length === 0 ? NO_SECRETS : secretsReceivedBy(step, this.secrets),
     });
@@ -234,11 +251,21 @@ export class RunLoop {
     const attemptNo = this.scheduler.attemptsOf(i);
     const decisions = this.scheduler.attemptEnded(
       i,
-      result.outcome === 'failed' ? { kind: 'failed', reason: result.reason } : { kind: result.outcome },
+      result.outcome === 'failed' ? { kind: 'failed', reason: result.reason, exitCode: result.exitCode } : { kind: result.outcome },
+      endedAt,
     );
     const willRetry = decisions.some((d) => d.kind === 'retry' && d.step === i);
-    this.recorder.emit(attemptEndedDraft(step, attemptNo, result, endedAt, willRetry, this.mask));
+    const noRetry = decisions.find((d) => d.kind === 'no_retry' && d.step === i);
+    const next = { willRetry, notRetried: noRetry?.kind === 'no_retry' ? noRetry.why : null, killedFor: this.killedFor.get(i) ?? null };
+    this.killedFor.delete(i);
+    this.recorder.emit(attemptEndedDraft(step, attemptNo, result, endedAt, next, this.mask));
     this.apply(decisions);
+  }
+
+  /** What is left of step `i`'s `deadline_sec` for its next attempt, in ms; null without one. */
+  private deadlineLeft(i: number): number | null {
+    const at = this.scheduler.deadlineAt(i);
+    return at === Infinity ? null : Math.max(0, at - this.ports.clock.now());
   }
 
   private stepEnv(step: ResolvedStep, attempt: number): NodeJS.ProcessEnv {
@@ -278,7 +305,10 @@ export class RunLoop {
   private finish(): void {
     const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
     const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
-    const event = this.recorder.emit(runFinishedDraft(this.scheduler.runStatus(), durationMs, countSteps(statuses))) as RunFinishedEvent;
+    const reason = this.scheduler.finishReason();
+    const detail = reason === 'run_timeout' ? `the run's timeout (globals.timeout_sec) of ${formatDuration(this.plan.timeoutMs)} was reached` : null;
+    const event = this.recorder.emit(runFinishedDraft(this.scheduler.runStatus(), durationMs, countSteps(statuses), { reason, detail })) as RunFinishedEvent;
+    this.cancelRunTimeout?.();
     for (const cancelTimer of this.retryTimers.values()) cancelTimer();
     this.ports.attempts.logs?.discard();
     this.resolveDone(event);

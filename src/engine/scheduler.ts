@@ -15,7 +15,7 @@
  * with every ancestor ended too), so a verdict is O(1). Propagation uses explicit work lists
  * (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
-import type { ResolvedStep, TriggerRule } from '../schema/resolved-plan.js';
+import type { ResolvedStep, RetryMatch, TriggerRule } from '../schema/resolved-plan.js';
 import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './status.js';
 import { retryDelayMs } from './retry.js';
 import { evaluateTriggerRule, skipDetail } from './trigger-rules.js';
@@ -32,6 +32,8 @@ const enum S {
   Failed,
   Skipped,
   Cancelled,
+  /** Skipped because it is up to date (`sources`): its dependents see it as succeeded. */
+  UpToDate,
 }
 
 /** Public status of each phase, indexed by phase. */
@@ -44,6 +46,7 @@ const PHASE_STATUS: Record<S, StepStatus> = {
   [S.Failed]: 'failed',
   [S.Skipped]: 'skipped',
   [S.Cancelled]: 'cancelled',
+  [S.UpToDate]: 'skipped',
 };
 
 /** Not started and not ended: waiting for dependencies, a slot or a retry delay. */
@@ -53,7 +56,7 @@ function isWaiting(s: S): boolean {
 
 /** Nothing more happens to the step. */
 function isEnded(s: S): boolean {
-  return s === S.Succeeded || s === S.Failed || s === S.Skipped || s === S.Cancelled;
+  return s === S.Succeeded || s === S.Failed || s === S.Skipped || s === S.Cancelled || s === S.UpToDate;
 }
 
 export type Decision =
@@ -61,17 +64,30 @@ export type Decision =
   | { kind: 'start'; step: number }
   /** Start attempt `attempt` after `delayMs`, then call {@link Scheduler.retryDue}. */
   | { kind: 'retry'; step: number; attempt: number; delayMs: number; reason: FailureReason }
+  /** The failed attempt is not retried although attempts are left: `why` says so in its event. */
+  | { kind: 'no_retry'; step: number; why: string }
   | { kind: 'skip'; step: number; reason: SkipReason; detail: string; upstream: number | null }
   /** A step that was not running is cancelled (a pending retry timer must be cleared). */
   | { kind: 'cancel'; step: number; reason: CancelReason; detail: string; upstream: number | null }
-  /** A running step must be stopped; its attempt will end as cancelled. */
-  | { kind: 'kill'; step: number; forced: boolean };
+  /** A running step must be stopped; its attempt will end as cancelled, for `reason` (with
+   * `upstream`, the failed step of an abort under `fail_fast`). */
+  | { kind: 'kill'; step: number; forced: boolean; reason: CancelReason; upstream: number | null };
 
 /** How an attempt ended, as the executor saw it. */
 export type AttemptOutcome =
   | { kind: 'succeeded' }
-  | { kind: 'failed'; reason: FailureReason }
+  | { kind: 'failed'; reason: FailureReason; exitCode: number | null }
   | { kind: 'cancelled' };
+
+/** What stopped a run besides its steps: a signal or `engine cancel`, or its `globals.timeout_sec`. */
+export type CancelCause = 'request' | 'run_timeout';
+
+export interface SchedulerOptions {
+  /** `globals.fail_fast`: an aborting failure also stops the running steps. */
+  failFast?: boolean;
+  /** Uniform in [0, 1): draws jittered retry delays. Default Math.random. */
+  random?: () => number;
+}
 
 
 export class Scheduler {
@@ -92,15 +108,26 @@ export class Scheduler {
   private quietWork: number[] = [];
   private drainingQuiet = false;
   private readonly dependents: number[][];
+  /** When the step's first attempt started (epoch ms), for its deadline; NaN before. */
+  private readonly firstStartMs: Float64Array;
   private terminal = 0;
   private abortedBy = -1;
   private cancelled = false;
+  private cancelCause: CancelCause = 'request';
   private forced = false;
   private criticalFailed = false;
+  private readonly failFast: boolean;
+  private readonly random: () => number;
 
   /** @param steps the plan's steps; `dependsOn` holds indices into this array. */
-  constructor(private readonly steps: readonly ResolvedStep[]) {
+  constructor(
+    private readonly steps: readonly ResolvedStep[],
+    options: SchedulerOptions = {},
+  ) {
     const n = steps.length;
+    this.failFast = options.failFast ?? false;
+    this.random = options.random ?? Math.random;
+    this.firstStartMs = new Float64Array(n).fill(NaN);
     this.status = new Uint8Array(n);
     this.attempts = new Uint32Array(n);
     this.done = new Uint32Array(n);
@@ -147,12 +174,31 @@ export class Scheduler {
     return out;
   }
 
-  /** Marks a queued step as running and returns its new attempt number (1-based).
-   * Returns 0 when the step is no longer queued (cancelled while it waited for a slot). */
-  startAttempt(i: number): number {
+  /** Marks a queued step as running and returns its new attempt number (1-based); `nowMs`
+   * (epoch ms) of a first attempt starts the step's deadline. Returns 0 when the step is no
+   * longer queued (cancelled while it waited for a slot). */
+  startAttempt(i: number, nowMs = 0): number {
     if (this.status[i] !== S.Queued) return 0;
     this.status[i] = S.Running;
+    if (Number.isNaN(this.firstStartMs[i]!)) this.firstStartMs[i] = nowMs;
     return ++this.attempts[i]!;
+  }
+
+  /** Epoch ms at which step `i`'s `deadline_sec` runs out; Infinity without one or before it started. */
+  deadlineAt(i: number): number {
+    const d = this.steps[i]!.retry.deadlineMs;
+    const start = this.firstStartMs[i]!;
+    return d === null || Number.isNaN(start) ? Infinity : start + d;
+  }
+
+  /**
+   * A claimed step turned out up to date (`sources` unchanged since its last success): it is
+   * skipped with reason `up_to_date`, and its dependents see it as succeeded.
+   */
+  upToDate(i: number, detail: string): Decision[] {
+    const out: Decision[] = [{ kind: 'skip', step: i, reason: 'up_to_date', detail, upstream: null }];
+    this.settle(i, S.UpToDate, out);
+    return out;
   }
 
   /** Marks a queued step as running while its preconditions are checked, without starting
@@ -190,11 +236,14 @@ export class Scheduler {
   }
 
   /**
-   * The running attempt of step `i` ended. Returns what follows: a retry, or the step's final
-   * status propagated to its dependents (and an abort when a critical step with
-   * `on_failure: abort` failed). A spawn error is never retried: it would fail the same way.
+   * The running attempt of step `i` ended at `nowMs` (epoch ms). Returns what follows: a retry,
+   * or the step's final status propagated to its dependents (and an abort when a critical step
+   * with `on_failure: abort` failed). Retry rules (issue 14): a spawn error or a reached
+   * deadline is never retried (it would end the same way); `retry_on` filters the rest; a
+   * retry whose delay would end past the step's deadline is not scheduled; `retry_jitter:
+   * full` draws the delay from [0, computed delay].
    */
-  attemptEnded(i: number, outcome: AttemptOutcome): Decision[] {
+  attemptEnded(i: number, outcome: AttemptOutcome, nowMs = 0): Decision[] {
     const out: Decision[] = [];
     const step = this.steps[i]!;
     if (outcome.kind === 'succeeded') {
@@ -206,15 +255,16 @@ export class Scheduler {
       return out;
     }
     const attempt = this.attempts[i]!;
-    if (
-      outcome.reason !== 'spawn_error' &&
-      attempt <= step.retry.retries &&
-      this.mayStart(step.triggerRule)
-    ) {
-      this.status[i] = S.RetryWait;
-      const delayMs = retryDelayMs(step.retry, attempt);
-      out.push({ kind: 'retry', step: i, attempt: attempt + 1, delayMs, reason: outcome.reason });
-      return out;
+    if (attempt <= step.retry.retries && this.mayStart(step.triggerRule)) {
+      let delayMs = retryDelayMs(step.retry, attempt);
+      if (step.retry.jitter === 'full') delayMs = Math.floor(this.random() * delayMs);
+      const why = notRetried(step, outcome, nowMs + delayMs >= this.deadlineAt(i));
+      if (why === null) {
+        this.status[i] = S.RetryWait;
+        out.push({ kind: 'retry', step: i, attempt: attempt + 1, delayMs, reason: outcome.reason });
+        return out;
+      }
+      out.push({ kind: 'no_retry', step: i, why });
     }
     if (step.critical) this.criticalFailed = true;
     if (step.critical && step.onFailure === 'abort' && this.abortedBy < 0) {
@@ -236,16 +286,17 @@ export class Scheduler {
    * releasing a lock happens (issue 2). Running steps are killed. When `forced` (a second
    * request), cleanup steps are cancelled too.
    */
-  cancelRun(forced: boolean): Decision[] {
+  cancelRun(forced: boolean, cause: CancelCause = 'request'): Decision[] {
     const out: Decision[] = [];
     if (forced) this.forced = true;
+    if (!this.cancelled) this.cancelCause = cause;
     this.cancelled = true;
     const victims: number[] = [];
     for (let i = 0; i < this.steps.length; i++) {
       const s = this.status[i]!;
       if (s === S.Running) {
         if (forced || !this.mayStart(this.steps[i]!.triggerRule)) {
-          out.push({ kind: 'kill', step: i, forced });
+          out.push({ kind: 'kill', step: i, forced, reason: 'run_cancelled', upstream: null });
         }
       } else if (isWaiting(s) && !this.mayStart(this.steps[i]!.triggerRule)) {
         this.cancelStep(i, 'run_cancelled', -1, out);
@@ -270,12 +321,18 @@ export class Scheduler {
     return this.terminal === this.steps.length;
   }
 
-  /** Run result (issue 2): cancelled when the run was cancelled; failed when a critical step
-   * failed or an abort cancelled steps; otherwise succeeded. */
+  /** Run result (issue 2): cancelled when the run was cancelled (failed when by its own
+   * `timeout_sec`); failed when a critical step failed or an abort cancelled steps; otherwise
+   * succeeded. */
   runStatus(): FinalRunStatus {
-    if (this.cancelled) return 'cancelled';
+    if (this.cancelled) return this.cancelCause === 'run_timeout' ? 'failed' : 'cancelled';
     if (this.criticalFailed || this.abortedBy >= 0) return 'failed';
     return 'succeeded';
+  }
+
+  /** Why the run ended besides its steps: `run_timeout`, or null. */
+  finishReason(): 'run_timeout' | null {
+    return this.cancelled && this.cancelCause === 'run_timeout' ? 'run_timeout' : null;
   }
 
   /** Whether new attempts of a step with this rule may start now. During an abort only
@@ -296,6 +353,9 @@ export class Scheduler {
       if (isWaiting(s) && !this.mayStart(this.steps[i]!.triggerRule)) {
         this.cancelStep(i, 'abort', by, out);
         victims.push(i);
+      } else if (this.failFast && s === S.Running && !this.mayStart(this.steps[i]!.triggerRule)) {
+        // fail_fast (issue 14, Airflow's fail_stop): running work is stopped, not left to finish.
+        out.push({ kind: 'kill', step: i, forced: false, reason: 'abort', upstream: by });
       }
     }
     this.propagateAll(victims, out);
@@ -365,7 +425,7 @@ export class Scheduler {
       const i = work.pop()!;
       const s = this.status[i]!;
       const isFailed = s === S.Failed && this.steps[i]!.onFailure !== 'continue';
-      const isSatisfied = s === S.Succeeded || (s === S.Failed && !isFailed);
+      const isSatisfied = s === S.Succeeded || s === S.UpToDate || (s === S.Failed && !isFailed);
       for (const d of this.dependents[i]!) {
         if (this.status[d] !== S.Pending) continue;
         this.done[d]!++;
@@ -418,4 +478,26 @@ export class Scheduler {
     this.markQuiet(d, out);
     return true;
   }
+}
+
+/**
+ * Why a failed attempt is not retried although attempts are left, or null when it is: a
+ * command that could not start and a reached deadline would fail again; `retry_on` may not
+ * list the failure; the next attempt may start too late for the deadline.
+ */
+function notRetried(step: ResolvedStep, outcome: Extract<AttemptOutcome, { kind: 'failed' }>, pastDeadline: boolean): string | null {
+  if (outcome.reason === 'spawn_error') return 'a command that cannot start is not retried';
+  if (outcome.reason === 'deadline') return "the step's deadline was reached";
+  const on = step.retry.on;
+  if (on !== null && !on.some((m) => retryMatches(m, outcome))) {
+    const what = outcome.reason === 'exit_code' ? `exit code ${outcome.exitCode}` : outcome.reason;
+    return `${what} is not in retry_on`;
+  }
+  if (pastDeadline) return "the next attempt would start after the step's deadline";
+  return null;
+}
+
+function retryMatches(m: RetryMatch, outcome: Extract<AttemptOutcome, { kind: 'failed' }>): boolean {
+  if (m.kind === 'exit') return outcome.reason === 'exit_code' && outcome.exitCode !== null && outcome.exitCode >= m.from && outcome.exitCode <= m.to;
+  return m.reason === outcome.reason;
 }

@@ -30,11 +30,16 @@ export type EndedStepStatus = Extract<StepStatus, 'succeeded' | 'failed' | 'skip
 export const ATTEMPT_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
-/** Why an attempt failed. */
-export type FailureReason = 'exit_code' | 'timeout' | 'signal' | 'spawn_error';
+/**
+ * Why an attempt failed: a failing exit code; its `timeout_sec`; no output for
+ * `idle_timeout_sec`; the step's `deadline_sec` (never retried); killed by a signal; a command
+ * that could not start (never retried).
+ */
+export type FailureReason = 'exit_code' | 'timeout' | 'idle_timeout' | 'deadline' | 'signal' | 'spawn_error';
 
-/** Why a step was skipped: its trigger rule can no longer hold, or a precondition. */
-export type SkipReason = 'trigger_rule' | 'precondition';
+/** Why a step was skipped: its trigger rule can no longer hold, a precondition, or it is up
+ * to date (`sources` unchanged: dependents see it as succeeded). */
+export type SkipReason = 'trigger_rule' | 'precondition' | 'up_to_date';
 
 /** Why a step was cancelled: an upstream failure aborted the run, or the run was cancelled. */
 export type CancelReason = 'abort' | 'run_cancelled';

@@ -40,6 +40,9 @@ export interface RunRow {
   steps_skipped: number;
   steps_cancelled: number;
   last_seq: number;
+  /** Why the run ended besides its steps (`run_finished.reason`: run_timeout, mutex_busy), else null. */
+  finish_reason: string | null;
+  finish_detail: string | null;
 }
 
 /** A row of `steps`. */

@@ -59,7 +59,7 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
     const deps: number[] = [];
     dependsOn[i] = deps;
     if (!isObject(step)) continue;
-    if (step.shell === true && Array.isArray(step.args) && step.args.length > 0) {
+    if ((step.shell === true || typeof step.shell === 'string') && Array.isArray(step.args) && step.args.length > 0) {
       problems.add({
         file,
         pointer: pointer('steps', i, 'args'),

@@ -70,6 +70,22 @@ export interface Globals {
    * Working directory of every step; a relative path resolves against the directory engine runs in (use ${PLAN_DIR}/... for the plan file's directory). Variables are substituted.
    */
   working_dir?: string;
+  /**
+   * Run-level time limit in seconds: when reached, the run is cancelled as by Ctrl-C (cleanup steps with all_done still run) and ends failed with reason run_timeout (exit 1).
+   */
+  timeout_sec?: number;
+  /**
+   * true: when a critical step fails with on_failure abort, running steps are stopped too (instead of finishing), then cleanup steps run.
+   */
+  fail_fast?: boolean;
+  /**
+   * A name the whole run holds: two runs holding it never overlap (across engines sharing the state directory). Variables are substituted.
+   */
+  mutex?: string;
+  /**
+   * What a run does when globals.mutex is held: wait for it (in the order runs asked), fail at once (exit 1, naming the holder), or cancel_other: cancel the running holder, then take it.
+   */
+  on_mutex_busy?: 'wait' | 'fail' | 'cancel_other';
 }
 /**
  * Environment added to every step (names without '=' or NUL).
@@ -95,6 +111,18 @@ export interface Step {
    */
   timeout_sec?: number;
   /**
+   * An attempt that writes nothing to stdout or stderr for this many seconds is stopped (reason idle_timeout).
+   */
+  idle_timeout_sec?: number;
+  /**
+   * The first signal sent to the step's process group on timeout, cancel or abort; SIGKILL follows after the grace period.
+   */
+  kill_signal?: 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGKILL';
+  /**
+   * Seconds between kill_signal and SIGKILL for this step (default: globals.kill_grace_sec).
+   */
+  kill_grace_sec?: number;
+  /**
    * Further attempts after a failure or timeout; at most 10000.
    */
   retries?: number;
@@ -111,6 +139,20 @@ export interface Step {
    */
   retry_max_delay_sec?: number;
   /**
+   * Which failures are retried (default: every failure but a command that cannot start): "exit:N", "exit:N-M", "exit:*" (any failing exit code), "timeout", "idle_timeout", "signal", "lost" (a worker that died). A failure that does not match ends the step at once.
+   *
+   * @minItems 1
+   */
+  retry_on?: [string, ...string[]];
+  /**
+   * full: each retry delay is drawn uniformly from [0, computed delay] (AWS "full jitter"), so many runs retrying one service do not retry in lock-step.
+   */
+  retry_jitter?: 'none' | 'full';
+  /**
+   * Total time budget of the step in seconds, from its first attempt's start, covering every attempt and retry delay: when it is reached the running attempt is stopped (reason deadline) and no further attempt starts.
+   */
+  deadline_sec?: number;
+  /**
    * When false, the step's failure neither fails nor aborts the run.
    */
   critical?: boolean;
@@ -126,9 +168,9 @@ export interface Step {
   cwd?: string;
   env?: StringMap1;
   /**
-   * Run command as a /bin/sh script line; args must then be empty.
+   * true: run command as a /bin/sh script line (args must be empty). A shell name such as "bash" (looked up on PATH) or path: run the line with that shell and -e -o pipefail, so a failing command or a failing stage of a pipeline fails the step; the shell must support pipefail (bash, zsh, ksh).
    */
-  shell?: boolean;
+  shell?: boolean | string;
   /**
    * Exit codes that count as success, each 0 to 255 (a process cannot exit with any other).
    *
@@ -139,6 +181,22 @@ export interface Step {
    * Checks made once, when the step becomes ready (before its first attempt). All must hold; otherwise the step is skipped with reason `precondition` and its dependents see a skipped dependency.
    */
   preconditions?: Precondition[];
+  /**
+   * A name: at most one step holding it runs at a time, across every engine that shares the state directory. Variables are substituted ("deploy-${ENV}"). A step waiting for it holds no concurrency slot; waiters get it in the order they asked.
+   */
+  mutex?: string;
+  /**
+   * Globs (relative to the step's cwd) of the files the step reads: when their contents, the step's command, args, env and cwd are those of its last successful attempt in this state directory (and every generates path exists), the step is skipped as up_to_date and dependents see it as succeeded. engine run --force ignores this.
+   *
+   * @minItems 1
+   */
+  sources?: [string, ...string[]];
+  /**
+   * Globs (relative to the step's cwd) of what the step produces: an up-to-date skip also needs each of them to match an existing path.
+   *
+   * @minItems 1
+   */
+  generates?: [string, ...string[]];
 }
 export interface StringMap1 {
   [k: string]: string;

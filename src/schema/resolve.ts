@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Plan } from './plan-file.generated.js';
 import type { Precondition as PlanPrecondition } from './plan-file.generated.js';
-import type { Precondition, ResolvedPlan, ResolvedStep } from './resolved-plan.js';
+import type { Precondition, ResolvedPlan, ResolvedStep, RetryMatch } from './resolved-plan.js';
 import type { StepGraph } from './checks.js';
 import { PLAN_DEFAULTS } from './plan-defaults.generated.js';
 import { substituteVars } from './substitute.js';
@@ -58,14 +58,20 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
       name: s.name ?? s.id,
       command: sub(s.command),
       args: (s.args ?? STEP.args).map(sub),
-      shell: s.shell ?? STEP.shell,
+      shell: shellArgv(s.shell ?? STEP.shell),
       dependsOn: ctx.graph.dependsOn[i]!,
       timeoutMs: secondsToMs(s.timeout_sec ?? defaultTimeoutSec, true),
+      idleTimeoutMs: s.idle_timeout_sec === undefined ? null : secondsToMs(s.idle_timeout_sec, true),
+      killSignal: s.kill_signal ?? STEP.kill_signal,
+      killGraceMs: secondsToMs(s.kill_grace_sec ?? g.kill_grace_sec ?? PLAN_DEFAULTS.globals.kill_grace_sec, false),
       retry: {
         retries: s.retries ?? STEP.retries,
         delayMs: secondsToMs(s.retry_delay_sec ?? STEP.retry_delay_sec, false),
         backoff: s.retry_backoff ?? STEP.retry_backoff,
         maxDelayMs: secondsToMs(s.retry_max_delay_sec ?? STEP.retry_max_delay_sec, false),
+        on: s.retry_on === undefined ? null : s.retry_on.map(retryMatch),
+        jitter: s.retry_jitter ?? STEP.retry_jitter,
+        deadlineMs: s.deadline_sec === undefined ? null : secondsToMs(s.deadline_sec, true),
       },
       critical: s.critical ?? STEP.critical,
       onFailure: s.on_failure ?? STEP.on_failure,
@@ -75,6 +81,9 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
       successExitCodes: [...(s.success_exit_codes ?? STEP.success_exit_codes)],
       preconditions: s.preconditions === undefined ? [] : s.preconditions.map((p) => resolvePrecondition(p, sub)),
       undoes: s.undoes === undefined ? null : s.undoes.map((id) => ctx.graph.ids.get(id)!),
+      mutex: s.mutex === undefined ? null : sub(s.mutex),
+      sources: s.sources === undefined ? null : s.sources.map(sub),
+      generates: (s.generates ?? []).map(sub),
     };
   }
 
@@ -88,6 +97,9 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
     dir: path.dirname(ctx.path),
     maxConcurrency: ctx.maxConcurrency ?? g.max_concurrency ?? os.availableParallelism(),
     killGraceMs: secondsToMs(g.kill_grace_sec ?? PLAN_DEFAULTS.globals.kill_grace_sec, false),
+    timeoutMs: g.timeout_sec === undefined ? null : secondsToMs(g.timeout_sec, true),
+    failFast: g.fail_fast ?? PLAN_DEFAULTS.globals.fail_fast,
+    mutex: g.mutex === undefined ? null : { name: sub(g.mutex), onBusy: g.on_mutex_busy ?? PLAN_DEFAULTS.globals.on_mutex_busy },
     vars: Object.fromEntries(vars),
     secretNames: [...ctx.secretNames],
     steps,
@@ -102,6 +114,23 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
 export function secondsToMs(sec: number, positive: boolean): number {
   const ms = Math.round(sec * 1000);
   return positive && sec > 0 && ms === 0 ? 1 : ms;
+}
+
+/** The interpreter argv for `shell`: `true` is POSIX sh; a name or path runs that shell with
+ * `-e -o pipefail`, so a failing command or pipeline stage fails the step (issue 14). */
+function shellArgv(shell: boolean | string): readonly string[] | null {
+  if (shell === false) return null;
+  if (shell === true) return ['/bin/sh', '-c'];
+  return [shell, '-e', '-o', 'pipefail', '-c'];
+}
+
+/** A checked `retry_on` entry: `exit:N`, `exit:N-M`, `exit:*` or a failure reason. */
+function retryMatch(entry: string): RetryMatch {
+  if (!entry.startsWith('exit:')) return { kind: 'reason', reason: entry as Extract<RetryMatch, { kind: 'reason' }>['reason'] };
+  const spec = entry.slice(5);
+  if (spec === '*') return { kind: 'exit', from: 0, to: 255 };
+  const [from, to = from] = spec.split('-').map(Number) as [number, number?];
+  return { kind: 'exit', from, to };
 }
 
 function substituteMap(map: Record<string, string> | undefined, vars: ReadonlyMap<string, string>): Record<string, string> {

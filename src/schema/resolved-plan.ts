@@ -8,8 +8,11 @@ import type { Step } from './plan-file.generated.js';
 export type OnFailure = NonNullable<Step['on_failure']>;
 export type TriggerRule = NonNullable<Step['trigger_rule']>;
 
+/** One entry of `retry_on`: a range of failing exit codes, or a failure reason. */
+export type RetryMatch = { kind: 'exit'; from: number; to: number } | { kind: 'reason'; reason: 'timeout' | 'idle_timeout' | 'signal' | 'lost' };
+
 /** Retry policy of a step; delays in ms. Delay before attempt n+1 (n >= 1) is
- * `min(delayMs * backoff^(n-1), maxDelayMs)` (issue 2). */
+ * `min(delayMs * backoff^(n-1), maxDelayMs)` (issue 2), drawn from [0, that] with full jitter. */
 export interface RetryPolicy {
   /** Further attempts after the first: total attempts = retries + 1. */
   retries: number;
@@ -18,6 +21,11 @@ export interface RetryPolicy {
   backoff: number;
   /** Upper bound of a delay in ms; 365 days when the plan gives none. */
   maxDelayMs: number;
+  /** Which failures are retried (`retry_on`); null: every failure but `spawn_error`. */
+  on: readonly RetryMatch[] | null;
+  jitter: 'none' | 'full';
+  /** Total budget of the step from its first attempt's start (`deadline_sec`), ms; null for none. */
+  deadlineMs: number | null;
 }
 
 /**
@@ -37,15 +45,23 @@ export interface ResolvedStep {
   index: number;
   /** Display name; the id when the plan gives none. */
   name: string;
-  /** Executable, or the script line when `shell` is true. Variables substituted. */
+  /** Executable, or the script line when `shell` is set. Variables substituted. */
   command: string;
   /** Variables substituted; each stays one argv entry (never passes through a shell). */
   args: string[];
-  shell: boolean;
+  /** The interpreter's argv before the script line (`['/bin/sh', '-c']`, or
+   * `['bash', '-e', '-o', 'pipefail', '-c']` for `"shell": "bash"`); null: `command` is exec'd. */
+  shell: readonly string[] | null;
   /** Indices (into ResolvedPlan.steps) of the steps this one depends on, without duplicates. */
   dependsOn: number[];
   /** Per-attempt timeout in ms. */
   timeoutMs: number;
+  /** An attempt silent (no output) this long is stopped, ms (`idle_timeout_sec`); null for never. */
+  idleTimeoutMs: number | null;
+  /** First signal when the step is stopped (timeout, cancel, abort); SIGKILL after `killGraceMs`. */
+  killSignal: NodeJS.Signals;
+  /** Time between `killSignal` and SIGKILL, ms (the step's `kill_grace_sec`, else the plan's). */
+  killGraceMs: number;
   retry: RetryPolicy;
   critical: boolean;
   onFailure: OnFailure;
@@ -59,6 +75,12 @@ export interface ResolvedStep {
   preconditions: Precondition[];
   /** Indices of the upstream steps this cleanup step undoes (`undoes`); null when not given. */
   undoes: number[] | null;
+  /** Name of the cross-run mutex the step holds while it runs (`mutex`, substituted), or null. */
+  mutex: string | null;
+  /** Globs (relative to cwd) whose contents make the step up to date (`sources`); null: never up to date. */
+  sources: string[] | null;
+  /** Globs (relative to cwd) that must exist for an up-to-date skip (`generates`). */
+  generates: string[];
 }
 
 export interface ResolvedPlan {
@@ -75,6 +97,12 @@ export interface ResolvedPlan {
   maxConcurrency: number;
   /** Time between SIGTERM and SIGKILL when a step's process tree is stopped, in ms. */
   killGraceMs: number;
+  /** Run-level limit (`globals.timeout_sec`), ms; null for none. */
+  timeoutMs: number | null;
+  /** `globals.fail_fast`: an aborting failure also stops the running steps. */
+  failFast: boolean;
+  /** The cross-run mutex the whole run holds (`globals.mutex`, substituted), and what to do when it is busy. */
+  mutex: { name: string; onBusy: 'wait' | 'fail' | 'cancel_other' } | null;
   /** Every variable's value, built-ins included (RUN_ID, PLAN_DIR, STATE_DIR). Not masked. */
   vars: Record<string, string>;
   /** Names of the variables declared `secret: true`. */

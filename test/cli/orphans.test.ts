@@ -30,6 +30,14 @@ function processesOf(runId: string): number[] {
   return out;
 }
 
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** 30 steps, 3 at a time; each leaves a `sleep` behind in a new session and keeps running a while. */
 function escapingPlan(ws: Workspace): string {
   const steps = Array.from({ length: 30 }, (_, i) => ({
@@ -46,12 +54,19 @@ async function killAtRandomMoments(ws: Workspace, path: string, times: number, e
   for (let i = 0; i < times; i++) {
     const before = new Set(runIds(ws.stateDir));
     const engine = ws.engine(['run', path], { env });
+    // Random moments counted from the first step's start (so that, however loaded the
+    // machine, most kills find steps and their escaped children alive).
     const runId = await waitFor(
-      () => runIds(ws.stateDir).find((id) => !before.has(id)) ?? (engine.exitCode !== null ? 'exited' : undefined),
-      'the run to start',
+      () => {
+        if (engine.exitCode !== null) return 'exited';
+        const id = runIds(ws.stateDir).find((r) => !before.has(r));
+        const events = id === undefined ? '' : readFileOr(join(ws.stateDir, 'runs', id, 'events.jsonl'));
+        return events.includes('"step_started"') ? id : undefined;
+      },
+      'the first step to start',
       { timeoutMs: 20_000, intervalMs: 2 },
     );
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 500)));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
     engine.kill('SIGKILL');
     await engine;
     // A run killed before its first event recorded nothing and started nothing.

@@ -164,6 +164,8 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
       hostname: started.hostname,
       heartbeat_at: expect.stringMatching(ISO_MS_UTC),
       cancel_requested_at: null,
+      finish_reason: null,
+      finish_detail: null,
       steps_total: 6,
       steps_succeeded: 4,
       steps_failed: 1,
@@ -264,7 +266,7 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
     withRunsDb(w.stateDir, (db) => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
     });
   });
 });

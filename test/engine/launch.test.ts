@@ -28,11 +28,14 @@ function request(over: Partial<AttemptRequest>): AttemptRequest {
     attempt: 1,
     command: 'true',
     args: [],
-    shell: false,
+    shell: null,
     cwd: dir,
     env: { PATH: process.env.PATH },
     logPath: join(dir, `attempt-${++n}.log`),
     timeoutMs: 30_000,
+    idleTimeoutMs: null,
+    deadlineMs: null,
+    killSignal: 'SIGTERM',
     killGraceMs: 1_000,
     successExitCodes: [0],
     redact: [],
@@ -82,7 +85,7 @@ describe.each(launchers.map((l) => [l.name, l] as const))('%s', (_name, launch) 
   });
 
   it('runs a shell line with /bin/sh -c when shell is set', async () => {
-    const { log } = await run({ command: 'echo "$GREETING" | tr a-z A-Z', shell: true, env: { PATH: process.env.PATH, GREETING: 'hi' } });
+    const { log } = await run({ command: 'echo "$GREETING" | tr a-z A-Z', shell: ['/bin/sh', '-c'], env: { PATH: process.env.PATH, GREETING: 'hi' } });
     expect(log).toBe('HI\n');
   });
 

@@ -13,7 +13,7 @@ function run(specs: StepSpec[], extra: Parameters<typeof resolvedPlan>[1] = {}, 
   return { ...f, done };
 }
 
-const retry = (retries: number, delayMs: number, backoff = 1, maxDelayMs = Infinity) => ({ retries, delayMs, backoff, maxDelayMs });
+const retry = (retries: number, delayMs: number, backoff = 1, maxDelayMs = Infinity) => ({ retries, delayMs, backoff, maxDelayMs, on: null, jitter: 'none' as const, deadlineMs: null });
 
 describe('the run loop', () => {
   it('starts a step only after its dependencies succeeded, each step once, and finishes succeeded', async () => {

@@ -16,7 +16,7 @@ function harness(specs: StepSpec[]) {
     start: (name: string) => s.startAttempt(idx(name)),
     ok: (name: string) => show(s.attemptEnded(idx(name), { kind: 'succeeded' })),
     fail: (name: string, reason: 'exit_code' | 'spawn_error' = 'exit_code') =>
-      s.attemptEnded(idx(name), { kind: 'failed', reason }),
+      s.attemptEnded(idx(name), { kind: 'failed', reason, exitCode: reason === 'exit_code' ? 1 : null }),
     status: (name: string) => s.statusOf(idx(name)),
     retryDue: (name: string) => show(s.retryDue(idx(name))),
     cancelled: (name: string) => show(s.attemptEnded(idx(name), { kind: 'cancelled' })),
@@ -143,7 +143,7 @@ describe('scheduler', () => {
 
   it('retries a failed attempt with the backoff delay, then fails for good', () => {
     const h = harness([
-      { id: 'a', retry: { retries: 2, delayMs: 100, backoff: 3, maxDelayMs: 250 } },
+      { id: 'a', retry: { retries: 2, delayMs: 100, backoff: 3, maxDelayMs: 250, on: null, jitter: 'none', deadlineMs: null } },
     ]);
     h.begin();
     expect(h.start('a')).toBe(1);
@@ -159,10 +159,10 @@ describe('scheduler', () => {
   });
 
   it('never retries a spawn error', () => {
-    const h = harness([{ id: 'a', retry: { retries: 3, delayMs: 0, backoff: 1, maxDelayMs: Infinity } }]);
+    const h = harness([{ id: 'a', retry: { retries: 3, delayMs: 0, backoff: 1, maxDelayMs: Infinity, on: null, jitter: 'none', deadlineMs: null } }]);
     h.begin();
     h.start('a');
-    expect(h.fail('a', 'spawn_error')).toEqual([]);
+    expect(h.fail('a', 'spawn_error')).toEqual([{ kind: 'no_retry', step: 0, why: 'a command that cannot start is not retried' }]);
     expect(h.status('a')).toBe('failed');
   });
 

@@ -128,6 +128,7 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
       reason: 'exit_code',
       error: 'exit code 3 (expected 0)',
       will_retry: true,
+      not_retried: null,
     }),
     ev({ type: 'step_retrying', step_id: 'b', attempt: 2, delay_ms: 100, reason: 'exit_code' }),
     ev({
@@ -140,11 +141,12 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
       reason: 'exit_code',
       error: 'exit code 2 (expected 0)',
       will_retry: false,
+      not_retried: null,
     }),
     ev({ type: 'step_skipped', step_id: 'd', reason: 'trigger_rule', detail: 'upstream c failed', upstream: 'c' }),
     ev(stepStarted('b', 2)),
     ev(stepSucceeded('b', 2, 70)),
-    ev({ type: 'run_cancel_requested', signal: 'SIGINT', forced: false }),
+    ev({ type: 'run_cancel_requested', signal: 'SIGINT', source: 'signal', forced: false }),
     ev({
       type: 'step_cancelled',
       step_id: 'e',
@@ -176,6 +178,8 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
       failed: 1,
       skipped: 1,
       cancelled: 2,
+      reason: null,
+      detail: null,
     }),
   ];
 }

@@ -21,7 +21,7 @@ describe('plan defaults', () => {
     const d = PLAN_DEFAULTS.step;
     expect(step).toMatchObject({
       args: d.args,
-      shell: d.shell,
+      shell: d.shell ? ['/bin/sh', '-c'] : null,
       dependsOn: d.depends_on,
       critical: d.critical,
       onFailure: d.on_failure,

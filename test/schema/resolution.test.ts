@@ -16,10 +16,13 @@ describe('plan resolution', () => {
       name: 'a',
       command: 'true',
       args: [],
-      shell: false,
+      shell: null,
       dependsOn: [],
       timeoutMs: 3_600_000,
-      retry: { retries: 0, delayMs: 0, backoff: 1, maxDelayMs: 31_536_000_000 },
+      idleTimeoutMs: null,
+      killSignal: 'SIGTERM',
+      killGraceMs: 10_000,
+      retry: { retries: 0, delayMs: 0, backoff: 1, maxDelayMs: 31_536_000_000, on: null, jitter: 'none', deadlineMs: null },
       critical: true,
       onFailure: 'abort',
       triggerRule: 'all_success',
@@ -28,6 +31,9 @@ describe('plan resolution', () => {
       successExitCodes: [0],
       preconditions: [],
       undoes: null,
+      mutex: null,
+      sources: null,
+      generates: [],
     });
   });
 
@@ -87,7 +93,7 @@ describe('plan resolution', () => {
       ),
     );
     expect(p.steps[0]!.timeoutMs).toBe(1500);
-    expect(p.steps[0]!.retry).toEqual({ retries: 2, delayMs: 100, backoff: 2, maxDelayMs: 7000 });
+    expect(p.steps[0]!.retry).toEqual({ retries: 2, delayMs: 100, backoff: 2, maxDelayMs: 7000, on: null, jitter: 'none', deadlineMs: null });
     expect(p.steps[1]!.timeoutMs).toBe(700);
     expect(p.killGraceMs).toBe(2500);
   });

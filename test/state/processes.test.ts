@@ -64,7 +64,7 @@ db.close();
     for (const exit of exits) {
       expect(exit.stderr).toBe('');
       expect(exit.code).toBe(0);
-      expect(JSON.parse(exit.stdout)).toEqual({ version: 1, mode: 'wal' });
+      expect(JSON.parse(exit.stdout)).toEqual({ version: 2, mode: 'wal' });
     }
   });
 
@@ -152,7 +152,7 @@ console.log(seq);
 import { TurnBuffer } from ${JSON.stringify(distUrl('state/sinks/turn-buffer.js'))};
 const sink = new TurnBuffer({ file: new EventsFile(${JSON.stringify(path)}), sinks: [], onError: (e) => { throw e; } });
 for (let seq = 1; seq <= 100; seq++) {
-  sink.handle({ seq, ts: new Date().toISOString(), run_id: 'r', type: 'run_cancel_requested', signal: 'SIGINT', forced: false });
+  sink.handle({ seq, ts: new Date().toISOString(), run_id: 'r', type: 'run_cancel_requested', signal: 'SIGINT', source: 'signal', forced: false });
 }
 process.kill(process.pid, 'SIGKILL');
 `,

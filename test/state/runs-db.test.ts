@@ -24,12 +24,12 @@ describe('runs.db', () => {
   });
   afterEach(() => cleanup());
 
-  it('is created in WAL mode with user_version 1', () => {
+  it('is created in WAL mode with user_version 2', () => {
     openRunsDb(dbPath).close();
     const db = openDbFileReadonly(dbPath);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
-    expect(SCHEMA_VERSION).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(SCHEMA_VERSION).toBe(2);
     expect(MIGRATIONS).toHaveLength(SCHEMA_VERSION);
     db.close();
   });
@@ -45,7 +45,7 @@ describe('runs.db', () => {
   it('has the documented tables and indexes', () => {
     const db = openRunsDb(dbPath);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
-    expect(names).toEqual(['attempts', 'events', 'runs', 'runs_started_at', 'runs_status_started_at', 'steps', 'steps_run_id_position']);
+    expect(names).toEqual(['attempts', 'events', 'file_hashes', 'fingerprints', 'mutex_holders', 'mutex_waiters', 'mutex_waiters_name_id', 'outputs', 'runs', 'runs_started_at', 'runs_status_started_at', 'steps', 'steps_run_id_position']);
     db.close();
   });
 

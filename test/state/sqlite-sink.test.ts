@@ -55,6 +55,8 @@ describe('SqliteSink', () => {
         hostname: 'host-1',
         heartbeat_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         cancel_requested_at: '2025-01-02T03:04:05.130Z',
+        finish_reason: null,
+        finish_detail: null,
         steps_total: 6,
         steps_succeeded: 2,
         steps_failed: 1,
@@ -119,8 +121,8 @@ describe('SqliteSink', () => {
     writeAll([
       ev(runStarted([{ id: 'a', name: 'a', depends_on: [] }])),
       ev({ ...stepStarted('a', 1), pid: null }),
-      ev({ type: 'step_failed', step_id: 'a', attempt: 1, exit_code: null, signal: null, duration_ms: 0, reason: 'spawn_error', error: 'spawn nope ENOENT', will_retry: false }),
-      ev({ type: 'run_finished', status: 'failed', exit_code: 1, duration_ms: 5, succeeded: 0, failed: 1, skipped: 0, cancelled: 0 }),
+      ev({ type: 'step_failed', step_id: 'a', attempt: 1, exit_code: null, signal: null, duration_ms: 0, reason: 'spawn_error', error: 'spawn nope ENOENT', will_retry: false, not_retried: null }),
+      ev({ type: 'run_finished', status: 'failed', exit_code: 1, duration_ms: 5, succeeded: 0, failed: 1, skipped: 0, cancelled: 0, reason: null, detail: null }),
     ]);
     const db = reader();
     expect(db.prepare(`SELECT status, pid, exit_code, reason, error FROM attempts`).get()).toEqual({ status: 'failed', pid: null, exit_code: null, reason: 'spawn_error', error: 'spawn nope ENOENT' });
@@ -290,7 +292,7 @@ describe('SqliteSink', () => {
     const steps = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, name: `s${i}`, depends_on: i > 0 ? [`s${i - 1}`] : [] }));
     const events = [ev(runStarted(steps))];
     for (const s of steps) events.push(ev(stepStarted(s.id, 1)), ev(stepSucceeded(s.id, 1)));
-    events.push(ev({ type: 'run_finished', status: 'succeeded', exit_code: 0, duration_ms: 1, succeeded: n, failed: 0, skipped: 0, cancelled: 0 }));
+    events.push(ev({ type: 'run_finished', status: 'succeeded', exit_code: 0, duration_ms: 1, succeeded: n, failed: 0, skipped: 0, cancelled: 0, reason: null, detail: null }));
     const started = Date.now();
     const sink = bufferedSqlite(dbPath);
     events.forEach((e, i) => {

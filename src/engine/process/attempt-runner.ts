@@ -16,7 +16,7 @@
  * after 5s; …`) are appended to the log, secrets masked, so the log alone explains how the
  * attempt ended.
  */
-import { appendFileSync, closeSync, createWriteStream, existsSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, existsSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -68,11 +68,21 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
       return notStarted(`cannot make a pipe for the step's output: ${(err as Error).message}`, Math.round(performance.now() - startedAt));
     }
   }
-  const file = req.shell ? '/bin/sh' : req.command;
-  const args = req.shell ? ['-c', req.command] : req.args;
+  const { file, args } = argvOf(req);
+  // Idle detection: bytes through the redacting pipe, or the log file's size.
+  let piped = 0;
+  const outputSize = pipe ? () => piped : () => fstatSync(fd).size;
   const proc = supervise(
     { file, args, cwd: req.cwd, env: req.env, outFd: pipe ? pipe[1] : fd },
-    { timeoutMs: req.timeoutMs, killGraceMs: req.killGraceMs, launch, escapes: () => escapedChildren(req) },
+    {
+      timeoutMs: req.timeoutMs,
+      deadlineMs: req.deadlineMs,
+      idle: req.idleTimeoutMs === null ? null : { timeoutMs: req.idleTimeoutMs, outputSize },
+      killSignal: req.killSignal,
+      killGraceMs: req.killGraceMs,
+      launch,
+      escapes: () => escapedChildren(req),
+    },
   );
   if (pipe) closeSync(pipe[1]);
   if (proc.pid === null) {
@@ -88,16 +98,19 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
   }
   let output: Promise<void>;
   if (pipe && redactor) {
-    output = copyRedacted(pipe[0], fd, redactor, proc.ended, req.logPath);
+    output = copyRedacted(pipe[0], fd, redactor, proc.ended, req.logPath, (n) => (piped += n));
+  } else if (req.idleTimeoutMs !== null) {
+    // Kept open for fstat until the process ends (the idle watch reads its size).
+    output = proc.ended.then(() => closeSync(fd));
   } else {
     closeSync(fd);
     output = Promise.resolve();
   }
   const result = Promise.all([proc.ended, output]).then(([end]) => {
     const r = classify(end, req, mask);
-    if (r.outcome === 'failed' && (r.reason === 'spawn_error' || r.reason === 'timeout')) {
-      const note = r.reason === 'timeout' ? `${r.error}; the process group got SIGTERM` : r.error;
-      appendFileSync(req.logPath, `engine: ${note}\n`);
+    if (r.outcome === 'failed' && r.reason !== 'exit_code' && r.reason !== 'signal') {
+      const stopped = r.reason === 'timeout' || r.reason === 'idle_timeout' || r.reason === 'deadline';
+      appendFileSync(req.logPath, `engine: ${stopped ? `${r.error}; the process group got ${req.killSignal}` : r.error}\n`);
     }
     return r;
   });
@@ -109,7 +122,14 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
  * closed it) or, after the process exited, {@link DRAIN_AFTER_EXIT_MS}. Closes both descriptors.
  * Never rejects: a write error is noted in the log if possible.
  */
-async function copyRedacted(readFd: number, logFd: number, redactor: Redactor, exited: Promise<ProcessEnd>, logPath: string): Promise<void> {
+async function copyRedacted(
+  readFd: number,
+  logFd: number,
+  redactor: Redactor,
+  exited: Promise<ProcessEnd>,
+  logPath: string,
+  onBytes: (n: number) => void,
+): Promise<void> {
   const source = new Socket({ fd: readFd, readable: true, writable: false });
   let cut = false;
   let timer: NodeJS.Timeout | undefined;
@@ -121,6 +141,7 @@ async function copyRedacted(readFd: number, logFd: number, redactor: Redactor, e
   });
   const redact = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.length);
       done(null, redactor.push(chunk));
     },
     flush(done) {
@@ -161,6 +182,10 @@ function classify(end: ProcessEnd, req: AttemptRequest, mask: Masker): AttemptRe
       return { outcome: 'cancelled', exitCode, signal, durationMs };
     case 'timeout':
       return { outcome: 'failed', reason: 'timeout', exitCode, signal, durationMs, error: `timed out after ${formatDuration(req.timeoutMs)}` };
+    case 'idle_timeout':
+      return { outcome: 'failed', reason: 'idle_timeout', exitCode, signal, durationMs, error: `no output for ${formatDuration(req.idleTimeoutMs)} (idle_timeout_sec)` };
+    case 'deadline':
+      return { outcome: 'failed', reason: 'deadline', exitCode, signal, durationMs, error: "the step's deadline (deadline_sec) was reached" };
     case null:
       break;
   }
@@ -170,9 +195,16 @@ function classify(end: ProcessEnd, req: AttemptRequest, mask: Masker): AttemptRe
   return { outcome: 'failed', reason: 'exit_code', exitCode, signal, durationMs, error: `exit code ${exitCode} (expected ${expected})` };
 }
 
+/** The argv the step runs: `command` with `args`, or the script line for its shell. */
+function argvOf(req: AttemptRequest): { file: string; args: readonly string[] } {
+  if (req.shell === null) return { file: req.command, args: req.args };
+  const [file, ...flags] = req.shell as [string, ...string[]];
+  return { file, args: [...flags, req.command] };
+}
+
 /** Why a process could not start, in words (shared with precondition commands). */
-export function spawnErrorMessage(err: NodeJS.ErrnoException, req: { command: string; shell?: boolean; cwd: string }): string {
-  const file = req.shell ? '/bin/sh' : req.command;
+export function spawnErrorMessage(err: NodeJS.ErrnoException, req: { command: string; shell?: readonly string[] | null; cwd: string }): string {
+  const file = req.shell ? req.shell[0]! : req.command;
   switch (err.code) {
     case 'ENOENT':
       return existsSync(req.cwd) ? `command not found: ${file}` : `working directory does not exist: ${req.cwd}`;

@@ -12,7 +12,7 @@ import { launcher, type LaunchRequest, type Launcher } from './launch.js';
 import { signalProcess, signalProcessGroup } from './process-group.js';
 
 /** Why the supervisor stopped the process, if it did. */
-export type StopCause = 'timeout' | 'cancel' | null;
+export type StopCause = 'timeout' | 'idle_timeout' | 'deadline' | 'cancel' | null;
 
 /** How a supervised process ended. */
 export type ProcessEnd =
@@ -30,7 +30,15 @@ export interface SupervisedProcess {
 export interface SuperviseOptions {
   /** Stops the process (cause `timeout`) after this many ms; Infinity for never. */
   timeoutMs: number;
-  /** Time between SIGTERM and SIGKILL, in ms. */
+  /** Stops the process (cause `deadline`) after this many ms; null for never. */
+  deadlineMs?: number | null;
+  /** Stops the process (cause `idle_timeout`) once `outputSize()` (bytes written so far) has not
+   * grown for `timeoutMs`: checked 4 times per `timeoutMs`, so the stop comes between 1 and 1.25
+   * times `timeoutMs` after the last output. */
+  idle?: { timeoutMs: number; outputSize: () => number } | null;
+  /** First signal of a stop (default SIGTERM); SIGKILL follows after `killGraceMs`. */
+  killSignal?: NodeJS.Signals;
+  /** Time between the kill signal and SIGKILL, in ms. */
   killGraceMs: number;
   /** The launcher; the process's own (launch.ts) unless given. */
   launch?: Launcher;
@@ -68,17 +76,20 @@ export function supervise(req: LaunchRequest, opts: SuperviseOptions): Supervise
     signalProcessGroup(pid!, signal);
     for (const escaped of opts.escapes?.() ?? []) signalProcess(escaped, signal);
   };
-  const stop = (why: 'timeout' | 'cancel', forced: boolean): void => {
+  const stop = (why: Exclude<StopCause, null>, forced: boolean): void => {
     if (pid === null) return;
     stoppedBy ??= why;
     if (forced) {
       signalAll('SIGKILL');
       return;
     }
-    signalAll('SIGTERM');
+    signalAll(opts.killSignal ?? 'SIGTERM');
     cancelKill ??= setLongTimeout(() => signalAll('SIGKILL'), opts.killGraceMs);
   };
-  const cancelTimeout = setLongTimeout(() => stop('timeout', false), opts.timeoutMs);
+  const timers: CancelTimer[] = [setLongTimeout(() => stop('timeout', false), opts.timeoutMs)];
+  if (opts.deadlineMs != null) timers.push(setLongTimeout(() => stop('deadline', false), opts.deadlineMs));
+  if (opts.idle) timers.push(watchIdle(opts.idle, () => stop('idle_timeout', false)));
+  const cancelTimeout = (): void => timers.forEach((cancel) => cancel());
 
   const ended = new Promise<ProcessEnd>((resolve) => {
     let settled = false;
@@ -101,4 +112,29 @@ export function supervise(req: LaunchRequest, opts: SuperviseOptions): Supervise
     };
   });
   return { pid, ended, stop: (forced) => stop('cancel', forced) };
+}
+
+/**
+ * Calls `onIdle` once `outputSize()` has stayed the same for `timeoutMs`, checking every
+ * quarter of it: one timer per watched attempt, nothing for the others. Returns a cancel.
+ */
+function watchIdle(idle: { timeoutMs: number; outputSize: () => number }, onIdle: () => void): CancelTimer {
+  const every = Math.max(10, idle.timeoutMs / 4);
+  let lastSize = idle.outputSize();
+  let lastChange = performance.now();
+  let cancel: CancelTimer = () => {};
+  const tick = (): void => {
+    const size = idle.outputSize();
+    const now = performance.now();
+    if (size !== lastSize) {
+      lastSize = size;
+      lastChange = now;
+    } else if (now - lastChange >= idle.timeoutMs) {
+      onIdle();
+      return;
+    }
+    cancel = setLongTimeout(tick, every);
+  };
+  cancel = setLongTimeout(tick, every);
+  return () => cancel();
 }

@@ -174,7 +174,8 @@ export class SqliteSink implements BatchSink {
         runFinished: db.prepare(
           `UPDATE runs SET status = @status, exit_code = @exit_code, finished_at = @ts,
              duration_ms = @duration_ms, steps_succeeded = @succeeded, steps_failed = @failed,
-             steps_skipped = @skipped, steps_cancelled = @cancelled
+             steps_skipped = @skipped, steps_cancelled = @cancelled,
+             finish_reason = @reason, finish_detail = @detail
            WHERE run_id = @run_id`,
         ),
         runProgress: db.prepare(
@@ -197,6 +198,7 @@ export class SqliteSink implements BatchSink {
         ),
         runResumed: db.prepare(
           `UPDATE runs SET status = 'running', exit_code = NULL, finished_at = NULL, duration_ms = NULL,
+             finish_reason = NULL, finish_detail = NULL,
              cancel_requested_at = NULL, pid = @pid, hostname = @hostname, heartbeat_at = @ts,
              plan_sha256 = @plan_sha256
            WHERE run_id = @run_id`,
@@ -490,6 +492,8 @@ export class SqliteSink implements BatchSink {
       failed: e.failed,
       skipped: e.skipped,
       cancelled: e.cancelled,
+      reason: e.reason,
+      detail: e.detail,
     });
   }
 }

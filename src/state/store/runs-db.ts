@@ -129,6 +129,58 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  // 1 -> 2 (issues 13 and 14): why a run ended besides its steps; cross-run mutexes and their
+  // waiters; fingerprints of steps' sources for up-to-date skipping, with a cache of file
+  // hashes; step outputs.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN finish_reason TEXT;
+      ALTER TABLE runs ADD COLUMN finish_detail TEXT;
+
+      CREATE TABLE IF NOT EXISTS mutex_holders (
+        name        TEXT PRIMARY KEY,
+        run_id      TEXT NOT NULL,
+        step_id     TEXT,
+        pid         INTEGER NOT NULL,
+        hostname    TEXT NOT NULL,
+        acquired_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS mutex_waiters (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        name         TEXT NOT NULL,
+        run_id       TEXT NOT NULL,
+        step_id      TEXT,
+        pid          INTEGER NOT NULL,
+        hostname     TEXT NOT NULL,
+        requested_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS mutex_waiters_name_id ON mutex_waiters (name, id);
+
+      CREATE TABLE IF NOT EXISTS fingerprints (
+        plan_id     TEXT NOT NULL,
+        step_id     TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        run_id      TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (plan_id, step_id)
+      );
+      CREATE TABLE IF NOT EXISTS file_hashes (
+        path     TEXT PRIMARY KEY,
+        size     INTEGER NOT NULL,
+        mtime_ns TEXT NOT NULL,
+        sha256   TEXT NOT NULL
+      );
+
+      CREATE TABLE IF NOT EXISTS outputs (
+        run_id  TEXT NOT NULL,
+        step_id TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (run_id, step_id, key)
+      );
+    `);
+  },
 ];
 
 /** The schema version this engine reads and writes. */
