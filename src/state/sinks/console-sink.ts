@@ -128,6 +128,15 @@ export class ConsoleSink implements BatchSink {
             : this.paint('yellow', `! ${e.signal}: cancelling the run; cleanup steps (all_done) still run. Press Ctrl-C again to stop them too.`),
         );
         break;
+      case 'step_waiting':
+        this.view(e.step_id).status = 'waiting';
+        this.line(`  ${this.paint('yellow', '⧗')} ${this.pad(e.step_id)} waiting for mutex "${e.mutex}", held by ${holderText(e)}`);
+        break;
+      case 'run_waiting':
+        this.line(
+          this.paint('yellow', `! run waits for mutex "${e.mutex}", held by ${holderText(e)}${e.cancelled_holder ? ' (asked it to cancel: on_mutex_busy cancel_other)' : ''}`),
+        );
+        break;
       case 'step_orphan_killed':
         this.line(this.paint('yellow', `! killed process ${e.pid}${e.step_id ? ` of step "${e.step_id}"` : ''} left by the vanished engine`));
         break;
@@ -181,6 +190,7 @@ export class ConsoleSink implements BatchSink {
     const colour = e.status === 'succeeded' ? 'green' : e.status === 'failed' ? 'red' : 'yellow';
     this.line(this.paint(colour, this.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
     if (e.status === 'cancelled' && this.cancelSignal) this.line(`Cancelled by ${this.cancelSignal}.`);
+    if (e.detail) this.line(this.paint(colour, `Why: ${e.detail}`));
     if (this.rootCause) this.explainRootCause(this.rootCause, e.status !== 'succeeded');
     if (this.logDir) {
       this.line(`Logs: ${this.shortPath(this.logDir)} (one step: engine logs ${e.run_id} STEP${this.opts.stateDirOption})`);
@@ -262,6 +272,7 @@ export class ConsoleSink implements BatchSink {
 
 const STATUS_COLOUR: Record<StepStatus, string> = {
   pending: 'cyan',
+  waiting: 'yellow',
   running: 'cyan',
   succeeded: 'green',
   failed: 'red',
@@ -269,6 +280,11 @@ const STATUS_COLOUR: Record<StepStatus, string> = {
   cancelled: 'yellow',
   interrupted: 'yellow',
 };
+
+/** `run R (step S)` or `run R`, for a mutex's holder. */
+function holderText(e: { holder_run_id: string; holder_step_id: string | null }): string {
+  return `run ${e.holder_run_id}${e.holder_step_id ? ` (step "${e.holder_step_id}")` : ''}`;
+}
 
 function listNames(ids: string[]): string {
   return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')} and ${ids.length - 20} more`;
