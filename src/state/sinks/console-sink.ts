@@ -128,6 +128,10 @@ export class ConsoleSink implements BatchSink {
             : this.paint('yellow', `! ${e.signal}: cancelling the run; cleanup steps (all_done) still run. Press Ctrl-C again to stop them too.`),
         );
         break;
+      case 'step_expanded':
+        this.plannedSteps(e.steps);
+        this.line(`  ${this.paint('cyan', '⋔')} ${this.pad(e.step_id)} expanded into ${e.instances.length} instance${e.instances.length === 1 ? '' : 's'}`);
+        break;
       case 'step_waiting':
         this.view(e.step_id).status = 'waiting';
         this.line(`  ${this.paint('yellow', '⧗')} ${this.pad(e.step_id)} waiting for mutex "${e.mutex}", held by ${holderText(e)}`);
