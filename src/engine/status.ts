@@ -34,9 +34,10 @@ export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 /**
  * Why an attempt failed: a failing exit code; its `timeout_sec`; no output for
  * `idle_timeout_sec`; the step's `deadline_sec` (never retried); killed by a signal; a command
- * that could not start (never retried).
+ * that could not start (never retried); `lost`: the worker carrying it out died or lost its
+ * job's lock (issue 16), so whether it ran to its end is unknown.
  */
-export type FailureReason = 'exit_code' | 'timeout' | 'idle_timeout' | 'deadline' | 'signal' | 'spawn_error';
+export type FailureReason = 'exit_code' | 'timeout' | 'idle_timeout' | 'deadline' | 'signal' | 'spawn_error' | 'lost';
 
 /** Why a step was skipped: its trigger rule can no longer hold, a precondition, or it is up
  * to date (`sources` unchanged: dependents see it as succeeded). */
