@@ -9,8 +9,9 @@
  * third of `lockDurationMs`. Whatever the worker cannot renew it no longer holds: BullMQ's
  * stalled check will report it lost and the engine retries it elsewhere, so its process group
  * is killed at once: when a renewal is refused, and when none succeeded for `lockDurationMs`
- * (Redis unreachable). Processes of a worker that died are killed by the next worker started
- * with the same work directory (pid-records.ts).
+ * (Redis unreachable). Processes of a worker that died (kill -9) are killed by the workers
+ * that share its work directory (by default every worker of the host and user): at their
+ * start and every {@link SWEEP_MS} (pid-records.ts).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -24,6 +25,9 @@ import { sendEntry, streamLog } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
 import { closeRedis, connectRedis, whenReady } from './redis.js';
+
+/** How often a worker looks for processes left by dead workers of its work directory. */
+const SWEEP_MS = 1000;
 
 export interface WorkerOptions {
   url: string;
@@ -102,6 +106,7 @@ class RemoteWorker implements RunningWorker {
   private stopping = false;
   private loops: Promise<void>[] = [];
   private renewTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private tokens = 0;
   private readonly jobsDone: Promise<void>[] = [];
 
@@ -136,6 +141,9 @@ class RemoteWorker implements RunningWorker {
     }
     for (const fetcher of this.fetchers) await fetcher.startStalledCheckTimer();
     this.renewTimer = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.opts.lockDurationMs / 3)));
+    this.sweepTimer = setInterval(() => {
+      for (const line of killLeftovers(join(this.opts.workDir, 'pids'))) this.opts.log(line);
+    }, SWEEP_MS);
     this.loops = this.fetchers.map((f) => this.fetchLoop(f));
   }
 
@@ -152,6 +160,7 @@ class RemoteWorker implements RunningWorker {
     await Promise.allSettled(this.fetchers.map((f) => f.close(forced)));
     await Promise.allSettled(this.loops);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await closeRedis(this.subscriber);
     await closeRedis(this.client);
     this.records.close();
