@@ -1,14 +1,14 @@
 /**
  * A worker's record of the attempts it started (issue 16), so that no step process outlives
  * its worker's claim on it: `<work dir>/pids/<worker pid>.json` lists each attempt (its run,
- * step and attempt number, written before its process is spawned, and its process group once
- * it is). A worker that starts finds the files of workers that are gone (a kill -9, a crash)
+ * step and attempt number, and its process group), written right after its process is
+ * spawned, in place (a reader that meets a half-written file skips it until its next look). A worker that starts finds the files of workers that are gone (a kill -9, a crash)
  * and kills what they left: each recorded process group, and every process whose environment
  * names one of their attempts (process-scan.ts: children that left their group, a process
  * spawned just before the worker died). The jobs of those attempts were reported lost by
  * BullMQ's stalled check and retried elsewhere, so their processes must not keep running.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { processExists, signalProcess, signalProcessGroup } from '../process/process-group.js';
 import { engineEnvOf, processesOfRun } from '../process/process-scan.js';
@@ -17,7 +17,7 @@ export interface RecordedAttempt {
   runId: string;
   stepId: string;
   attempt: number;
-  /** The process group (= pid of the step's main process), null until spawned. */
+  /** The process group (= pid of the step's main process); null when it could not start. */
   pgid: number | null;
 }
 
@@ -30,25 +30,20 @@ interface RecordFile {
 
 export class PidRecords {
   private readonly path: string;
+  private readonly fd: number;
   private readonly file: RecordFile;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `${process.pid}.json`);
+    this.fd = openSync(this.path, 'w');
     this.file = { pid: process.pid, startTime: startTimeOf(process.pid), attempts: {} };
     this.save();
   }
 
-  /** Before spawning: the attempt of job `jobId` may have processes from now on. */
-  add(jobId: string, a: Omit<RecordedAttempt, 'pgid'>): void {
-    this.file.attempts[jobId] = { ...a, pgid: null };
-    this.save();
-  }
-
-  spawned(jobId: string, pgid: number | null): void {
-    const a = this.file.attempts[jobId];
-    if (!a || pgid === null) return;
-    a.pgid = pgid;
+  /** The attempt of job `jobId` was spawned: its processes are this worker's until {@link remove}. */
+  add(jobId: string, a: RecordedAttempt): void {
+    this.file.attempts[jobId] = a;
     this.save();
   }
 
@@ -60,13 +55,14 @@ export class PidRecords {
 
   /** The worker stops: its record goes. */
   close(): void {
+    closeSync(this.fd);
     rmSync(this.path, { force: true });
   }
 
   private save(): void {
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.file));
-    renameSync(tmp, this.path);
+    const text = Buffer.from(JSON.stringify(this.file));
+    writeSync(this.fd, text, 0, text.length, 0);
+    ftruncateSync(this.fd, text.length);
   }
 }
 

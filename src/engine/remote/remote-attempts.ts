@@ -169,12 +169,6 @@ class RemotePort implements RemoteAttempts {
     const result = new Promise<AttemptResult>((r) => (resolve = r));
     const t: Tracked = { jobId, req, queue: this.queues.get(queueFor(this.opts.queue, where))!, fd: null, worker: null, startedAt: performance.now(), ended: false, lateReported: false, resolve };
     this.tracked.set(jobId, t);
-    try {
-      t.fd = openSync(req.logPath, 'w');
-    } catch (err) {
-      this.end(t, notStarted(`cannot open log file ${req.logPath}: ${(err as Error).message}`), null);
-      return { pid: null, result, cancel: () => {} };
-    }
     if (this.givenUp) {
       this.end(t, notStarted(`cannot queue the step: Redis ${this.redis} is unreachable (${this.lastError})`), null);
       return { pid: null, result, cancel: () => {} };
@@ -187,6 +181,13 @@ class RemotePort implements RemoteAttempts {
         (err: Error) => this.end(t, notStarted(`cannot queue the step: ${err.message}`), null),
       ),
     );
+    // Opened after the job is on its way (the worker's reports are read in a later turn).
+    try {
+      t.fd = openSync(req.logPath, 'w');
+    } catch (err) {
+      this.track(this.withdraw(t, true));
+      this.end(t, notStarted(`cannot open log file ${req.logPath}: ${(err as Error).message}`), null);
+    }
     return { pid: null, result, cancel: (forced) => this.track(this.cancel(t, forced)) };
   }
 

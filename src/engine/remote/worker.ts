@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { toEpochMs } from '../clock.js';
 import type { AttemptResult, RunningAttempt } from '../attempt.js';
 import { startAttempt } from '../process/attempt-runner.js';
+import { LogPrefetch } from '../process/log-prefetch.js';
 import { sendEntry, streamLog } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
@@ -101,6 +102,9 @@ class RemoteWorker implements RunningWorker {
   private readonly held = new Map<string, Held>();
   private readonly records: PidRecords;
   private readonly logDir: string;
+  /** Log files created ahead of time, named by a counter, so starting a step waits for no file system call. */
+  private readonly logFiles: LogPrefetch;
+  private logSeq = 0;
   private free: number;
   private slotWaiters: (() => void)[] = [];
   private stopping = false;
@@ -116,8 +120,10 @@ class RemoteWorker implements RunningWorker {
     this.client = connectRedis(opts.url, `worker:${opts.name}`);
     this.subscriber = connectRedis(opts.url, `worker:${opts.name}:cancel`);
     this.records = new PidRecords(join(opts.workDir, 'pids'));
-    this.logDir = join(opts.workDir, 'logs');
+    this.logDir = join(opts.workDir, 'logs', String(process.pid));
     mkdirSync(this.logDir, { recursive: true });
+    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 1, 64));
+    for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
   }
 
   async open(): Promise<void> {
@@ -164,6 +170,12 @@ class RemoteWorker implements RunningWorker {
     await closeRedis(this.subscriber);
     await closeRedis(this.client);
     this.records.close();
+    this.logFiles.discard();
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
+
+  private logPathOf(n: number): string {
+    return join(this.logDir, `${n}.log`);
   }
 
   /** Takes jobs from one queue while a slot is free. */
@@ -213,7 +225,9 @@ class RemoteWorker implements RunningWorker {
     this.held.set(jobId, h);
     const streamKey = runStreamKey(data.runId);
     const req = data.request;
-    const logPath = join(this.logDir, `${jobId}.log`);
+    const logPath = this.logPathOf(this.logSeq);
+    this.logFiles.want(this.logPathOf(this.logSeq + this.opts.concurrency + 1));
+    this.logSeq++;
     try {
       const marker = await this.client.get(cancelKey(jobId));
       if (marker !== null) h.cancelBeforeStart = marker === 'kill';
@@ -222,25 +236,26 @@ class RemoteWorker implements RunningWorker {
       if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
         result = { outcome: 'cancelled', exitCode: null, signal: null, durationMs: 0 };
       } else {
-        this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt });
+        const logFd = this.logFiles.take(logPath);
         const startedAtMs = toEpochMs(performance.now());
-        h.running = startAttempt({ ...req, logPath });
-        this.records.spawned(jobId, h.running.pid);
+        h.running = startAttempt({ ...req, logPath, ...(logFd === undefined ? {} : { logFd }) });
+        this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
         this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
         await sendEntry(this.client, streamKey, { t: 'up', j: jobId, worker: this.opts.name, pid: h.running.pid, startedAtMs });
         const streamed = streamLog(this.client, streamKey, jobId, logPath, h.running.result);
         result = await h.running.result;
         cutBytes = await streamed;
-        this.records.remove(jobId);
       }
       if (h.lostBecause !== null) result = { outcome: 'failed', reason: 'lost', exitCode: result.exitCode, signal: result.outcome === 'succeeded' ? null : result.signal, durationMs: result.durationMs, error: `lost: ${h.lostBecause}` };
       await sendEntry(this.client, streamKey, { t: 'end', j: jobId, worker: this.opts.name, result, cutBytes });
+      if (h.running) this.records.remove(jobId);
       this.opts.log(`job ${jobId}: ${result.outcome}${result.outcome === 'failed' ? ` (${result.error})` : ''}`);
       await job.moveToCompleted(null, token, false).catch((err: Error) => this.opts.log(`job ${jobId}: ${err.message}`));
     } catch (err) {
       this.opts.log(`job ${jobId}: ${(err as Error).message}`);
     } finally {
       this.held.delete(jobId);
+      this.logFiles.drop(logPath);
       rmSync(logPath, { force: true });
     }
   }
