@@ -34,6 +34,7 @@ describe('plan resolution', () => {
       mutex: null,
       sources: null,
       generates: [],
+      runsOn: {},
     });
   });
 
