@@ -21,7 +21,9 @@
  *   --engine   the cli.js to measure (default dist/cli.js of this repository)
  *   --keep     keep the temporary directory with the generated plans/Makefiles/ninja files
  *
- * The `dashboard` case runs bench/ui.mjs, which writes BENCHMARKS-dashboard.md next to --out.
+ * The `dashboard` case runs bench/ui.mjs, which writes BENCHMARKS-dashboard.md next to --out;
+ * the `workers` case runs bench/workers.mjs (steps on 2 workers through BullMQ against the same
+ * plans run locally), which writes BENCHMARKS-workers.md next to --out.
  *
  * Exit code 0 when every case ran (whether or not targets are met), 1 when something broke
  * (a generator check failed, a tool exited non-zero, …).
@@ -771,6 +773,15 @@ function dashboard() {
   if (r.status !== 0) R.failures.push(`bench/ui.mjs exited with ${r.status}`);
 }
 
+/** Steps on workers (bench/workers.mjs), written next to this report. */
+function workers() {
+  if (!selected('workers')) return;
+  R.workersOut = join(dirname(opts.out), 'BENCHMARKS-workers.md');
+  log('workers (bench/workers.mjs)');
+  const r = spawnSync(NODE, [join(ROOT, 'bench/workers.mjs'), ...(opts.quick ? ['--quick'] : []), '--out', R.workersOut], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) R.failures.push(`bench/workers.mjs exited with ${r.status}`);
+}
+
 function profile() {
   if (!selected('profile') || C.profileN === 0) return;
   const n = C.profileN;
@@ -1299,6 +1310,9 @@ function markdown(durationMs) {
     }
   }
 
+  if (R.workersOut) {
+    out.push('## Steps on workers', '', `Enqueue-to-start latency and per-step cost on 2 workers against local: [${basename(R.workersOut)}](${basename(R.workersOut)}) (bench/workers.mjs).`, '');
+  }
   if (R.dashboardOut) {
     out.push('## Dashboard', '', `\`engine ui\` against its scale targets: [${basename(R.dashboardOut)}](${basename(R.dashboardOut)}) (bench/ui.mjs).`, '');
   }
@@ -1325,6 +1339,7 @@ async function main() {
   spawnCost();
   profile();
   dashboard();
+  workers();
   R.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const duration = performance.now() - t0Suite;
   const md = markdown(duration);

@@ -9,7 +9,8 @@
  * better-sqlite3's JavaScript is bundled too (another ~12 CommonJS modules); its compiled module
  * is loaded from node_modules through the `nativeBinding` option (src/state/runs-db.ts). Left
  * out of the bundle, loaded from node_modules at run time: OpenTelemetry (large, and only
- * loaded when enabled).
+ * loaded when enabled), BullMQ and ioredis (only loaded for runs on workers and by
+ * `engine worker`).
  *
  * tsc still emits every module to dist/ (run first, by `npm run build`): tests start some of
  * them in child processes. This script then replaces dist/cli.js with the bundle.
@@ -34,7 +35,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['@opentelemetry/*'],
+  external: ['@opentelemetry/*', 'bullmq', 'ioredis'],
   // commander and better-sqlite3 are CommonJS: their require() calls of Node built-ins need a
   // real require.
   banner: { js: "import { createRequire as __engineCreateRequire } from 'node:module';\nconst require = __engineCreateRequire(import.meta.url);" },

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** `$defs` whose properties' defaults are generated, and the name each gets. */
-const DEFS = { Globals: 'globals', Step: 'step', VarDecl: 'var' };
+const DEFS = { Globals: 'globals', Executor: 'executor', Step: 'step', VarDecl: 'var' };
 
 export function generatePlanDefaults() {
   const schema = JSON.parse(readFileSync(`${root}schemas/plan.schema.json`, 'utf8'));

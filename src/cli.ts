@@ -78,6 +78,13 @@ const varsFileOption = () =>
   );
 const stateDirOption = () =>
   new Option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)').argParser(nonEmpty('--state-dir'));
+// Workers (issue 16): the executor flags of `run` and `resume`.
+const executorOptions = (command: Command): Command =>
+  command
+    .option('--redis <URL>', 'send the steps to workers (engine worker) through BullMQ on this Redis (also $ENGINE_REDIS_URL, globals.executor)', nonEmpty('--redis'))
+    .option('--queue <NAME>', 'the BullMQ queue of the workers (default: globals.executor.queue, else "engine")', nonEmpty('--queue'))
+    .option('--stalled-interval-ms <N>', 'how often the engine checks for lost workers, 10 to 3600000 ms (default 2000)', integerIn('--stalled-interval-ms', 10, 3_600_000))
+    .option('--redis-wait-sec <N>', 'how long running steps wait for an unreachable Redis before they fail as lost, 1 to 86400 s (default 300)', integerIn('--redis-wait-sec', 1, 86_400));
 const planArgument = () => new Argument('<plan>', 'plan file (JSON)').argParser(nonEmpty('PLAN'));
 const runArgument = () => new Argument('<run>', 'run id, a unique prefix of one, or "last"').argParser(nonEmpty('RUN'));
 
@@ -89,8 +96,8 @@ program.hook('preAction', async (_program, command) => {
   setErrorContext({ stateDir: resolveStateDir(command.opts<{ stateDir?: string }>().stateDir) });
 });
 
-program
-  .command('run')
+executorOptions(program
+  .command('run'))
   .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
   .addArgument(planArgument())
   .addOption(varOption())
@@ -148,8 +155,8 @@ program
     process.exitCode = await logsCommand(runRef, stepId, opts);
   });
 
-program
-  .command('resume')
+executorOptions(program
+  .command('resume'))
   .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
   .addArgument(runArgument())
   .addOption(varOption())
@@ -161,6 +168,22 @@ program
   .action(async (runRef: string, opts) => {
     const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runRef, opts);
+  });
+
+program
+  .command('worker')
+  .description('carry out the steps that runs send to workers, until SIGINT or SIGTERM (twice: stop the running steps too)')
+  .option('--redis <URL>', 'the Redis of the queue, redis://HOST:PORT (default: $ENGINE_REDIS_URL)', nonEmpty('--redis'))
+  .option('--concurrency <N>', `steps running at once on this worker, 1 to ${MAX_COUNT} (default 1)`, integerIn('--concurrency', 1, MAX_COUNT))
+  .option('--queue <NAME>', 'the BullMQ queue (default "engine")', nonEmpty('--queue'))
+  .option('--labels <K=V,...>', 'labels that steps select with runs_on, at most 4: --labels arch=arm64,gpu=1', nonEmpty('--labels'))
+  .option('--name <NAME>', 'the worker\'s name in the record (default HOST/PID)', nonEmpty('--name'))
+  .option('--work-dir <DIR>', 'local directory for running steps\' logs and pid records (default: $TMPDIR/engine-worker-$USER)', nonEmpty('--work-dir'))
+  .option('--lock-duration-ms <N>', 'a worker silent this long is taken for lost, 100 to 3600000 ms (default 5000)', integerIn('--lock-duration-ms', 100, 3_600_000))
+  .option('--stalled-interval-ms <N>', 'how often to check for lost workers, 10 to 3600000 ms (default 2000)', integerIn('--stalled-interval-ms', 10, 3_600_000))
+  .action(async (opts) => {
+    const { workerCommand } = await import('./commands/worker.js');
+    process.exitCode = await workerCommand(opts);
   });
 
 program

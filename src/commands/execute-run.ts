@@ -1,9 +1,9 @@
 /**
  * Wires a run (shared by `engine run` and `engine resume`): the state directory, crash
  * recovery of dead runs, the sinks (events.jsonl, runs.db, the stdout JSON stream, the
- * console, OpenTelemetry when asked for), the run loop's ports (the local process stack, log
- * paths in the state directory, the trace context, the system clock), and SIGINT, SIGTERM and
- * SIGHUP wired to cancel.
+ * console, OpenTelemetry when asked for), the run loop's ports (the local process stack, or
+ * workers through BullMQ when the run has an executor; log paths in the state directory, the
+ * trace context, the system clock), and SIGINT, SIGTERM and SIGHUP wired to cancel.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -11,8 +11,10 @@ import { systemClock } from '../engine/clock.js';
 import { planMasker } from '../engine/mask.js';
 import { commandChecks } from '../engine/process/command-check.js';
 import { containRun, type RunContainment } from '../engine/process/containment.js';
+import type { AttemptPort } from '../engine/attempt.js';
 import { launcher } from '../engine/process/launch.js';
 import { localAttempts } from '../engine/process/local-attempts.js';
+import type { RemoteAttempts } from '../engine/remote/remote-attempts.js';
 import type { ResumeState } from '../engine/resume.js';
 import { RunLoop, type RunPorts } from '../engine/run-loop.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
@@ -28,7 +30,10 @@ import { RunsDbFingerprints } from '../state/store/fingerprints.js';
 import { RunsDbMutexes } from '../state/store/mutexes.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
 import { prepareStateDir } from '../state/store/state-dir.js';
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { resolveStateDir } from './common.js';
+import type { ExecutorChoice } from './executor-options.js';
 
 /** How a run's output is wired (shared by `run` and `resume`). */
 export interface ExecuteOptions {
@@ -46,7 +51,12 @@ export interface ExecuteContext extends ExecuteOptions {
   resume?: ResumeState;
   /** `engine run --force`: ignore up-to-date fingerprints of every step (true) or of these steps. */
   force?: boolean | ReadonlySet<string>;
+  /** Workers to send the steps to (executor-options.ts); null or absent: every step runs here. */
+  executor?: ExecutorChoice | null;
 }
+
+/** How long a run waits for its Redis at start before it gives up (exit 3). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -67,6 +77,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   let containment: RunContainment | null = null;
   /** Stores the run opened besides its sinks, closed when it ends. */
   const closing: (() => void)[] = [];
+  let remote: RemoteAttempts | null = null;
   try {
     await recoverInterruptedRuns(stateDir);
     mkdirSync(logsDir(stateDir, runId), { recursive: true });
@@ -96,7 +107,10 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       onError: (err) => warnOnce(`a sink failed, will retry: ${(err as Error).message}`),
     });
     const contained = containment;
-    const host = { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup };
+    const ports = localPorts(plan, stateDir, runId, contained.cgroup, telemetry);
+    // Workers: BullMQ and Redis are loaded only for a run that uses them.
+    if (ctx.executor) remote = await connectWorkers(plan, runId, ctx.executor, ports.attempts);
+    const host = { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup, executor: remote?.record ?? null };
     // Opened only for plans that use them: no cost for a feature a plan does not use.
     const mutexes = plan.mutex || plan.steps.some((s) => s.mutex !== null) ? new RunsDbMutexes(runsDbPath(stateDir), { runId, ...host }, () => recoverInterruptedRuns(stateDir)) : null;
     const fingerprints = plan.steps.some((s) => s.sources !== null)
@@ -111,7 +125,8 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       host,
       sinks: [sinks],
       ports: {
-        ...localPorts(plan, stateDir, runId, contained.cgroup, telemetry),
+        ...ports,
+        ...(remote ? { attempts: remote } : {}),
         beforeFinish: () => contained.killLeftovers(),
         ...(mutexes ? { mutexes } : {}),
         ...(fingerprints ? { fingerprints } : {}),
@@ -122,6 +137,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     try {
       const finished = await run.start();
+      await remote?.close();
       await releaseContainment(contained);
       await sinks.close();
       return finished.exit_code;
@@ -131,6 +147,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     }
   } catch (err) {
     for (const close of closing.splice(0)) close();
+    await remote?.close();
     if (containment) {
       await containment.killLeftovers();
       await releaseContainment(containment);
@@ -161,6 +178,28 @@ function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, cgroup:
     ...(telemetry ? { stepEnv: telemetry.traceContext.stepEnv } : {}),
     clock: systemClock,
   };
+}
+
+/**
+ * Connects the run to its workers; `local` carries out the steps with `runs_on: "local"`.
+ * @throws UserError (exit 3) when Redis cannot be reached
+ */
+async function connectWorkers(plan: ResolvedPlan, runId: string, executor: ExecutorChoice, local: AttemptPort): Promise<RemoteAttempts> {
+  const { connectRemoteAttempts } = await import('../engine/remote/remote-attempts.js');
+  try {
+    return await connectRemoteAttempts({
+      url: executor.url,
+      queue: executor.queue,
+      runId,
+      runsOn: new Map(plan.steps.map((s) => [s.id, s.runsOn])),
+      local,
+      stalledIntervalMs: executor.stalledIntervalMs,
+      waitLimitMs: executor.waitLimitMs,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
+  } catch (err) {
+    throw new UserError((err as Error).message, ExitCode.environment);
+  }
 }
 
 /** Loads and starts OpenTelemetry; on failure warns and runs without it. */

@@ -7,6 +7,7 @@
  * src/engine/resume.ts.
  */
 import { createHash } from 'node:crypto';
+import type { ExecutorRecord } from '../engine/events.js';
 import { recordedRun, resumeState, type RecordedRun } from '../engine/resume.js';
 import { isResumableRunStatus } from '../engine/status.js';
 import { UserError } from '../errors.js';
@@ -21,9 +22,10 @@ import { eventsPath } from '../state/store/paths.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
 import { resolveStateDir, type VarOptions } from './common.js';
 import { executeRun, type ExecuteOptions } from './execute-run.js';
+import { chooseExecutor, type ExecutorOptions } from './executor-options.js';
 import { reportError } from './report-error.js';
 
-export interface ResumeOptions extends VarOptions, ExecuteOptions {
+export interface ResumeOptions extends VarOptions, ExecuteOptions, ExecutorOptions {
   stateDir?: string;
   /** Resume even though the plan file changed since the run started. */
   force?: boolean;
@@ -36,7 +38,8 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
     await recoverInterruptedRuns(stateDir);
     const runId = using(requireRunsDb(stateDir), (db) => resolveRun(db, runRef, stateDir).run_id);
     const path = eventsPath(stateDir, runId);
-    const run = recordedRun(readEvents(path));
+    const events = readEvents(path);
+    const run = recordedRun(events);
     if (!run) throw new UserError(`run ${runId} has no run_started event in ${path}`);
     if (run.status === 'succeeded') {
       process.stdout.write(`run ${runId} already succeeded: nothing to resume\n`);
@@ -47,7 +50,11 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
     }
     const plan = planForResume(run, runId, stateDir, opts);
     const resume = resumeState(plan, run, run.status);
-    return await executeRun(plan, { ...opts, runId, stateDir, cwd: run.started.cwd, resume });
+    // The workers the run used, unless told otherwise.
+    let recorded: ExecutorRecord | null = null;
+    for (const e of events) if (e.type === 'run_started' || e.type === 'run_resumed') recorded = e.executor ?? null;
+    const executor = chooseExecutor(plan, opts, recorded);
+    return await executeRun(plan, { ...opts, runId, stateDir, cwd: run.started.cwd, resume, executor });
   } catch (err) {
     return reportError(err);
   }

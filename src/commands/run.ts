@@ -10,9 +10,10 @@ import { selectTargets } from '../schema/select-targets.js';
 import { resolveStateDir, type VarOptions } from './common.js';
 import { printDryRun } from './dry-run.js';
 import { executeRun, type ExecuteOptions } from './execute-run.js';
+import { chooseExecutor, type ExecutorOptions } from './executor-options.js';
 import { reportError } from './report-error.js';
 
-export interface RunCommandOptions extends VarOptions, ExecuteOptions {
+export interface RunCommandOptions extends VarOptions, ExecuteOptions, ExecutorOptions {
   stateDir?: string;
   maxConcurrency?: number;
   /** Print the execution order as levels; run nothing, write nothing. */
@@ -48,7 +49,8 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       return ExitCode.ok;
     }
     const force = opts.force === undefined || opts.force === false ? false : opts.force === true ? true : new Set(parseTargets(opts.force));
-    return await executeRun(plan, { ...opts, runId, stateDir, cwd, force });
+    const executor = chooseExecutor(plan, opts);
+    return await executeRun(plan, { ...opts, runId, stateDir, cwd, force, executor });
   } catch (err) {
     return reportError(err);
   }

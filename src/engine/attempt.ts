@@ -86,11 +86,26 @@ export interface LogPreparer {
   discard(): void;
 }
 
+/**
+ * What a port that sends attempts to workers (issue 16) reports for the record, besides the
+ * attempts' results: a worker took an attempt; a worker's result came after the attempt had
+ * already ended (it was recorded `lost`) and is ignored; the connection to the queue was lost
+ * or is back.
+ */
+export type ExecutorReport =
+  | { kind: 'picked_up'; stepId: string; attempt: number; worker: string; pid: number | null; startedAtMs: number }
+  | { kind: 'result_discarded'; stepId: string; attempt: number; worker: string; result: AttemptResult; detail: string }
+  | { kind: 'unreachable'; redis: string; error: string; waitLimitMs: number }
+  | { kind: 'reconnected'; redis: string; downMs: number };
+
 /** Starts attempts. Never throws: a process that cannot start ends as `spawn_error`. */
 export interface AttemptPort {
   start(req: AttemptRequest): RunningAttempt;
   /** Present when the port can prepare log files ahead of time. */
   readonly logs?: LogPreparer;
+  /** Present when attempts run elsewhere (workers): the run loop records what the port reports
+   * until the run has finished. Called once, before the first attempt. */
+  listen?(report: (r: ExecutorReport) => void): void;
 }
 
 /** A precondition command to run: no shell, the step's cwd and env, bounded by `timeoutMs`. */

@@ -4,8 +4,8 @@
  * a secret in it. The recorder (recorder.ts) stamps `seq`, `ts` and `run_id` on the drafts.
  */
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
-import type { AttemptResult } from './attempt.js';
-import type { EventDraft, RunFinishedEvent, RunResumedEvent, RunStartedEvent, StepStartedEvent } from './events.js';
+import type { AttemptResult, ExecutorReport } from './attempt.js';
+import type { EventDraft, ExecutorRecord, RunFinishedEvent, RunResumedEvent, RunStartedEvent, StepStartedEvent } from './events.js';
 import { MASK, type Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
 import type { Decision } from './scheduler.js';
@@ -20,6 +20,8 @@ export interface EngineHost {
   hostname: string;
   /** The run's cgroup (process/containment.ts), or null. */
   cgroup: string | null;
+  /** Where it sends the run's steps (workers), or null. */
+  executor: ExecutorRecord | null;
 }
 
 /** `run_started`: the plan, its variables (secrets as `***`) and every planned step. */
@@ -39,6 +41,7 @@ export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHos
     pid: host.pid,
     hostname: host.hostname,
     cgroup: host.cgroup,
+    executor: host.executor,
     steps: plannedSteps(plan),
   };
 }
@@ -56,6 +59,7 @@ export function runResumedDraft(plan: ResolvedPlan, resume: ResumeState, host: E
     pid: host.pid,
     hostname: host.hostname,
     cgroup: host.cgroup,
+    executor: host.executor,
     kept: ids.filter((id) => resume.kept.has(id)),
     rerun,
     rerun_causes: rerun.map((id) => {
@@ -196,6 +200,28 @@ export function groupEndedDraft(
     not_retried: null,
     instances: d.instances,
   };
+}
+
+/** What an attempt port that sends attempts to workers reported, as its event. */
+export function executorReportDraft(r: ExecutorReport): EventDraft {
+  switch (r.kind) {
+    case 'picked_up':
+      return { type: 'step_picked_up', step_id: r.stepId, attempt: r.attempt, worker: r.worker, pid: r.pid, started_at_ms: r.startedAtMs };
+    case 'result_discarded':
+      return {
+        type: 'step_result_discarded',
+        step_id: r.stepId,
+        attempt: r.attempt,
+        worker: r.worker,
+        outcome: r.result.outcome,
+        exit_code: r.result.exitCode,
+        detail: r.detail,
+      };
+    case 'unreachable':
+      return { type: 'executor_unreachable', redis: r.redis, error: r.error, wait_limit_ms: r.waitLimitMs };
+    case 'reconnected':
+      return { type: 'executor_reconnected', redis: r.redis, down_ms: r.downMs };
+  }
 }
 
 /** Why the run loop stopped a running step: the kill decision's reason, with the failed step's id for an abort. */

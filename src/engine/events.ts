@@ -64,8 +64,24 @@ export interface RunStartedEvent extends EventBase {
   /** The cgroup holding the run's processes (cgroup v2 directory), or null when the run is not
    * contained in one (then process groups are used). */
   cgroup: string | null;
+  /** Where the run sends its steps (workers, issue 16), or null: every step runs in the engine's process. */
+  executor: ExecutorRecord | null;
   /** Steps in topological order. */
   steps: PlannedStep[];
+}
+
+/**
+ * The workers a run sends its steps to: a BullMQ queue on Redis. Crash recovery reads it to
+ * cancel the jobs of a run whose engine died (and loads BullMQ only for such runs).
+ */
+export interface ExecutorRecord {
+  type: 'bullmq';
+  /** The Redis URL without its password. */
+  redis: string;
+  /** The base queue (`--queue`): steps without `runs_on` labels go to it. */
+  queue: string;
+  /** Every BullMQ queue the run may put a job on: the base queue, and one per `runs_on` label set. */
+  queues: string[];
 }
 
 export interface StepStartedEvent extends EventBase {
@@ -74,7 +90,9 @@ export interface StepStartedEvent extends EventBase {
   /** 1-based attempt number. */
   attempt: number;
   /** pid of the step's process; it leads its own process group (pgid = pid). Null when the
-   * process could not be started (a `step_failed` with reason `spawn_error` follows). */
+   * process could not be started (a `step_failed` with reason `spawn_error` follows), or when
+   * the attempt was sent to a worker: then `step_started` is the job being queued, and
+   * `step_picked_up` names the worker and its pid there. */
   pid: number | null;
   command: string;
   args: string[];
@@ -194,6 +212,55 @@ export interface StepWaitingEvent extends EventBase {
   holder_step_id: string | null;
 }
 
+/** A worker took the attempt's job and started its process (issue 16). */
+export interface StepPickedUpEvent extends EventBase {
+  type: 'step_picked_up';
+  step_id: string;
+  attempt: number;
+  /** The worker's name (`engine worker --name`, default `<host>/<pid>`). */
+  worker: string;
+  /** pid of the step's process on the worker's host; null when it could not be started there. */
+  pid: number | null;
+  /** When the worker started it, by the worker's clock: Unix epoch ms, sub-millisecond precision. */
+  started_at_ms: number;
+}
+
+/**
+ * A worker reported the result of an attempt that had already ended in the record (it was
+ * recorded `lost` when its worker stopped renewing the job's lock): the result is ignored, so
+ * an attempt is never applied twice.
+ */
+export interface StepResultDiscardedEvent extends EventBase {
+  type: 'step_result_discarded';
+  step_id: string;
+  attempt: number;
+  worker: string;
+  /** What the late result said. */
+  outcome: 'succeeded' | 'failed' | 'cancelled';
+  exit_code: number | null;
+  /** Why it was ignored, in words. */
+  detail: string;
+}
+
+/** The engine lost its connection to the executor's Redis: running steps wait, up to `wait_limit_ms`. */
+export interface ExecutorUnreachableEvent extends EventBase {
+  type: 'executor_unreachable';
+  /** The Redis URL without its password. */
+  redis: string;
+  /** The error, e.g. `connect ECONNREFUSED 127.0.0.1:6379`. */
+  error: string;
+  /** How long the run waits for Redis before the attempts it has on workers fail (reason `lost`). */
+  wait_limit_ms: number;
+}
+
+/** The connection to the executor's Redis is back after `executor_unreachable`. */
+export interface ExecutorReconnectedEvent extends EventBase {
+  type: 'executor_reconnected';
+  redis: string;
+  /** How long it was unreachable. */
+  down_ms: number;
+}
+
 /** The run waits for its `globals.mutex`, held by another run or a step of one (issue 14). */
 export interface RunWaitingEvent extends EventBase {
   type: 'run_waiting';
@@ -278,6 +345,8 @@ export interface RunResumedEvent extends EventBase {
   hostname: string;
   /** The cgroup holding the processes of the rest of the run, or null (as in `run_started`). */
   cgroup: string | null;
+  /** Where the rest of the run sends its steps, or null (as in `run_started`). */
+  executor: ExecutorRecord | null;
   /** Steps that had succeeded and are kept. */
   kept: string[];
   /** Steps that run again (status back to `pending`); attempt numbers continue. */
@@ -308,6 +377,10 @@ export type EngineEvent =
   | StepCancelledEvent
   | StepExpandedEvent
   | StepWaitingEvent
+  | StepPickedUpEvent
+  | StepResultDiscardedEvent
+  | ExecutorUnreachableEvent
+  | ExecutorReconnectedEvent
   | RunWaitingEvent
   | RunCancelRequestedEvent
   | StepOrphanKilledEvent
@@ -355,6 +428,10 @@ export function endedStatusOf(e: EngineEvent): EndedStepStatus | null {
     case 'step_retrying':
     case 'step_expanded':
     case 'step_waiting':
+    case 'step_picked_up':
+    case 'step_result_discarded':
+    case 'executor_unreachable':
+    case 'executor_reconnected':
     case 'run_waiting':
     case 'run_cancel_requested':
     case 'step_orphan_killed':

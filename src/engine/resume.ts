@@ -96,6 +96,10 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
       case 'step_orphan_killed':
       case 'step_waiting':
       case 'run_waiting':
+      case 'step_picked_up':
+      case 'step_result_discarded':
+      case 'executor_unreachable':
+      case 'executor_reconnected':
         break;
       default:
         unreachable(e);

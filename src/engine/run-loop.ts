@@ -16,7 +16,7 @@ import type { Precondition, ResolvedPlan, ResolvedStep } from '../schema/resolve
 import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './attempt.js';
 import type { Clock } from './clock.js';
 import { formatDuration } from '../format.js';
-import { attemptEndedDraft, decisionDraft, groupEndedDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
+import { attemptEndedDraft, decisionDraft, executorReportDraft, groupEndedDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
 import type { EventSink, RunFinishedEvent } from './events.js';
 import { createMasker, planSecrets, type Masker } from './mask.js';
 import { RunValues } from './outputs.js';
@@ -119,6 +119,8 @@ export class RunLoop {
   private cancelRequests = 0;
   /** Every step has ended; `run_finished` follows (after the `beforeFinish` port). */
   private finishing = false;
+  /** `run_finished` is recorded. */
+  private finished = false;
   private resolveDone!: (e: RunFinishedEvent) => void;
   readonly done: Promise<RunFinishedEvent>;
 
@@ -144,6 +146,10 @@ export class RunLoop {
     this.mutexGate = new MutexGate(this.ports.mutexes, (i, mutex, holder) =>
       this.recorder.emit({ type: 'step_waiting', step_id: this.steps[i]!.id, mutex, holder_run_id: holder.runId, holder_step_id: holder.stepId }),
     );
+    // Nothing is recorded after run_finished: a worker's report that comes later is dropped.
+    this.ports.attempts.listen?.((r) => {
+      if (!this.finished) this.recorder.emit(executorReportDraft(r));
+    });
   }
 
   /** Starts the run (or resumes it); `done` resolves with the `run_finished` event. */
@@ -598,6 +604,7 @@ export class RunLoop {
     const statuses = this.steps.map((_, i) => this.scheduler.statusOf(i));
     const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
     const event = this.recorder.emit(runFinishedDraft(status, durationMs, countSteps(statuses), why)) as RunFinishedEvent;
+    this.finished = true;
     this.cancelRunTimeout?.();
     this.mutexGate.close();
     if (this.plan.mutex && this.begun) this.ports.mutexes?.release(this.plan.mutex.name, null);

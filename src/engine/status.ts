@@ -34,7 +34,8 @@ export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 /**
  * Why an attempt (or a step) failed: a failing exit code; its `timeout_sec`; no output for
  * `idle_timeout_sec`; the step's `deadline_sec` (never retried); killed by a signal; a command
- * that could not start (never retried); a malformed or oversized outputs file
+ * that could not start (never retried); `lost`: the worker carrying it out died or lost its
+ * job's lock (issue 16), so whether it ran to its end is unknown; a malformed or oversized outputs file
  * (`output_error`). Without an attempt (issue 13): a reference to an output that does not
  * exist (`missing_output`, never retried); a `for_each` list that is not a usable JSON array
  * (`for_each_error`); more instances of a matrix or for_each step failed than it tolerates
@@ -47,6 +48,7 @@ export type FailureReason =
   | 'deadline'
   | 'signal'
   | 'spawn_error'
+  | 'lost'
   | 'output_error'
   | 'missing_output'
   | 'for_each_error'

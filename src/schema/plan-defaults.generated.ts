@@ -8,6 +8,9 @@ export const PLAN_DEFAULTS = {
     fail_fast: false,
     on_mutex_busy: "wait",
   },
+  executor: {
+    queue: "engine",
+  },
   step: {
     args: [],
     depends_on: [],

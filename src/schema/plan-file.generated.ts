@@ -86,12 +86,30 @@ export interface Globals {
    * What a run does when globals.mutex is held: wait for it (in the order runs asked), fail at once (exit 1, naming the holder), or cancel_other: cancel the running holder, then take it.
    */
   on_mutex_busy?: 'wait' | 'fail' | 'cancel_other';
+  executor?: Executor;
 }
 /**
  * Environment added to every step (names without '=' or NUL).
  */
 export interface StringMap {
   [k: string]: string;
+}
+/**
+ * Where steps run: {"type": "bullmq"} sends them to workers (engine worker) through a BullMQ queue on Redis; steps with runs_on "local" stay in the engine. engine run --redis and ENGINE_REDIS_URL select it too and give the URL first.
+ */
+export interface Executor {
+  /**
+   * BullMQ 6 on Redis 7: engine worker processes take the steps' jobs.
+   */
+  type: 'bullmq';
+  /**
+   * The Redis URL, redis://HOST:PORT (rediss:// for TLS); engine run --redis and ENGINE_REDIS_URL win over it. Variables are substituted; keep a password out of the plan (use ENGINE_REDIS_URL).
+   */
+  url?: string;
+  /**
+   * Name of the BullMQ queue (engine worker --queue); engine run --queue wins.
+   */
+  queue?: string;
 }
 export interface Step {
   /**
@@ -230,6 +248,14 @@ export interface Step {
    * matrix / for_each: once more instances failed than tolerated_failures allows, the remaining instances are cancelled.
    */
   fail_fast?: boolean;
+  /**
+   * Where the step runs when the run sends steps to workers: "local" keeps it in the engine's process (for a step that is not safe to repeat: a lost worker means the attempt may run twice); an object of labels ({"arch": "arm64"}, at most 4) sends it only to workers started with all of them (engine worker --labels arch=arm64). Default: any worker. A step with labels needs an executor (engine run --redis URL).
+   */
+  runs_on?:
+    | 'local'
+    | {
+        [k: string]: string;
+      };
 }
 /**
  * With plan: values for the child plan's variables (substituted, outputs included). Checked against the child's declarations.

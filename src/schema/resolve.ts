@@ -18,6 +18,8 @@ import { hasLateReference, substitute, substituteVars, varValue, type Resolver }
 import { compileVarPattern } from './var-pattern.js';
 
 const STEP = PLAN_DEFAULTS.step;
+/** `runs_on` left out: any worker (or the engine's process when the run has no executor). */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Everything besides the plan that goes into a {@link ResolvedPlan}. */
 export interface ResolveContext {
@@ -122,6 +124,7 @@ export function resolvePlan(plan: Plan, ctx: ResolveContext): ResolvedPlan {
     mutex: g.mutex === undefined ? null : { name: sub(g.mutex), onBusy: g.on_mutex_busy ?? PLAN_DEFAULTS.globals.on_mutex_busy },
     vars: Object.fromEntries(vars),
     secretNames: [...ctx.secretNames],
+    executor: g.executor === undefined ? null : { type: g.executor.type, url: g.executor.url === undefined ? null : sub(g.executor.url), queue: g.executor.queue ?? PLAN_DEFAULTS.executor.queue },
     steps,
     order,
     scope,
@@ -239,6 +242,7 @@ export function resolveStepFields(
     mutex: s.mutex === undefined ? null : sub(s.mutex),
     sources: s.sources === undefined ? null : s.sources.map(sub),
     generates: (s.generates ?? []).map(sub),
+    runsOn: s.runs_on ?? NO_LABELS,
   };
 }
 
@@ -277,6 +281,7 @@ function groupStep(s: Step, index: number, planIndex: number, members: number[])
     mutex: null,
     sources: null,
     generates: [],
+    runsOn: NO_LABELS,
   };
 }
 

@@ -137,6 +137,17 @@ export interface ResolvedStep {
   sources: string[] | null;
   /** Globs (relative to cwd) that must exist for an up-to-date skip (`generates`). */
   generates: string[];
+  /** Where the step runs when the run has an executor (`runs_on`): `local` (in the engine's
+   * process), or on a worker that has all these labels (`{}`: any worker). */
+  runsOn: 'local' | Readonly<Record<string, string>>;
+}
+
+/** `globals.executor`: the steps go to workers through a BullMQ queue on Redis. */
+export interface ExecutorSettings {
+  type: 'bullmq';
+  /** Redis URL, substituted; null when the plan gives none (then --redis or ENGINE_REDIS_URL must). */
+  url: string | null;
+  queue: string;
 }
 
 export interface ResolvedPlan {
@@ -163,6 +174,8 @@ export interface ResolvedPlan {
   vars: Record<string, string>;
   /** Names of the variables declared `secret: true`. */
   secretNames: string[];
+  /** `globals.executor`, or null: the command line may still choose workers (--redis). */
+  executor: ExecutorSettings | null;
   /** Steps in file order; `ResolvedStep.index` is the position here. */
   steps: ResolvedStep[];
   /** Step indices in a topological order (dependencies first, ties in file order). */

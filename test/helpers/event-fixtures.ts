@@ -66,6 +66,7 @@ export function runStarted(steps: PlannedStepSpec[]): Omit<RunStartedEvent, keyo
     pid: 4242,
     hostname: 'host-1',
     cgroup: null,
+    executor: null,
     steps: steps.map((s) => ({ trigger_rule: 'all_success', on_failure: 'abort', critical: true, ...s })),
   };
 }

@@ -196,7 +196,7 @@ export function fakeRun(plan: ResolvedPlan, opts: { resume?: ResumeState; ports?
     runId: 'run-1',
     cwd: '/work',
     baseEnv: { PATH: '/bin' },
-    host: { pid: 42, hostname: 'host', cgroup: null },
+    host: { pid: 42, hostname: 'host', cgroup: null, executor: null },
     sinks: [log],
     ports: {
       attempts: attempts.port,

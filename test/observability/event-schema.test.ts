@@ -13,6 +13,7 @@ import { engineResult, plan, workspacesForThisFile, type Workspace } from '../he
 import { eventSchema, eventValidator, schemaEventTypes, type JsonSchema } from '../helpers/event-schema.js';
 import { readPidFile, waitFor } from '../helpers/processes.js';
 import { dbEventLines, eventsOf, onlyRunId, readJsonl, type EngineEvent } from '../helpers/record.js';
+import { engineRedisArgs, redisForThisFile, workDirForThisFile, workersForThisFile } from '../helpers/redis.js';
 import { schemaEventShapes, tsEventShapes } from '../helpers/ts-shape.js';
 
 interface Recorded {
@@ -25,6 +26,9 @@ interface Recorded {
 }
 
 const ws = workspacesForThisFile('engine-obs-');
+const redis = redisForThisFile();
+const worker = workersForThisFile();
+const workDir = workDirForThisFile();
 
 function record(scenario: string, w: Workspace, exitCode: number | undefined, runId = onlyRunId(w.stateDir)): Recorded {
   return { scenario, runId, jsonl: readJsonl(w.stateDir, runId).lines, db: dbEventLines(w.stateDir, runId), exitCode };
@@ -162,19 +166,56 @@ async function dataRun(): Promise<Recorded> {
   return record('data', w, r.exitCode);
 }
 
+/**
+ * Steps on workers (issue 16): a worker frozen while it holds a step is recorded lost, the step
+ * is retried on the other worker, the frozen worker's late result is discarded; then Redis is
+ * restarted (append-only file) while a local step runs.
+ */
+async function workersRun(): Promise<Recorded> {
+  const r = await redis({ aof: true });
+  const dir = workDir();
+  const workers = [await worker(r.url, { name: 'wa', workDir: dir }), await worker(r.url, { name: 'wb', workDir: dir })];
+  const w = ws();
+  const p = w.writePlan(
+    plan([
+      { id: 'job', shell: true, command: 'sleep 0.5; echo done', retries: 1, retry_on: ['lost'] },
+      { id: 'gate', shell: true, command: 'while [ ! -f release ]; do sleep 0.02; done', runs_on: 'local' },
+    ]),
+  );
+  const proc = w.engine(['run', p, ...engineRedisArgs(r.url)]);
+  const events = (): EngineEvent[] => (existsSync(join(w.stateDir, 'runs')) ? readJsonl(w.stateDir).events : []);
+  const holder = await waitFor(() => eventsOf(events(), 'step_picked_up', 'job')[0]?.worker, 'the pick-up', { timeoutMs: 20_000 });
+  const frozen = workers.find((x) => x.name === holder)!;
+  process.kill(frozen.pid, 'SIGSTOP');
+  try {
+    await waitFor(() => eventsOf(events(), 'step_succeeded', 'job')[0], 'the retry on the other worker', { timeoutMs: 20_000 });
+  } finally {
+    process.kill(frozen.pid, 'SIGCONT');
+  }
+  await waitFor(() => eventsOf(events(), 'step_result_discarded')[0], 'the late result', { timeoutMs: 20_000 });
+  await r.stop();
+  await r.start();
+  await waitFor(() => eventsOf(events(), 'executor_reconnected')[0], 'the engine to reconnect', { timeoutMs: 20_000 });
+  writeFileSync(join(w.dir, 'release'), '');
+  const res = await engineResult(proc);
+  return record('workers', w, res.exitCode);
+}
+
 let runs: Recorded[] = [];
 let schema: JsonSchema;
 
 beforeAll(async () => {
   schema = eventSchema();
+  // The workers scenario after the others: its load would shorten the mutex scenario's overlap.
   runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun(), mutexRun(), dataRun()]);
+  runs.push(await workersRun());
 }, 120_000);
 
 const parsed = (r: Recorded): EngineEvent[] => r.jsonl.map((l) => JSON.parse(l) as EngineEvent);
 const allEvents = (): EngineEvent[] => runs.flatMap(parsed);
 
 describe('the scenarios ran as intended', () => {
-  it('exit codes: mixed 0 (only non-critical failures), abort 1, cancel 130, resumed 0, mutex 0', () => {
+  it('exit codes: mixed 0 (only non-critical failures), abort 1, cancel 130, resumed 0, mutex 0, workers 0', () => {
     expect(Object.fromEntries(runs.map((r) => [r.scenario, r.exitCode]))).toEqual({
       mixed: 0,
       abort: 1,
@@ -182,6 +223,7 @@ describe('the scenarios ran as intended', () => {
       'interrupted+resumed': 0,
       mutex: 0,
       data: 0,
+      workers: 0,
     });
   });
 
@@ -215,13 +257,14 @@ describe('schemas/event.schema.json', () => {
     expect([...types].sort()).toEqual(schemaEventTypes(schema).sort());
     const values = <T extends EngineEvent['type']>(type: T, field: keyof Extract<EngineEvent, { type: T }>) =>
       new Set(eventsOf(events, type).map((e) => e[field]));
-    expect(values('step_failed', 'reason')).toEqual(new Set(['exit_code', 'timeout', 'signal', 'spawn_error', 'output_error', 'missing_output', 'for_each_error', 'instances_failed']));
+    expect(values('step_failed', 'reason')).toEqual(new Set(['exit_code', 'timeout', 'signal', 'spawn_error', 'lost', 'output_error', 'missing_output', 'for_each_error', 'instances_failed']));
     expect(values('step_skipped', 'reason')).toEqual(new Set(['trigger_rule', 'precondition']));
     expect(values('step_cancelled', 'reason')).toEqual(new Set(['abort', 'run_cancelled', 'fail_fast']));
     expect(values('run_finished', 'status')).toEqual(new Set(['succeeded', 'failed', 'cancelled']));
     expect(values('run_cancel_requested', 'forced')).toEqual(new Set([false, true]));
     expect(values('step_failed', 'will_retry')).toEqual(new Set([false, true]));
     expect(values('step_started', 'pid').has(null)).toBe(true);
+    expect([...values('run_started', 'executor')].some((x) => x !== null)).toBe(true);
     expect(values('step_cancelled', 'attempt').has(null)).toBe(true);
     expect([...values('step_cancelled', 'attempt')].some((a) => typeof a === 'number')).toBe(true);
   });

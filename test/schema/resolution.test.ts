@@ -43,6 +43,7 @@ describe('plan resolution', () => {
       mutex: null,
       sources: null,
       generates: [],
+      runsOn: {},
     });
   });
 

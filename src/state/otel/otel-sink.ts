@@ -264,6 +264,16 @@ export class OtelSink implements BatchSink {
         this.runs.add(1, this.attrs(e.status));
         break;
       }
+      case 'step_picked_up':
+        this.runSpan?.addEvent('step_picked_up', { 'engine.step.id': e.step_id, 'engine.step.attempt': e.attempt, 'engine.worker': e.worker }, Date.parse(e.ts));
+        break;
+      case 'step_result_discarded':
+        this.runSpan?.addEvent('step_result_discarded', { 'engine.step.id': e.step_id, 'engine.step.attempt': e.attempt, 'engine.worker': e.worker }, Date.parse(e.ts));
+        break;
+      case 'executor_unreachable':
+      case 'executor_reconnected':
+        this.runSpan?.addEvent(e.type, { 'engine.executor.redis': e.redis }, Date.parse(e.ts));
+        break;
       case 'run_interrupted':
       case 'step_orphan_killed':
         // Written by crash recovery in another process; a live engine never sees them.

@@ -141,6 +141,20 @@ export class ConsoleSink implements BatchSink {
           this.paint('yellow', `! run waits for mutex "${e.mutex}", held by ${holderText(e)}${e.cancelled_holder ? ' (asked it to cancel: on_mutex_busy cancel_other)' : ''}`),
         );
         break;
+      case 'step_picked_up':
+        this.line(`  ${this.paint('dim', '·')} ${this.pad(e.step_id)} on worker ${e.worker}${e.pid === null ? '' : ` (pid ${e.pid})`}`);
+        break;
+      case 'step_result_discarded':
+        this.line(this.paint('yellow', `! ${e.step_id}: late result of attempt ${e.attempt} from worker ${e.worker} ignored: ${e.detail}`));
+        break;
+      case 'executor_unreachable':
+        this.line(
+          this.paint('yellow', `! Redis ${e.redis} unreachable (${e.error}): the run waits for it, at most ${formatDuration(e.wait_limit_ms)}`),
+        );
+        break;
+      case 'executor_reconnected':
+        this.line(this.paint('yellow', `! Redis ${e.redis} reachable again after ${formatDuration(e.down_ms)}`));
+        break;
       case 'step_orphan_killed':
         this.line(this.paint('yellow', `! killed process ${e.pid}${e.step_id ? ` of step "${e.step_id}"` : ''} left by the vanished engine`));
         break;

@@ -402,6 +402,13 @@ export class SqliteSink implements BatchSink {
         case 'run_waiting':
           // The run stays `running`; its events row says what it waits for.
           break;
+        case 'step_picked_up':
+        case 'step_result_discarded':
+        case 'executor_unreachable':
+        case 'executor_reconnected':
+          // Their events rows are the record (which worker ran an attempt, a late result, a
+          // wait for Redis); attempts.pid stays the engine host's (null for a worker's attempt).
+          break;
         case 'run_interrupted': {
           const p = { run_id: e.run_id, ts: e.ts };
           this.s.runInterrupted.run(p);

@@ -18,16 +18,20 @@
  *     `step_orphan_killed` and then `run_interrupted`, in events.jsonl and, through the SQLite
  *     sink, in runs.db.
  * Then it waits until those processes are gone, so a resume that follows never starts a step
- * whose earlier attempt still runs. So runs.db is written only from events here too. Runs of
- * other hosts are left alone: their pids mean nothing here.
+ * whose earlier attempt still runs; for a run that sent steps to workers (its `run_started`
+ * or `run_resumed` names an executor, issue 16) it also takes the open attempts' jobs off the
+ * queue and has the workers kill the ones they run (BullMQ is loaded only then). So runs.db is
+ * written only from events here too. Runs of other hosts are left alone: their pids mean
+ * nothing here.
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EngineEvent, RunInterruptedEvent, StepOrphanKilledEvent } from '../../engine/events.js';
+import type { EngineEvent, ExecutorRecord, RunInterruptedEvent, StepOrphanKilledEvent } from '../../engine/events.js';
 import { cgroupPids, killCgroup } from '../../engine/process/containment.js';
 import { processGone, signalProcess, signalProcessGroup } from '../../engine/process/process-group.js';
 import { engineEnvOf, processesOfRun } from '../../engine/process/process-scan.js';
+import { jobIdOf } from '../../engine/remote/protocol.js';
 import { EventsFile, serializeEvent } from '../sinks/events-file-sink.js';
 import { SqliteSink } from '../sinks/sqlite-sink.js';
 import { readEvents, repairTornLine } from './event-log.js';
@@ -47,6 +51,8 @@ interface RunningRow extends EngineRecord {
 interface Killed {
   pids: number[];
   cgroup: string | null;
+  /** The jobs of its attempts on workers, to cancel. */
+  remote: { runId: string; executor: ExecutorRecord; jobIds: string[] } | null;
 }
 
 /**
@@ -126,16 +132,24 @@ function recoverRun(stateDir: string, run: RunningRow, sink: SqliteSink): Killed
  */
 function killOrphans(run: RunningRow, events: readonly EngineEvent[], lastSeq: number): { events: EngineEvent[]; killed: Killed } {
   const running = new Map<string, number | null>();
+  const attempts = new Map<string, number>();
   let cgroup: string | null = null;
+  let executor: ExecutorRecord | null = null;
   for (const e of events) {
-    if (e.type === 'step_started') running.set(e.step_id, e.pid);
-    else if (e.type === 'step_succeeded' || e.type === 'step_failed' || e.type === 'step_cancelled') running.delete(e.step_id);
+    if (e.type === 'step_started') {
+      running.set(e.step_id, e.pid);
+      attempts.set(e.step_id, e.attempt);
+    } else if (e.type === 'step_succeeded' || e.type === 'step_failed' || e.type === 'step_cancelled') running.delete(e.step_id);
     else if (e.type === 'run_resumed' || e.type === 'run_started') {
       if (e.type === 'run_resumed') running.clear();
-      // The cgroup of the engine that died: the one that announced this part of the run.
+      // The cgroup and executor of the engine that died: the one that announced this part of the run.
       cgroup = e.pid === run.pid ? e.cgroup : null;
+      executor = e.pid === run.pid ? (e.executor ?? null) : null;
     }
   }
+  // An attempt on a worker has no pid here (its step_started records the job being queued).
+  const remoteJobs = [...running].filter(([, pid]) => pid === null).map(([step]) => jobIdOf(run.run_id, step, attempts.get(step)!));
+  const remote = executor !== null && remoteJobs.length > 0 ? { runId: run.run_id, executor, jobIds: remoteJobs } : null;
   const found = new Map<number, StepOrphanKilledEvent['found_by']>();
   if (cgroup !== null) for (const pid of cgroupPids(cgroup)) found.set(pid, 'cgroup');
   else for (const pid of processesOfRun(run.run_id)) found.set(pid, 'environment');
@@ -170,7 +184,7 @@ function killOrphans(run: RunningRow, events: readonly EngineEvent[], lastSeq: n
     killed_pgids: killedPgids,
   };
   out.push(interrupted);
-  return { events: out, killed: { pids: orphans.map((o) => o.pid), cgroup } };
+  return { events: out, killed: { pids: orphans.map((o) => o.pid), cgroup, remote } };
 }
 
 /** The step recorded as running with this process group, if any. */
@@ -179,8 +193,13 @@ function stepOfPgid(running: ReadonlyMap<string, number | null>, pgid: number): 
   return null;
 }
 
-/** Waits (at most {@link KILL_WAIT_MS}) until the killed processes are gone, and removes the cgroup. */
+/** Waits (at most {@link KILL_WAIT_MS}) until the killed processes (and jobs on workers) are gone, and removes the cgroup. */
 async function waitUntilGone(k: Killed): Promise<void> {
+  if (k.remote) {
+    const { cancelRunJobs } = await import('../../engine/remote/cancel-jobs.js');
+    const problem = await cancelRunJobs(k.remote.executor, k.remote.runId, k.remote.jobIds, KILL_WAIT_MS);
+    if (problem) process.stderr.write(`engine: warning: ${problem}\n`);
+  }
   if (k.cgroup !== null) await killCgroup(k.cgroup);
   for (let waited = 0; waited < KILL_WAIT_MS && !k.pids.every(processGone); waited += 10) await sleep(10);
 }

@@ -120,7 +120,11 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
       });
       break;
     case 'run_waiting':
-      // The run stays running; its events say what it waits for.
+    case 'step_picked_up':
+    case 'step_result_discarded':
+    case 'executor_unreachable':
+    case 'executor_reconnected':
+      // No row changes (runs.db keeps them as events rows only).
       break;
     case 'run_interrupted':
       store.patchRun({ status: 'interrupted', finished_at: e.ts, engine_gone: false });

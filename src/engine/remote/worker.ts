@@ -1,0 +1,323 @@
+/**
+ * `engine worker` (issue 16): takes attempts' jobs from BullMQ queues and runs each with the
+ * same attempt runner as a local step (process group, timeouts, idle timeout, kill signal,
+ * redaction of secrets, the step's whole environment), streaming its log and reporting its
+ * result on the run's stream (protocol.ts), which the engine alone turns into the record.
+ *
+ * Jobs are fetched by hand (BullMQ's "manually processing jobs"): one fetch loop per queue the
+ * worker's labels serve, all under one `--concurrency` limit, and locks renewed here every
+ * third of `lockDurationMs`. Whatever the worker cannot renew it no longer holds: BullMQ's
+ * stalled check will report it lost and the engine retries it elsewhere, so its process group
+ * is killed at once: when a renewal is refused, and when none succeeded for `lockDurationMs`
+ * (Redis unreachable). Processes of a worker that died (kill -9) are killed by the workers
+ * that share its work directory (by default every worker of the host and user): at their
+ * start and every {@link SWEEP_MS} (pid-records.ts).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { toEpochMs } from '../clock.js';
+import type { AttemptResult, RunningAttempt } from '../attempt.js';
+import { startAttempt } from '../process/attempt-runner.js';
+import { LogPrefetch } from '../process/log-prefetch.js';
+import { sendEntry, streamLog } from './log-stream.js';
+import { killLeftovers, PidRecords } from './pid-records.js';
+import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
+import { closeRedis, connectRedis, whenReady } from './redis.js';
+
+/** How often a worker looks for processes left by dead workers of its work directory. */
+const SWEEP_MS = 1000;
+
+export interface WorkerOptions {
+  url: string;
+  /** The base queue; the worker serves it and `<queue>@…` for each subset of its labels. */
+  queue: string;
+  labels: Readonly<Record<string, string>>;
+  /** Attempts running at once. */
+  concurrency: number;
+  /** Shown in the record (`step_picked_up.worker`) and as BullMQ's `processedBy`. */
+  name: string;
+  /** Where attempts' log files and the pid records live. */
+  workDir: string;
+  /** BullMQ's lock duration: a worker silent this long is taken for lost. */
+  lockDurationMs: number;
+  /** How often this worker runs BullMQ's stalled-job check. */
+  stalledIntervalMs: number;
+  /** How long to wait for Redis at start. */
+  connectTimeoutMs: number;
+  /** One line for the worker's log (stderr). */
+  log(line: string): void;
+}
+
+export interface RunningWorker {
+  readonly queues: readonly string[];
+  /** Stops taking jobs and waits for the running ones; `forced`: stops them too, reported as lost so the engine retries them. */
+  stop(forced: boolean, why: string): Promise<void>;
+}
+
+/** The default worker name: host and pid. */
+export function defaultWorkerName(): string {
+  return `${hostname()}/${process.pid}`;
+}
+
+/** One job this worker holds. */
+interface Held {
+  job: Job;
+  token: string;
+  fetcher: Worker;
+  data: JobData;
+  running: RunningAttempt | null;
+  /** A cancel asked for before the process started: `true` forced. */
+  cancelBeforeStart: boolean | null;
+  /** The cancel already applied to the running process: `true` forced. */
+  cancelApplied: boolean | null;
+  lastRenewedAt: number;
+  /** The worker no longer holds the job's lock (or is shutting down): the result will say lost. */
+  lostBecause: string | null;
+}
+
+/**
+ * Starts a worker: kills what earlier workers of `workDir` left, connects, and starts fetching.
+ * @throws Error when Redis cannot be reached within `connectTimeoutMs`
+ */
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  for (const line of killLeftovers(join(opts.workDir, 'pids'))) opts.log(line);
+  const worker = new RemoteWorker(opts);
+  try {
+    await worker.open();
+  } catch (err) {
+    await worker.stop(true, 'start failed');
+    throw err;
+  }
+  return worker;
+}
+
+class RemoteWorker implements RunningWorker {
+  readonly queues: readonly string[];
+  private readonly client: Redis;
+  private readonly subscriber: Redis;
+  private readonly fetchers: Worker[] = [];
+  private readonly held = new Map<string, Held>();
+  private readonly records: PidRecords;
+  private readonly logDir: string;
+  /** Log files created ahead of time, named by a counter, so starting a step waits for no file system call. */
+  private readonly logFiles: LogPrefetch;
+  private logSeq = 0;
+  private free: number;
+  private slotWaiters: (() => void)[] = [];
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private renewTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private tokens = 0;
+  private readonly jobsDone: Promise<void>[] = [];
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.queues = queuesServed(opts.queue, opts.labels);
+    this.free = opts.concurrency;
+    this.client = connectRedis(opts.url, `worker:${opts.name}`);
+    this.subscriber = connectRedis(opts.url, `worker:${opts.name}:cancel`);
+    this.records = new PidRecords(join(opts.workDir, 'pids'));
+    this.logDir = join(opts.workDir, 'logs', String(process.pid));
+    mkdirSync(this.logDir, { recursive: true });
+    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 1, 64));
+    for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
+  }
+
+  async open(): Promise<void> {
+    await whenReady(this.client, this.opts.connectTimeoutMs).catch((err: Error) => {
+      throw new Error(`cannot reach Redis: ${err.message}`);
+    });
+    this.subscriber.on('message', (_channel: string, text: string) => this.onCancelMessage(text));
+    await this.subscriber.subscribe(CANCEL_CHANNEL);
+    for (const name of this.queues) {
+      const fetcher = new Worker(name, null, {
+        connection: this.client,
+        autorun: false,
+        lockDuration: this.opts.lockDurationMs,
+        stalledInterval: this.opts.stalledIntervalMs,
+        maxStalledCount: 0,
+        drainDelay: 2,
+        name: this.opts.name,
+      });
+      fetcher.on('error', (err) => this.opts.log(`queue ${name}: ${err.message}`));
+      this.fetchers.push(fetcher);
+    }
+    for (const fetcher of this.fetchers) await fetcher.startStalledCheckTimer();
+    this.renewTimer = setInterval(() => void this.renewLocks(), Math.max(50, Math.floor(this.opts.lockDurationMs / 3)));
+    this.sweepTimer = setInterval(() => {
+      for (const line of killLeftovers(join(this.opts.workDir, 'pids'))) this.opts.log(line);
+    }, SWEEP_MS);
+    this.loops = this.fetchers.map((f) => this.fetchLoop(f));
+  }
+
+  async stop(forced: boolean, why: string): Promise<void> {
+    this.stopping = true;
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    if (forced) {
+      for (const h of this.held.values()) {
+        h.lostBecause ??= `worker ${this.opts.name} was stopped (${why}) while the step ran`;
+        h.running?.cancel(true);
+      }
+    }
+    await Promise.allSettled(this.jobsDone);
+    await Promise.allSettled(this.fetchers.map((f) => f.close(forced)));
+    await Promise.allSettled(this.loops);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await closeRedis(this.subscriber);
+    await closeRedis(this.client);
+    this.records.close();
+    this.logFiles.discard();
+    rmSync(this.logDir, { recursive: true, force: true });
+  }
+
+  private logPathOf(n: number): string {
+    return join(this.logDir, `${n}.log`);
+  }
+
+  /** Takes jobs from one queue while a slot is free. */
+  private async fetchLoop(fetcher: Worker): Promise<void> {
+    while (!this.stopping) {
+      if (this.free === 0) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+      if (this.stopping) return;
+      const token = `${this.opts.name}:${this.tokens++}`;
+      let job: Job | undefined;
+      try {
+        job = await fetcher.getNextJob(token, { block: true });
+      } catch (err) {
+        if (this.stopping) return;
+        this.opts.log(`queue ${fetcher.name}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (!job) continue;
+      // Another queue's loop took the last slot meanwhile, or the worker is stopping: give it back.
+      if (this.stopping || this.free === 0) {
+        await job.moveToWait(token).catch(() => {});
+        continue;
+      }
+      this.free--;
+      const done = this.process(job, token, fetcher).finally(() => {
+        this.free++;
+        this.slotWaiters.shift()?.();
+        this.jobsDone.splice(this.jobsDone.indexOf(done), 1);
+      });
+      this.jobsDone.push(done);
+    }
+  }
+
+  private async process(job: Job, token: string, fetcher: Worker): Promise<void> {
+    const jobId = job.id!;
+    // BullMQ fails a job that stalled before on its next fetch: it was reported lost already.
+    if (job.deferredFailure) {
+      await job.moveToFailed(new Error(job.deferredFailure), token, false).catch(() => {});
+      return;
+    }
+    const data = job.data as JobData;
+    if (data?.v !== PROTOCOL_VERSION) {
+      await job.moveToFailed(new Error(`job data version ${String(data?.v)}, this worker reads version ${PROTOCOL_VERSION} (upgrade the engine or the worker)`), token, false).catch(() => {});
+      return;
+    }
+    const h: Held = { job, token, fetcher, data, running: null, cancelBeforeStart: null, cancelApplied: null, lastRenewedAt: performance.now(), lostBecause: null };
+    this.held.set(jobId, h);
+    const streamKey = runStreamKey(data.runId);
+    const req = data.request;
+    const logPath = this.logPathOf(this.logSeq);
+    this.logFiles.want(this.logPathOf(this.logSeq + this.opts.concurrency + 1));
+    this.logSeq++;
+    try {
+      const marker = await this.client.get(cancelKey(jobId));
+      if (marker !== null) h.cancelBeforeStart = marker === 'kill';
+      let result: AttemptResult;
+      let cutBytes = 0;
+      if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
+        result = { outcome: 'cancelled', exitCode: null, signal: null, durationMs: 0 };
+      } else {
+        const logFd = this.logFiles.take(logPath);
+        const startedAtMs = toEpochMs(performance.now());
+        // The step's outputs file (issue 13) is the worker's, next to its log; its outputs come back in the result.
+        const outputPath = `${logPath}.out`;
+        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, ...(logFd === undefined ? {} : { logFd }) });
+        this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
+        this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
+        await sendEntry(this.client, streamKey, { t: 'up', j: jobId, worker: this.opts.name, pid: h.running.pid, startedAtMs });
+        const streamed = streamLog(this.client, streamKey, jobId, logPath, h.running.result);
+        result = await h.running.result;
+        cutBytes = await streamed;
+      }
+      if (h.lostBecause !== null) result = { outcome: 'failed', reason: 'lost', exitCode: result.exitCode, signal: result.outcome === 'succeeded' ? null : result.signal, durationMs: result.durationMs, error: `lost: ${h.lostBecause}` };
+      await sendEntry(this.client, streamKey, { t: 'end', j: jobId, worker: this.opts.name, result, cutBytes });
+      if (h.running) this.records.remove(jobId);
+      this.opts.log(`job ${jobId}: ${result.outcome}${result.outcome === 'failed' ? ` (${result.error})` : ''}`);
+      await job.moveToCompleted(null, token, false).catch((err: Error) => this.opts.log(`job ${jobId}: ${err.message}`));
+    } catch (err) {
+      this.opts.log(`job ${jobId}: ${(err as Error).message}`);
+    } finally {
+      this.held.delete(jobId);
+      this.logFiles.drop(logPath);
+      rmSync(logPath, { force: true });
+    }
+  }
+
+  /** Renews the locks of the held jobs; stops those it could not renew, and applies cancel requests it missed. */
+  private async renewLocks(): Promise<void> {
+    const now = performance.now();
+    for (const fetcher of this.fetchers) {
+      const mine = [...this.held.entries()].filter(([, h]) => h.fetcher === fetcher && h.lostBecause === null);
+      if (mine.length === 0) continue;
+      try {
+        const refused = new Set(await fetcher.extendJobLocks(mine.map(([id]) => id), mine.map(([, h]) => h.token), this.opts.lockDurationMs));
+        for (const [id, h] of mine) {
+          if (refused.has(id)) this.lose(h, `worker ${this.opts.name} lost the job's lock (another worker may run the step now)`);
+          else h.lastRenewedAt = now;
+        }
+      } catch {
+        // Redis unreachable: the watchdog below decides.
+      }
+    }
+    for (const h of this.held.values()) {
+      if (h.lostBecause === null && now - h.lastRenewedAt > this.opts.lockDurationMs) {
+        this.lose(h, `worker ${this.opts.name} could not renew the job's lock for ${this.opts.lockDurationMs} ms (Redis unreachable)`);
+      }
+    }
+    const ids = [...this.held.keys()];
+    if (ids.length === 0) return;
+    const markers = await this.client.mget(ids.map(cancelKey)).catch(() => []);
+    markers.forEach((m, i) => {
+      if (m !== null) this.cancel(ids[i]!, m === 'kill');
+    });
+  }
+
+  /** The job is no longer this worker's: its process group is killed at once. */
+  private lose(h: Held, why: string): void {
+    h.lostBecause = why;
+    this.opts.log(`job ${h.job.id}: ${why}; killing its process group`);
+    h.running?.cancel(true);
+  }
+
+  private onCancelMessage(text: string): void {
+    let m: CancelMessage;
+    try {
+      m = JSON.parse(text) as CancelMessage;
+    } catch {
+      return;
+    }
+    this.cancel(m.job, m.forced);
+  }
+
+  private cancel(jobId: string, forced: boolean): void {
+    const h = this.held.get(jobId);
+    if (!h) return;
+    if (!h.running) {
+      h.cancelBeforeStart = forced || (h.cancelBeforeStart ?? false);
+      return;
+    }
+    // Once each: the stop already under way goes on (a forced one still cuts its grace short).
+    if (h.cancelApplied === true || (h.cancelApplied === false && !forced)) return;
+    h.cancelApplied = forced;
+    h.running.cancel(forced);
+  }
+}
