@@ -10,6 +10,8 @@ import { UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { packagePath } from './package-root.js';
 import { reportError, setErrorContext } from './commands/report-error.js';
+import { COLOR_CHOICES } from './commands/console-options.js';
+import { OUTPUT_MODES } from './state/sinks/step-output.js';
 
 // A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
 // only the printing stops.
@@ -78,6 +80,18 @@ const varsFileOption = () =>
   );
 const stateDirOption = () =>
   new Option('--state-dir <DIR>', 'state directory (default: $ENGINE_STATE_DIR or ./state)').argParser(nonEmpty('--state-dir'));
+/** The console flags of `run` and `resume` (src/commands/console-options.ts). */
+function addConsoleOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-q, --quiet', 'print only failures and the final summary').conflicts('verbose'))
+    .addOption(new Option('--verbose', 'also print retry delays, precondition results and skip reasons'))
+    .addOption(new Option('--color <WHEN>', 'colour: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it), always, never').choices(COLOR_CHOICES))
+    .addOption(
+      new Option('--output <MODE>', "steps' own output on the console, read from their log files: none, prefixed (each line as it comes), grouped (one block per step when it ends), failed (grouped, failed steps only)")
+        .choices(OUTPUT_MODES)
+        .default('none'),
+    );
+}
 const planArgument = () => new Argument('<plan>', 'plan file (JSON)').argParser(nonEmpty('PLAN'));
 const runArgument = () => new Argument('<run>', 'run id, a unique prefix of one, or "last"').argParser(nonEmpty('RUN'));
 
@@ -89,8 +103,7 @@ program.hook('preAction', async (_program, command) => {
   setErrorContext({ stateDir: resolveStateDir(command.opts<{ stateDir?: string }>().stateDir) });
 });
 
-program
-  .command('run')
+addConsoleOptions(program.command('run'))
   .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
   .addArgument(planArgument())
   .addOption(varOption())
@@ -143,8 +156,7 @@ program
     process.exitCode = await logsCommand(runRef, stepId, opts);
   });
 
-program
-  .command('resume')
+addConsoleOptions(program.command('resume'))
   .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
   .addArgument(runArgument())
   .addOption(varOption())

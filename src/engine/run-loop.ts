@@ -16,7 +16,7 @@ import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './at
 import type { Clock } from './clock.js';
 import { formatDuration } from '../format.js';
 import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
-import type { EventSink, RunFinishedEvent } from './events.js';
+import type { CancelSource, EventSink, RunFinishedEvent } from './events.js';
 import { planMasker, planSecrets, type Masker } from './mask.js';
 import { checkPreconditions, type RunningPreconditions } from './preconditions.js';
 import { Recorder } from './recorder.js';
@@ -124,11 +124,12 @@ export class RunLoop {
    * Asks the run to stop (SIGINT, SIGTERM, `engine cancel`). The first request cancels pending
    * steps and stops running ones gracefully while `all_done` cleanup steps still run; the
    * second also cancels those, kills everything with SIGKILL and finishes at once.
+   * `requestedByPid`: the process that asked, when known (`engine cancel`, the dashboard).
    */
-  cancel(signal: string, source: 'signal' | 'run_timeout' = 'signal'): void {
+  cancel(signal: string, source: CancelSource = 'signal', requestedByPid: number | null = null): void {
     if (this.finishing) return;
     const forced = ++this.cancelRequests > 1;
-    this.recorder.emit({ type: 'run_cancel_requested', signal, source, forced });
+    this.recorder.emit({ type: 'run_cancel_requested', signal, source, requested_by_pid: requestedByPid, forced });
     this.apply(this.scheduler.cancelRun(forced, source === 'run_timeout' ? 'run_timeout' : 'request'));
     if (!forced) return;
     const now = this.ports.clock.now();
