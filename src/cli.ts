@@ -12,6 +12,7 @@ import { packagePath } from './package-root.js';
 import { reportError, setErrorContext } from './commands/report-error.js';
 import { COLOR_CHOICES } from './commands/console-options.js';
 import { OUTPUT_MODES } from './state/sinks/step-output.js';
+import type { Shell } from './commands/completion.js';
 
 // A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
 // only the printing stops.
@@ -69,7 +70,7 @@ const MAX_ATTEMPT = 1_000_000;
 
 const program = new Command('engine')
   .description('Runs JSON plans: a DAG of commands with timeouts, retries, failure policies and recorded state.')
-  .version(pkg.version, '-V, --version')
+  .version(pkg.version, '-v, --version')
   .showHelpAfterError('(run engine --help for usage)')
   .exitOverride();
 
@@ -93,7 +94,8 @@ function addConsoleOptions(command: Command): Command {
     );
 }
 const planArgument = () => new Argument('<plan>', 'plan file (JSON)').argParser(nonEmpty('PLAN'));
-const runArgument = () => new Argument('<run>', 'run id, a unique prefix of one, or "last"').argParser(nonEmpty('RUN'));
+const runArgument = () =>
+  new Argument('<run>', 'run id, a unique prefix or suffix (the random part) of one, last, last~N (the N-th before last) or last-failed').argParser(nonEmpty('RUN'));
 
 // Environment failures without a path (a full disk, SQLite) are reported naming the state
 // directory of the command (src/commands/report-error.ts).
@@ -124,6 +126,7 @@ program
   .description('list recent runs, newest first')
   .option('--status <STATUS>', 'only runs with this status (running, succeeded, failed, cancelled, interrupted)')
   .option('--plan <PLAN_ID>', 'only runs of this plan id', nonEmpty('--plan'))
+  .option('--since <WHEN>', 'only runs started since: an age (2h, 30d) or a local date (2026-11-01)', nonEmpty('--since'))
   .option('--limit <N>', `at most N runs, 1 to ${MAX_COUNT} (default 20)`, integerIn('--limit', 1, MAX_COUNT))
   .option('--json', 'print JSON instead of a table')
   .addOption(stateDirOption())
@@ -181,6 +184,20 @@ program
   });
 
 program
+  .command('prune')
+  .description('delete old runs (their runs.db rows and directories); never a live run')
+  .option('--keep <N>', `keep the newest N runs (of --status S, when given), 0 to ${MAX_COUNT * 100}`, integerIn('--keep', 0, MAX_COUNT * 100))
+  .option('--older-than <AGE>', 'only runs started more than AGE ago: 90s, 30m, 2h, 30d, 2w', nonEmpty('--older-than'))
+  .option('--status <STATUS>', 'only runs with this status (succeeded, failed, cancelled, interrupted)', nonEmpty('--status'))
+  .option('--dry-run', 'list what would be deleted; delete nothing')
+  .option('--json', 'print JSON: {dry_run, runs, bytes, events}')
+  .addOption(stateDirOption())
+  .action(async (opts) => {
+    const { pruneCommand } = await import('./commands/prune.js');
+    process.exitCode = await pruneCommand(opts);
+  });
+
+program
   .command('graph')
   .description("print a plan's DAG with each step's policy and trigger rule")
   .addArgument(planArgument())
@@ -216,8 +233,36 @@ program
     process.exitCode = await uiCommand(opts);
   });
 
+program
+  .command('version')
+  .description('print the version (also: engine -v, engine --version)')
+  .action(() => {
+    process.stdout.write(`${pkg.version}\n`);
+  });
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(engine completion bash), or zsh, or fish')
+  .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] satisfies Shell[]))
+  .action(async (shell: Shell) => {
+    const { completionCommand } = await import('./commands/completion.js');
+    process.exitCode = completionCommand(shell, program);
+  });
+
+// For the completion scripts: `last`, `last-failed` and the newest run ids, one a line.
+program
+  .command('__complete-runs', { hidden: true })
+  .addOption(stateDirOption())
+  .action(async (opts) => {
+    const { completeRunsCommand } = await import('./commands/completion.js');
+    process.exitCode = completeRunsCommand(opts);
+  });
+
+// `-V` was the version flag before `-v`; it still is.
+const argv = process.argv.length === 3 && process.argv[2] === '-V' ? [...process.argv.slice(0, 2), '--version'] : process.argv;
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     // Help and version end with exit code 0; anything else commander rejects is usage.

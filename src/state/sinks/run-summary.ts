@@ -112,9 +112,12 @@ function failures(c: SummaryContext, runFailed: boolean): void {
     consequences(c, analysis.caused.get(id));
     logTail(c, s.logPath, roots.length > 1 ? LOG_TAIL_LINES_SEVERAL : LOG_TAIL_LINES);
   }
+  // Beside root causes, a short list; alone (the run succeeded anyway), with their logs' ends.
   for (const id of notCritical) {
-    line(style.paint('yellow', `Not critical: step "${id}" ${byId.get(id)!.error ?? 'failed'}`));
+    const s = byId.get(id)!;
+    line(style.paint('yellow', `Not critical: step "${id}" ${s.error ?? 'failed'}`));
     consequences(c, analysis.caused.get(id));
+    if (roots.length === 0) logTail(c, s.logPath, notCritical.length > 1 ? LOG_TAIL_LINES_SEVERAL : LOG_TAIL_LINES);
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * "Did you mean": the known name closest to a mistyped one (`depend_on` → `depends_on`), by
+ * edit distance, when it is close enough to be a typo rather than another word.
+ */
+
+/** Levenshtein distance between `a` and `b` (two rows of the table). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The candidate closest to `name` (case-insensitively), when at most a third of its letters
+ * (at least 1, at most 3) differ; undefined otherwise. Ties go to the earlier candidate.
+ */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  const lower = name.toLowerCase();
+  for (const c of candidates) {
+    if (c === name) continue;
+    const d = editDistance(lower, c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** ` (did you mean "depends_on"?)`, or '' when nothing is close. */
+export function didYouMean(name: string, candidates: Iterable<string>): string {
+  const best = closestName(name, candidates);
+  return best === undefined ? '' : ` (did you mean ${JSON.stringify(best)}?)`;
+}
