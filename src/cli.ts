@@ -76,7 +76,7 @@ const program = new Command('engine')
 
 const varOption = () => new Option('--var <KEY=VALUE>', 'set a plan variable (repeatable)').argParser(collect).default([]);
 const varsFileOption = () =>
-  new Option('--vars-file <FILE>', 'JSON object of variable values (--var wins); may be a pipe: --vars-file /dev/stdin').argParser(
+  new Option('--vars-file <FILE>', 'variable values: a JSON object, or .env lines KEY=VALUE (--var wins; ENGINE_VAR_NAME in the environment comes after); may be a pipe: --vars-file /dev/stdin').argParser(
     nonEmpty('--vars-file'),
   );
 const stateDirOption = () =>
@@ -112,7 +112,7 @@ addConsoleOptions(program.command('run'))
   .addOption(varsFileOption())
   .addOption(stateDirOption())
   .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
-  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
+  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr); with --dry-run, the levels as one JSON object')
   .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
   .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
   .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
@@ -215,6 +215,7 @@ program
   .addArgument(planArgument())
   .addOption(varOption())
   .addOption(varsFileOption())
+  .option('--json', 'print {valid, plan_id, version, steps, unset_variables, problems: [{file, line, column, pointer, message}]}')
   .action(async (planPath: string, opts) => {
     const { validateCommand } = await import('./commands/validate.js');
     process.exitCode = await validateCommand(planPath, opts);

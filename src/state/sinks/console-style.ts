@@ -16,8 +16,3 @@ export function consoleStyle(color: boolean): Style {
     bold: (text) => `\x1b[1m${text}\x1b[22m`,
   };
 }
-
-/** `1 step`, `2 steps`: English plurals of the words the console uses. */
-export function count(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n} ${n === 1 ? singular : plural}`;
-}

@@ -7,8 +7,8 @@ import { relative } from 'node:path';
 import type { RunCancelRequestedEvent, RunFinishedEvent } from '../../engine/events.js';
 import { unreachable } from '../../engine/events.js';
 import type { StepStatus } from '../../engine/status.js';
-import { formatDuration } from '../../format.js';
-import { count, type Colour, type Style } from './console-style.js';
+import { count, formatDuration } from '../../format.js';
+import { type Colour, type Style } from './console-style.js';
 import { readLogTail } from './log-tail.js';
 import { analyseFailures, type Consequences } from './root-causes.js';
 
