@@ -88,16 +88,18 @@ export async function runsCommand(opts: RunsOptions): Promise<number> {
       process.stdout.write(`${JSON.stringify(rows.map(runSummary), null, 2)}\n`);
       return ExitCode.ok;
     }
+    // The count goes to stderr: stdout stays the table, for programs.
     const filtered = opts.status !== undefined || opts.plan !== undefined || opts.since !== undefined;
     if (rows.length === 0) {
-      process.stdout.write(filtered ? `no runs match in ${stateDir} (${counts.all} in all)\n` : `no runs yet in ${stateDir}\n`);
+      process.stdout.write(filtered ? `no runs match in ${stateDir}\n` : `no runs yet in ${stateDir}\n`);
+      if (filtered) process.stderr.write(`0 of ${counts.all} runs match\n`);
       return ExitCode.ok;
     }
     process.stdout.write(runsTable(rows));
-    process.stdout.write(
+    process.stderr.write(
       filtered
-        ? `\n${rows.length} of ${counts.matching} matching runs (${counts.all} in all)\n`
-        : `\n${rows.length} of ${counts.all} runs${rows.length < counts.all ? ' (--limit N for more)' : ''}\n`,
+        ? `${rows.length} of ${counts.matching} matching runs (${counts.all} in all)\n`
+        : `${rows.length} of ${counts.all} runs${rows.length < counts.all ? ' (--limit N for more)' : ''}\n`,
     );
     return ExitCode.ok;
   } catch (err) {

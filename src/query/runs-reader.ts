@@ -7,6 +7,7 @@
  * (WAL mode).
  */
 import { existsSync } from 'node:fs';
+import type { PlannedStep, RunCancelRequestedEvent, RunResumedEvent, RunStartedEvent } from '../engine/events.js';
 import type { AttemptStatus, RunStatus, StepReason, StepStatus } from '../engine/status.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -221,4 +222,26 @@ export function parseJsonColumn<T>(text: string | null, fallback: T): T {
  */
 export function engineSeemsGone(run: RunRow, now: number = Date.now()): boolean {
   return run.status === 'running' && !engineIsAlive(run, now);
+}
+
+/** The steps as the run's latest `run_started` or `run_resumed` announced them (with `critical`); [] when unreadable. */
+export function plannedStepsOf(db: RunsDb, runId: string): PlannedStep[] {
+  const data = db
+    .prepare("SELECT data FROM events WHERE run_id = ? AND type IN ('run_started', 'run_resumed') ORDER BY seq DESC LIMIT 1")
+    .pluck()
+    .get(runId) as string | undefined;
+  return parseJsonColumn<RunStartedEvent | RunResumedEvent | null>(data ?? null, null)?.steps ?? [];
+}
+
+/** The first cancel request since the run (last) started or resumed, or null. */
+export function cancelRequestOf(db: RunsDb, runId: string): RunCancelRequestedEvent | null {
+  const rows = db
+    .prepare("SELECT type, data FROM events WHERE run_id = ? AND type IN ('run_resumed', 'run_cancel_requested') ORDER BY seq")
+    .all(runId) as { type: string; data: string }[];
+  let first: RunCancelRequestedEvent | null = null;
+  for (const r of rows) {
+    if (r.type === 'run_resumed') first = null;
+    else first ??= parseJsonColumn<RunCancelRequestedEvent | null>(r.data, null);
+  }
+  return first;
 }

@@ -18,9 +18,11 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `name` (case-insensitively), when at most a third of its letters
- * (at least 1, at most 3) differ; undefined otherwise. Ties go to the earlier candidate.
+ * (at least 1, at most 3) differ; undefined otherwise, and for names shorter than 3 (any
+ * letter is one edit from `a`). Ties go to the earlier candidate.
  */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  if (name.length < 3) return undefined;
   const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
   let best: string | undefined;
   let bestDistance = limit + 1;

@@ -67,7 +67,7 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
       const guess = closestName(prop, allowed);
-      const hint = guess === undefined ? list : `; did you mean ${JSON.stringify(guess)}?`;
+      const hint = guess === undefined ? list : `; did you mean ${JSON.stringify(guess)}?${list}`;
       return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${preview(prop)}${hint}`, at: 'key' };
     }
     case 'required':

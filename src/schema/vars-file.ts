@@ -1,7 +1,7 @@
 /**
  * Reading a `--vars-file`: a JSON object mapping variable names to string values, or, when
- * the file is not JSON (its first character is not `{` or `[`), `.env` lines `KEY=VALUE`
- * (dotenv.ts). It may be a pipe (`… | engine run plan.json --vars-file /dev/stdin`), so
+ * the file is not JSON (it does not parse as JSON and does not start with `{` or `[`),
+ * `.env` lines `KEY=VALUE` (dotenv.ts). It may be a pipe (`… | engine run plan.json --vars-file /dev/stdin`), so
  * secrets need not touch disk; it is read once either way.
  */
 import path from 'node:path';
@@ -29,7 +29,7 @@ export function readVarsFile(label: string, cwd: string, problems: ProblemList):
     return undefined;
   }
   const decoded = decodeUtf8(read.bytes);
-  if (!/^\s*[{[]/.test(decoded.text) && !decoded.invalid) return readDotenv(label, decoded.text, problems);
+  if (!decoded.invalid && isDotenv(decoded.text)) return readDotenv(label, decoded.text, problems);
   const file = readJsonFile('vars file', label, abs, problems, read.bytes);
   if (!file) return undefined;
   const data = file.value;
@@ -37,7 +37,7 @@ export function readVarsFile(label: string, cwd: string, problems: ProblemList):
     problems.add({
       file: label,
       pointer: '',
-      message: `a vars file must be a JSON object mapping variable names to string values (or .env lines KEY=VALUE), got ${preview(data)}`,
+      message: `a vars file must be a JSON object mapping variable names to string values, got ${preview(data)}`,
     });
     return undefined;
   }
@@ -51,6 +51,17 @@ export function readVarsFile(label: string, cwd: string, problems: ProblemList):
     }
   }
   return out;
+}
+
+/** Not JSON: neither parses as JSON nor starts like a JSON object or array. An empty file is JSON's error. */
+function isDotenv(text: string): boolean {
+  if (/^\s*([{[]|$)/.test(text)) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function readDotenv(label: string, text: string, problems: ProblemList): Map<string, string> | undefined {

@@ -52,7 +52,7 @@ const FULL_TABLE_MAX_STEPS = 60;
 
 /** `engine cancel from pid 4242`, `the dashboard (pid 4242)`, `SIGINT`, `the run's timeout_sec`. */
 export function cancelledBy(e: Pick<RunCancelRequestedEvent, 'source' | 'signal' | 'requested_by_pid'>): string {
-  const pid = e.requested_by_pid === null ? '' : ` from pid ${e.requested_by_pid}`;
+  const pid = e.requested_by_pid == null ? '' : ` from pid ${e.requested_by_pid}`;
   switch (e.source) {
     case 'engine_cancel':
       return `engine cancel${pid}`;
