@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineQ, engineResult, plan, startRun, tableRows, workspacesForThisFile } from '../helpers/cli.js';
+import { rawRequest, startDashboard } from '../helpers/dashboard.js';
 import { oneEvent, readEvents } from '../helpers/record.js';
 
 const ws = workspacesForThisFile('engine-rootcause-');
@@ -121,6 +122,24 @@ describe('who cancelled', () => {
     });
     const show = await engineQ(w, ['show', runId]);
     expect(show.stdout).toMatch(new RegExp(`^cancel +requested by engine cancel from pid ${cancelPid}$`, 'm'));
+  });
+
+  it('reports a cancel from the dashboard as such, with the pid of its server', async () => {
+    const w = ws();
+    const { run, runId } = await startRun(w, w.writePlan(SLOW), 'wait');
+    const ui = await startDashboard(w.stateDir);
+    try {
+      const token = /<meta name="engine-token" content="([^"]+)"/.exec((await rawRequest(ui.port, 'GET', '/')).body)![1]!;
+      const r = await rawRequest(ui.port, 'POST', `/api/runs/${runId}/cancel`, { 'x-engine-token': token, origin: `http://127.0.0.1:${ui.port}` });
+      expect(r.status, r.body).toBe(202);
+      const done = await engineResult(run);
+      expect(done.exitCode).toBe(130);
+      const requested = oneEvent(readEvents(w.stateDir, runId), 'run_cancel_requested');
+      expect(requested).toMatchObject({ source: 'dashboard', requested_by_pid: ui.proc.pid });
+      expect(done.stdout).toContain(`The run was cancelled by the dashboard from pid ${ui.proc.pid}.`);
+    } finally {
+      await ui.stop();
+    }
   });
 
   it('reports a SIGINT from elsewhere as the signal', async () => {
