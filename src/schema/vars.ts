@@ -196,6 +196,8 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
     if (value === undefined || where === undefined) {
       if (decl.required === true && inp.allowUnset) {
         unset.push(name);
+        // No value to hide: `${NAME}` shows where it goes.
+        if (decl.secret === true) secretNames.pop();
         values.set(name, `\${${name}}`);
         continue;
       }
