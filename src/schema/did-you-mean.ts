@@ -3,14 +3,18 @@
  * edit distance, when it is close enough to be a typo rather than another word.
  */
 
-/** Levenshtein distance between `a` and `b` (two rows of the table). */
+/** Edit distance between `a` and `b`: insertions, deletions, substitutions and swaps of two
+ * neighbouring letters (`buidl` is one edit from `build`), each counting 1. */
 export function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, before[j - 2]! + 1);
     }
+    before = prev;
     prev = cur;
   }
   return prev[b.length]!;
