@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
+import { waitFor } from '../helpers/processes.js';
 import { logPath, onlyRunId } from '../helpers/record.js';
 
 const ws = workspacesForThisFile('engine-output-');
@@ -95,6 +96,20 @@ describe('--output', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('==> flaky (attempt 1 of 2, failed) <==\ntry\n');
     expect(r.stdout).toContain('==> flaky (attempt 2 of 2, succeeded) <==\ntry\n');
+  });
+
+  it('prefixed: shows a running step\'s lines while it runs, not only when it ends', async () => {
+    const w = ws();
+    const p = w.writePlan(plan([{ id: 'talker', shell: true, command: 'echo early; sleep 3; echo late' }]));
+    const proc = w.engine(['run', p, '--output', 'prefixed']);
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('[talker]   early\n'), 'the first line of the step');
+    expect(out).not.toContain('late');
+    expect(proc.exitCode).toBeNull();
+    const r = await proc;
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('[talker]   late\n');
   });
 
   it('rejects an unknown mode', async () => {

@@ -78,7 +78,10 @@ export class ConsoleSink implements BatchSink {
   private readonly area: ProgressArea | null = null;
   private output: StepOutput | null = null;
   private periodic: NodeJS.Timeout | null = null;
-  private cancel: string | null = null;
+  /** Who asked the run to cancel (`cancelledBy`), once someone did. */
+  private cancelRequester: string | null = null;
+  /** Inside {@link write}: what is printed goes out with the batch. */
+  private inBatch = false;
   private finished = false;
   private width = 8;
   private logDir = '';
@@ -101,7 +104,12 @@ export class ConsoleSink implements BatchSink {
   }
 
   write(batch: readonly SerializedEvent[]): void {
-    for (const { event } of batch) this.consume(event);
+    this.inBatch = true;
+    try {
+      for (const { event } of batch) this.consume(event);
+    } finally {
+      this.inBatch = false;
+    }
     this.flush();
   }
 
@@ -194,7 +202,7 @@ export class ConsoleSink implements BatchSink {
       }
       case 'run_cancel_requested': {
         const who = cancelledBy(e);
-        this.cancel ??= who;
+        this.cancelRequester ??= who;
         const stop = e.source === 'run_timeout' ? 'the run timed out' : `cancel requested by ${who}`;
         this.line(
           e.forced
@@ -218,7 +226,7 @@ export class ConsoleSink implements BatchSink {
           steps: [...this.steps.values()],
           level,
           style: this.style,
-          cancelledBy: this.cancel,
+          cancelledBy: this.cancelRequester,
           logDir: this.logDir,
           cwd: this.opts.cwd,
           mask: this.opts.mask,
@@ -395,11 +403,12 @@ export class ConsoleSink implements BatchSink {
     this.buffer += this.timestamps ? `${this.timestamp()}${text}\n` : `${text}\n`;
   }
 
-  /** Steps' own output: never timestamped or changed. */
+  /** Steps' own output: never timestamped or changed. Between batches (a poll of the logs), it goes out at once. */
   private print(chunk: string | Buffer): void {
     if (this.buffer !== '') this.chunks.push(this.buffer);
     this.buffer = '';
     this.chunks.push(chunk);
+    if (!this.inBatch) this.flush();
   }
 
   private flush(): void {
