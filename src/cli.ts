@@ -177,6 +177,7 @@ program
   .command('cancel')
   .description('ask a live run to cancel, like Ctrl-C in its terminal')
   .addArgument(runArgument())
+  .option('--json', 'print {run_id, pid, signal}')
   .addOption(stateDirOption())
   .action(async (runRef: string, opts) => {
     const { cancelCommand } = await import('./commands/cancel.js');

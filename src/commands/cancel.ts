@@ -16,6 +16,8 @@ import { reportError } from './report-error.js';
 
 export interface CancelOptions {
   stateDir?: string;
+  /** Print `{run_id, pid, signal}` instead of a sentence. */
+  json?: boolean;
 }
 
 export async function cancelCommand(runRef: string, opts: CancelOptions): Promise<number> {
@@ -40,7 +42,8 @@ export async function cancelCommand(runRef: string, opts: CancelOptions): Promis
     }
     if (!sent) withdraw();
     if (!sent) throw new UserError(`the engine process ${run.pid} of run ${run.run_id} is gone`);
-    process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ run_id: run.run_id, pid: run.pid, signal: 'SIGINT' })}\n`);
+    else process.stdout.write(`cancel requested: run ${run.run_id} (engine pid ${run.pid})\n`);
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);

@@ -107,9 +107,11 @@ describe('who cancelled', () => {
   it('reports a cancel from engine cancel as such, with its pid, in the event, the console and show', async () => {
     const w = ws();
     const { run, runId } = await startRun(w, w.writePlan(SLOW), 'wait');
-    const cancel = engineQ(w, ['cancel', runId]);
+    const cancel = engineQ(w, ['cancel', runId, '--json']);
     const cancelPid = cancel.pid!;
-    expect((await cancel).exitCode).toBe(0);
+    const answer = await cancel;
+    expect(answer.exitCode).toBe(0);
+    expect(JSON.parse(answer.stdout)).toEqual({ run_id: runId, pid: run.pid, signal: 'SIGINT' });
     const r = await engineResult(run);
     expect(r.exitCode).toBe(130);
     expect(r.stdout).toContain(`! cancel requested by engine cancel from pid ${cancelPid}`);
