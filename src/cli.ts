@@ -186,7 +186,7 @@ program
 
 program
   .command('prune')
-  .description('delete old runs (their runs.db rows and directories); never a live run')
+  .description('delete finished runs (their runs.db rows and directories), all of them or those the flags choose; never a live run')
   .option('--keep <N>', `keep the newest N runs (of --status S, when given), 0 to ${MAX_COUNT * 100}`, integerIn('--keep', 0, MAX_COUNT * 100))
   .option('--older-than <AGE>', 'only runs started more than AGE ago: 90s, 30m, 2h, 30d, 2w', nonEmpty('--older-than'))
   .option('--status <STATUS>', 'only runs with this status (succeeded, failed, cancelled, interrupted)', nonEmpty('--status'))

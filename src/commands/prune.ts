@@ -1,8 +1,11 @@
 /**
  * `engine prune [--keep N] [--older-than AGE] [--status S] [--dry-run]`: deletes finished runs
- * (their runs.db rows and directories; src/state/store/prune.ts) and says what it freed. Live
- * runs are never touched; dead ones are recovered (`interrupted`) first.
+ * (their runs.db rows and directories; src/state/store/prune.ts) and says what it freed. The
+ * flags narrow what goes; without any, every finished run does (asked first when standard
+ * input is a terminal, as `docker system prune` does). Live runs are never touched; dead ones
+ * are recovered (`interrupted`) first.
  */
+import { createInterface } from 'node:readline/promises';
 import { isRunStatus, RUN_STATUSES } from '../engine/status.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -30,6 +33,11 @@ export async function pruneCommand(opts: PruneOptions): Promise<number> {
     const stateDir = resolveStateDir(opts.stateDir);
     const criteria = pruneCriteria(opts);
     await recoverInterruptedRuns(stateDir);
+    const everything = Object.keys(criteria).length === 0;
+    if (everything && !opts.dryRun && process.stdin.isTTY && !(await confirmAll(stateDir))) {
+      process.stdout.write('nothing deleted\n');
+      return ExitCode.ok;
+    }
     const pruned = pruneRuns(stateDir, criteria, opts.dryRun === true);
     const bytes = pruned.reduce((sum, r) => sum + r.bytes, 0);
     const events = pruned.reduce((sum, r) => sum + r.events, 0);
@@ -44,11 +52,8 @@ export async function pruneCommand(opts: PruneOptions): Promise<number> {
   }
 }
 
-/** @throws UserError (exit 2) without any criterion, or for a bad --status or --older-than */
+/** @throws UserError (exit 2) for a bad --status or --older-than */
 function pruneCriteria(opts: PruneOptions): PruneCriteria {
-  if (opts.keep === undefined && opts.olderThan === undefined && opts.status === undefined) {
-    throw new UserError('say which runs to prune: --keep N (the newest N stay), --older-than AGE (e.g. 30d) and/or --status S', ExitCode.usage);
-  }
   if (opts.status !== undefined && !isRunStatus(opts.status)) {
     throw new UserError(`unknown status "${opts.status}"; expected one of: ${RUN_STATUSES.join(', ')}`, ExitCode.usage);
   }
@@ -58,6 +63,17 @@ function pruneCriteria(opts: PruneOptions): PruneCriteria {
     ...(opts.olderThan !== undefined ? { startedBefore: parseOlderThan('--older-than', opts.olderThan) } : {}),
     ...(opts.status !== undefined && isRunStatus(opts.status) ? { status: opts.status } : {}),
   };
+}
+
+/** Asks at the terminal before every finished run goes. */
+async function confirmAll(stateDir: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(`delete every finished run in ${stateDir}? (--keep N, --older-than AGE or --status S choose fewer) [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
 }
 
 function pruneText(pruned: readonly PrunedRun[], bytes: number, events: number, dryRun: boolean, stateDir: string): string {

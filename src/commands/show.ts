@@ -132,9 +132,8 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], story:
   const fields: [string, string][] = [
     ['run', run.run_id],
     ['plan', `${run.plan_id} ${run.plan_version} (${shortPath(run.plan_path)})`],
-    ['status', run.cancel_requested_at && run.status === 'running' ? `${status}, cancelling` : status],
+    ['status', statusText(status, run, story)],
   ];
-  if (story.cancel) fields.push(['cancel', `requested by ${cancelledBy(story.cancel)}`]);
   if (run.finish_reason) fields.push(['reason', `${run.finish_reason}${run.finish_detail ? `: ${run.finish_detail}` : ''}`]);
   fields.push(['started', formatLocalTime(run.started_at)]);
   if (run.finished_at) fields.push(['finished', formatLocalTime(run.finished_at)]);
@@ -178,6 +177,14 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], story:
     ]),
   );
   return out;
+}
+
+/** `cancelled (exit code 130), cancelled by engine cancel from pid 4242`; `running, cancelling (requested by …)`. */
+function statusText(status: string, run: RunRow, story: RunStory): string {
+  const who = story.cancel ? cancelledBy(story.cancel) : null;
+  if (run.status === 'running' && run.cancel_requested_at) return `${status}, cancelling${who ? ` (requested by ${who})` : ''}`;
+  if (run.status === 'cancelled' && who) return `${status}, cancelled by ${who}`;
+  return status;
 }
 
 /** The last attempt's duration; for a retried step, the total of its attempts, then the last. */

@@ -123,7 +123,7 @@ describe('who cancelled', () => {
       requested_by_pid: cancelPid,
     });
     const show = await engineQ(w, ['show', runId]);
-    expect(show.stdout).toMatch(new RegExp(`^cancel +requested by engine cancel from pid ${cancelPid}$`, 'm'));
+    expect(show.stdout).toMatch(new RegExp(`^status +cancelled \\(exit code 130\\), cancelled by engine cancel from pid ${cancelPid}$`, 'm'));
   });
 
   it('reports a cancel from the dashboard as such, with the pid of its server', async () => {

@@ -157,14 +157,24 @@ describe('engine prune', () => {
     expect((await engineQ(w, ['prune', '--keep', '1'])).stdout).toContain('nothing to prune');
   });
 
-  it('asks what to prune, and refuses to prune running runs', async () => {
+  it('without flags deletes every finished run (no question without a terminal)', async () => {
     const w = workspaces();
-    const none = await engineQ(w, ['prune']);
-    expect(none.exitCode).toBe(2);
-    expect(none.stderr).toContain('--keep N');
+    const ok = w.writePlan(plan([{ id: 'a', command: 'true' }]));
+    await runPlanFile(w, ok);
+    await runPlanFile(w, ok);
+    const r = await engineQ(w, ['prune']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^pruned 2 runs \(/m);
+    expect(runIdsInDb(w)).toEqual([]);
+    expect(integrity(w)).toBe('ok');
+  });
+
+  it('refuses to prune running runs and an age it cannot read', async () => {
+    const w = workspaces();
     const running = await engineQ(w, ['prune', '--status', 'running']);
     expect(running.exitCode).toBe(2);
     const age = await engineQ(w, ['prune', '--older-than', 'a month']);
     expect(age.exitCode).toBe(2);
+    expect(age.stderr).toContain('--older-than "a month"');
   });
 });
