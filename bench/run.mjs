@@ -275,6 +275,7 @@ const R = {
   scale: [],
   perStep: [],
   output: null,
+  policyCost: null,
   launcher: null,
   spawnCost: null,
   profile: null,
@@ -510,6 +511,38 @@ async function compareLaunchers() {
   };
   R.launcher = row;
   log(`  child_process ${fmtMs(row.launchers.child_process.time.median)}, posix_spawn ${fmtMs(row.launchers.posix_spawn.time.median)}, child_process/posix_spawn ${fmtRatio(row.ratio.median)}`);
+}
+
+/**
+ * What a step policy costs when every step has it (issue 14: `idle_timeout_sec` on all 1,000
+ * steps may cost at most 10 % more per step): the `layered` plan of C.trueN `true` steps run
+ * as it is and with the policy on every step, alternating (A B, B A, …).
+ */
+async function comparePolicyCost() {
+  const id = 'idle-timeout-true';
+  if (!selected(id)) return;
+  const n = C.trueN;
+  const graph = generate('layered', n);
+  const plain = writePlan(join(TMP, `${id}-plain-${n}.json`), graph, TRUE_CMD, { jobs: JOBS });
+  const withIdle = join(TMP, `${id}-${n}.json`);
+  const p = JSON.parse(readFileSync(plain, 'utf8'));
+  p.steps = p.steps.map((st) => ({ ...st, idle_timeout_sec: 60 }));
+  writeFileSync(withIdle, JSON.stringify(p));
+  const variants = { plain, idle: withIdle };
+  log(`${id}: layered ${fmtInt(n)} steps of \`true\`, ${C.warmup} warm-up + ${C.runs} runs each, without and with idle_timeout_sec on every step`);
+  for (let w = 0; w < C.warmup; w++) await engineRun(w % 2 === 0 ? plain : withIdle);
+  const runs = { plain: [], idle: [] };
+  for (let i = 0; i < C.runs; i++) {
+    for (const v of i % 2 === 0 ? ['plain', 'idle'] : ['idle', 'plain']) runs[v].push(await engineRun(variants[v]));
+  }
+  R.policyCost = {
+    id,
+    n,
+    plain: summary(runs.plain.map((r) => r.ms)),
+    idle: summary(runs.idle.map((r) => r.ms)),
+    ratio: summary(runs.idle.map((r, i) => r.ms / runs.plain[i].ms)),
+  };
+  log(`  plain ${fmtMs(R.policyCost.plain.median)}, idle_timeout_sec ${fmtMs(R.policyCost.idle.median)}, ratio ${fmtRatio(R.policyCost.ratio.median)}`);
 }
 
 // ---- 3. start-up ---------------------------------------------------------------------------
@@ -904,6 +937,13 @@ function markdown(durationMs) {
     ]);
   }
   if (R.output) targets.push([`engine peak RSS while a step writes ${fmtInt(R.output.bytes)} bytes ≤ 150 MB`, fmtMB(R.output.rssKB), verdict(R.output.rssKB, 150 * 1024)]);
+  if (R.policyCost) {
+    targets.push([
+      `${fmtInt(R.policyCost.n)} steps with idle_timeout_sec on every step: ≤ 1.10 × the same plan without (per step)`,
+      fmtRatio(R.policyCost.ratio.median),
+      verdict(R.policyCost.ratio.median, 1.1),
+    ]);
+  }
   if (R.redacted?.length) {
     const big = R.redacted.at(-1);
     targets.push([`redacted output (a step with a secret) ≥ 200 MB/s`, `${big.mbPerS.toFixed(0)} MB/s`, big.mbPerS >= 200 ? 'pass' : '**FAIL**']);
@@ -987,6 +1027,18 @@ function markdown(durationMs) {
           ...['engine', 'make', 'ninja'].map((k) => (c.tools[k] === null ? 'n/a' : c.tools[k].ok ? `${c.tools[k].count} ran, order ok` : `**${c.tools[k].problem}**`)),
         ]),
       ),
+      '',
+    );
+  }
+
+  if (R.policyCost) {
+    const P = R.policyCost;
+    out.push('## What a step policy costs', '');
+    out.push(
+      `The \`layered\` plan of ${fmtInt(P.n)} \`true\` steps, as it is and with \`idle_timeout_sec: 60\` on every step (one timer per ` +
+        `running attempt, watching its log file's size), runs alternating; median (min–max) of ${C.runs} runs each.`,
+      '',
+      table(['case', 'steps', 'plain', 'with idle_timeout_sec', 'ratio'], [[`\`${P.id}\``, fmtInt(P.n), fmtRange(P.plain), fmtRange(P.idle), fmtRatioRange(P.ratio)]]),
       '',
     );
   }
@@ -1266,6 +1318,7 @@ async function main() {
   await compareTools();
   summarizeLatency();
   await compareLaunchers();
+  await comparePolicyCost();
   await startup();
   await scale();
   await bigOutput();

@@ -116,6 +116,11 @@ addConsoleOptions(program.command('run'))
   .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
   .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
   .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
+  .addOption(
+    new Option('--force [STEP[,STEP...]]', 'run steps with sources even when up to date (all, or these; repeatable)').argParser(
+      (value: string, previous: unknown) => (previous === true ? true : targetList(value, Array.isArray(previous) ? (previous as string[]) : undefined)),
+    ),
+  )
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);

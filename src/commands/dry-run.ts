@@ -4,8 +4,8 @@
  * or (`--json`) one JSON object. Runs nothing and writes no state.
  */
 import { planMasker } from '../engine/mask.js';
-import { count } from '../format.js';
 import { levels } from '../graph/dag.js';
+import { count, formatDuration } from '../format.js';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 
 /** A step in `run --dry-run --json`: what would run and under which policy. */
@@ -13,21 +13,28 @@ export interface DryRunStep {
   id: string;
   name: string;
   depends_on: string[];
-  /** The executable, or the interpreter's argv (`/bin/sh -c`) for a shell step. */
+  /** The executable, or the interpreter (`/bin/sh`) of a shell step. */
   command: string;
+  /** The arguments, or the interpreter's (`-c`, the script line) of a shell step. */
   args: string[];
   /** The script line of a shell step, else null. */
   script: string | null;
   cwd: string;
   policy: {
     timeout_sec: number;
+    idle_timeout_sec: number | null;
+    deadline_sec: number | null;
     retries: number;
     retry_delay_sec: number;
     retry_backoff: number;
     retry_max_delay_sec: number;
+    retry_jitter: 'none' | 'full';
+    kill_signal: string;
+    kill_grace_sec: number;
     on_failure: ResolvedStep['onFailure'];
     critical: boolean;
     trigger_rule: ResolvedStep['triggerRule'];
+    mutex: string | null;
     preconditions: number;
   };
 }
@@ -48,28 +55,50 @@ export function printDryRun(plan: ResolvedPlan, write: (text: string) => void): 
   const lines = [
     `plan ${plan.planId} ${plan.version}: ${count(plan.steps.length, 'step')} in ${count(byLevel.length, 'level')}, max concurrency ${plan.maxConcurrency} (dry run: nothing runs)`,
   ];
+  const runPolicy = [
+    plan.timeoutMs !== null ? `run timeout ${formatDuration(plan.timeoutMs)}` : '',
+    plan.failFast ? 'fail_fast' : '',
+    plan.mutex ? `run mutex "${mask(plan.mutex.name)}" (on_mutex_busy ${plan.mutex.onBusy})` : '',
+  ].filter(Boolean);
+  if (runPolicy.length > 0) lines.push(`run: ${runPolicy.join(', ')}`);
   byLevel.forEach((ids, k) => {
     lines.push(`level ${k + 1}: ${ids.map((i) => plan.steps[i]!.id).join(', ')}`);
     for (const i of ids) {
       const s = plan.steps[i]!;
-      const cmd = s.shell ? `sh -c ${JSON.stringify(s.command)}` : [s.command, ...s.args.map(quoteArg)].join(' ');
-      const notes = [
-        s.triggerRule !== 'all_success' ? `trigger_rule ${s.triggerRule}` : '',
-        s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
-        s.critical ? '' : 'not critical',
-        s.retry.retries > 0 ? `retries ${s.retry.retries}` : '',
-        s.preconditions.length > 0 ? count(s.preconditions.length, 'precondition') : '',
-      ].filter(Boolean);
+      const cmd = s.shell ? `${s.shell.join(' ')} ${JSON.stringify(s.command)}` : [s.command, ...s.args.map(quoteArg)].join(' ');
+      const notes = policyNotes(s, plan.killGraceMs).map(mask);
       lines.push(`  ${s.id}: ${mask(cmd)}${notes.length ? `  [${notes.join(', ')}]` : ''}`);
     }
   });
   write(lines.join('\n') + '\n');
 }
 
+/** A step's policy where it differs from the defaults, in the plan's own words. */
+function policyNotes(s: ResolvedStep, planGraceMs: number): string[] {
+  const r = s.retry;
+  const retryOn = r.on === null ? '' : ` on ${r.on.map((m) => (m.kind === 'reason' ? m.reason : m.from === 0 && m.to === 255 ? 'exit:*' : m.from === m.to ? `exit:${m.from}` : `exit:${m.from}-${m.to}`)).join('|')}`;
+  return [
+    s.triggerRule !== 'all_success' ? `trigger_rule ${s.triggerRule}` : '',
+    s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
+    s.critical ? '' : 'not critical',
+    `timeout ${formatDuration(s.timeoutMs)}`,
+    s.idleTimeoutMs !== null ? `idle timeout ${formatDuration(s.idleTimeoutMs)}` : '',
+    r.deadlineMs !== null ? `deadline ${formatDuration(r.deadlineMs)}` : '',
+    r.retries > 0
+      ? `retries ${r.retries}${retryOn}, delay ${formatDuration(r.delayMs)}${r.backoff !== 1 ? ` ×${r.backoff}` : ''}${r.jitter === 'full' ? ' with full jitter' : ''}`
+      : '',
+    s.killSignal !== 'SIGTERM' || s.killGraceMs !== planGraceMs ? `stop with ${s.killSignal}, SIGKILL after ${formatDuration(s.killGraceMs)}` : '',
+    s.mutex !== null ? `mutex "${s.mutex}"` : '',
+    s.sources !== null ? `skipped when up to date (${s.sources.length} source glob${s.sources.length === 1 ? '' : 's'})` : '',
+    s.preconditions.length > 0 ? count(s.preconditions.length, 'precondition') : '',
+  ].filter(Boolean);
+}
+
 /** The dry run as one JSON object (`run --dry-run --json`). */
 export function dryRunJson(plan: ResolvedPlan): DryRunJson {
   const mask = planMasker(plan);
   const byLevel = levels(plan.order, plan.steps.map((s) => s.dependsOn));
+  const sec = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
   const step = (s: ResolvedStep): DryRunStep => ({
     id: s.id,
     name: s.name,
@@ -80,13 +109,19 @@ export function dryRunJson(plan: ResolvedPlan): DryRunJson {
     cwd: mask(s.cwd),
     policy: {
       timeout_sec: s.timeoutMs / 1000,
+      idle_timeout_sec: sec(s.idleTimeoutMs),
+      deadline_sec: sec(s.retry.deadlineMs),
       retries: s.retry.retries,
       retry_delay_sec: s.retry.delayMs / 1000,
       retry_backoff: s.retry.backoff,
       retry_max_delay_sec: s.retry.maxDelayMs / 1000,
+      retry_jitter: s.retry.jitter,
+      kill_signal: s.killSignal,
+      kill_grace_sec: s.killGraceMs / 1000,
       on_failure: s.onFailure,
       critical: s.critical,
       trigger_rule: s.triggerRule,
+      mutex: s.mutex === null ? null : mask(s.mutex),
       preconditions: s.preconditions.length,
     },
   });

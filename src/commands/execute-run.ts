@@ -25,6 +25,8 @@ import { SqliteSink } from '../state/sinks/sqlite-sink.js';
 import { TurnBuffer, type BatchSink } from '../state/sinks/turn-buffer.js';
 import { eventsPath, logsDir, runsDbPath, stepLogPath } from '../state/store/paths.js';
 import { takeCancelRequest } from '../state/store/cancel-request.js';
+import { RunsDbFingerprints } from '../state/store/fingerprints.js';
+import { RunsDbMutexes } from '../state/store/mutexes.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
 import { prepareStateDir } from '../state/store/state-dir.js';
 import { runHistory } from '../query/step-history.js';
@@ -45,6 +47,8 @@ export interface ExecuteContext extends ExecuteOptions {
   /** Directory the run's relative paths resolve against (recorded for resume). */
   cwd: string;
   resume?: ResumeState;
+  /** `engine run --force`: ignore up-to-date fingerprints of every step (true) or of these steps. */
+  force?: boolean | ReadonlySet<string>;
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -64,6 +68,8 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   const batchSinks: BatchSink[] = [sqlite];
   let sinks: TurnBuffer | null = null;
   let containment: RunContainment | null = null;
+  /** Stores the run opened besides its sinks, closed when it ends. */
+  const closing: (() => void)[] = [];
   try {
     await recoverInterruptedRuns(stateDir);
     mkdirSync(logsDir(stateDir, runId), { recursive: true });
@@ -82,14 +88,26 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       onError: (err) => warnOnce(`a sink failed, will retry: ${(err as Error).message}`),
     });
     const contained = containment;
+    const host = { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup };
+    // Opened only for plans that use them: no cost for a feature a plan does not use.
+    const mutexes = plan.mutex || plan.steps.some((s) => s.mutex !== null) ? new RunsDbMutexes(runsDbPath(stateDir), { runId, ...host }, () => recoverInterruptedRuns(stateDir)) : null;
+    const fingerprints = plan.steps.some((s) => s.sources !== null)
+      ? new RunsDbFingerprints(runsDbPath(stateDir), { planId: plan.planId, runId, force: ctx.force ?? false })
+      : null;
+    closing.push(() => mutexes?.close(), () => fingerprints?.close());
     const run = new RunLoop({
       plan,
       runId,
       cwd,
       baseEnv: process.env,
-      host: { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup },
+      host,
       sinks: [sinks],
-      ports: { ...localPorts(plan, stateDir, runId, contained.cgroup, telemetry), beforeFinish: () => contained.killLeftovers() },
+      ports: {
+        ...localPorts(plan, stateDir, runId, contained.cgroup, telemetry),
+        beforeFinish: () => contained.killLeftovers(),
+        ...(mutexes ? { mutexes } : {}),
+        ...(fingerprints ? { fingerprints } : {}),
+      },
       ...(ctx.resume ? { resume: ctx.resume } : {}),
     });
     // `engine cancel` and the dashboard leave a request file before their SIGINT: who asked.
@@ -105,8 +123,10 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       return finished.exit_code;
     } finally {
       for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
+      for (const close of closing.splice(0)) close();
     }
   } catch (err) {
+    for (const close of closing.splice(0)) close();
     if (containment) {
       await containment.killLeftovers();
       await releaseContainment(containment);

@@ -19,6 +19,8 @@ export interface RunCommandOptions extends VarOptions, ExecuteOptions {
   dryRun?: boolean;
   /** `--target a,b` (repeatable): run only these steps and what they depend on. */
   target?: string[];
+  /** `--force` (true) or `--force a,b` (repeatable): ignore the up-to-date fingerprints of every step, or of these. */
+  force?: boolean | string[];
 }
 
 /** `--target a,b --target c` → [a, b, c] */
@@ -47,7 +49,8 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       else printDryRun(plan, (text) => process.stdout.write(text));
       return ExitCode.ok;
     }
-    return await executeRun(plan, { ...opts, runId, stateDir, cwd });
+    const force = opts.force === undefined || opts.force === false ? false : opts.force === true ? true : new Set(parseTargets(opts.force));
+    return await executeRun(plan, { ...opts, runId, stateDir, cwd, force });
   } catch (err) {
     // --json: stdout is for programs; an invalid plan is one JSON object there too.
     const json = opts.json ? invalidPlanJson(err) : null;

@@ -251,6 +251,8 @@ export function stepResult(s: StepRow): string {
       return s.reason ? `retrying after: ${s.detail ?? exitText(s)}` : '-';
     case 'running':
       return '-';
+    case 'waiting':
+      return s.detail ?? 'waiting for its mutex';
     case 'interrupted':
       return s.detail ?? '-';
     default:

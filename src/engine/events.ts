@@ -139,6 +139,29 @@ export interface StepCancelledEvent extends EventBase {
   duration_ms: number | null;
 }
 
+/**
+ * A ready step waits for its `mutex`, held by another step or run (issue 14); it holds no
+ * concurrency slot meanwhile. Its `step_started` follows once it has the mutex.
+ */
+export interface StepWaitingEvent extends EventBase {
+  type: 'step_waiting';
+  step_id: string;
+  mutex: string;
+  /** Who holds the mutex: a run, and its step (null when the whole run holds it: globals.mutex). */
+  holder_run_id: string;
+  holder_step_id: string | null;
+}
+
+/** The run waits for its `globals.mutex`, held by another run or a step of one (issue 14). */
+export interface RunWaitingEvent extends EventBase {
+  type: 'run_waiting';
+  mutex: string;
+  holder_run_id: string;
+  holder_step_id: string | null;
+  /** `cancel_other`: the holder's engine was asked to cancel it. */
+  cancelled_holder: boolean;
+}
+
 export interface RunCancelRequestedEvent extends EventBase {
   type: 'run_cancel_requested';
   /** Signal that asked for it, e.g. `SIGINT`; `none` when no signal did (a run timeout). */
@@ -247,6 +270,8 @@ export type EngineEvent =
   | StepRetryingEvent
   | StepSkippedEvent
   | StepCancelledEvent
+  | StepWaitingEvent
+  | RunWaitingEvent
   | RunCancelRequestedEvent
   | StepOrphanKilledEvent
   | RunInterruptedEvent
@@ -291,6 +316,8 @@ export function endedStatusOf(e: EngineEvent): EndedStepStatus | null {
     case 'run_started':
     case 'step_started':
     case 'step_retrying':
+    case 'step_waiting':
+    case 'run_waiting':
     case 'run_cancel_requested':
     case 'step_orphan_killed':
     case 'run_interrupted':

@@ -74,6 +74,8 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
       case 'step_cancelled':
       case 'run_cancel_requested':
       case 'step_orphan_killed':
+      case 'step_waiting':
+      case 'run_waiting':
         break;
       default:
         unreachable(e);

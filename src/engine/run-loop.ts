@@ -22,7 +22,10 @@ import { checkPreconditions, type RunningPreconditions } from './preconditions.j
 import { Recorder } from './recorder.js';
 import type { ResumeState } from './resume.js';
 import { Scheduler, type Decision } from './scheduler.js';
-import { countSteps } from './status.js';
+import type { FingerprintPort } from './fingerprint.js';
+import type { MutexHolder, MutexPort, MutexRequest } from './mutex.js';
+import { MutexGate } from './mutex-gate.js';
+import { countSteps, type FinalRunStatus } from './status.js';
 import type { CancelTimer } from './timer.js';
 
 /** What the run loop needs from the world. */
@@ -38,6 +41,10 @@ export interface RunPorts {
   /** Called once when every step has ended, before `run_finished` is recorded (the wiring
    * kills what the run left running there). */
   beforeFinish?(): Promise<void>;
+  /** Cross-run mutexes (`mutex`, `globals.mutex`); without it, mutexes are not honoured. */
+  mutexes?: MutexPort;
+  /** Up-to-date checks of steps with `sources`; without it, such steps always run. */
+  fingerprints?: FingerprintPort;
 }
 
 export interface RunOptions {
@@ -78,6 +85,12 @@ export class RunLoop {
   /** Why the loop stopped a running step (kill decisions), for its `step_cancelled` event. */
   private readonly killedFor = new Map<number, KillCause>();
   private cancelRunTimeout: CancelTimer | null = null;
+  private readonly mutexGate: MutexGate;
+  /** The run's `globals.mutex` request while it waits for it (the run has not begun). */
+  private runMutex: MutexRequest | null = null;
+  private begun = false;
+  /** Fingerprints of steps checked for being up to date, recorded when they succeed. */
+  private readonly fingerprints = new Map<number, string>();
   private startedAtMs = 0;
   private cancelRequests = 0;
   /** Every step has ended; `run_finished` follows (after the `beforeFinish` port). */
@@ -98,6 +111,9 @@ export class RunLoop {
     this.secrets = planSecrets(this.plan);
     this.baseEnv = { ...opts.baseEnv, ENGINE_RUN_ID: opts.runId };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.mutexGate = new MutexGate(this.ports.mutexes, (i, mutex, holder) =>
+      this.recorder.emit({ type: 'step_waiting', step_id: this.plan.steps[i]!.id, mutex, holder_run_id: holder.runId, holder_step_id: holder.stepId }),
+    );
   }
 
   /** Starts the run (or resumes it); `done` resolves with the `run_finished` event. */
@@ -115,9 +131,43 @@ export class RunLoop {
     if (plan.timeoutMs !== null) {
       this.cancelRunTimeout = this.ports.clock.setTimer(plan.timeoutMs, () => this.cancel('none', 'run_timeout'));
     }
-    this.apply(this.scheduler.begin(plan.order));
-    this.prepareLogs();
+    if (plan.mutex && this.ports.mutexes) this.waitForRunMutex(plan.mutex.name, plan.mutex.onBusy, this.ports.mutexes);
+    else this.begin();
     return this.done;
+  }
+
+  private begin(): void {
+    this.begun = true;
+    this.apply(this.scheduler.begin(this.plan.order));
+    this.prepareLogs();
+  }
+
+  /**
+   * `globals.mutex`: the run begins once it holds the name. When it is busy: `wait` records
+   * `run_waiting` and waits; `cancel_other` also asks the holder's engine to cancel; `fail`
+   * ends the run at once as failed (reason `mutex_busy`, naming the holder).
+   */
+  private waitForRunMutex(name: string, onBusy: 'wait' | 'fail' | 'cancel_other', port: MutexPort): void {
+    let busyWith: MutexHolder | null = null;
+    const request = port.acquire(name, null, (holder) => {
+      busyWith = holder;
+      if (onBusy === 'fail') return;
+      if (onBusy === 'cancel_other') port.cancelHolder(holder);
+      this.recorder.emit({ type: 'run_waiting', mutex: name, holder_run_id: holder.runId, holder_step_id: holder.stepId, cancelled_holder: onBusy === 'cancel_other' });
+    });
+    if (onBusy === 'fail' && busyWith !== null) {
+      request.cancel();
+      const holder: MutexHolder = busyWith;
+      const who = `run ${holder.runId}${holder.stepId ? ` (step "${holder.stepId}")` : ''}`;
+      this.finishNow({ reason: 'mutex_busy', detail: `mutex "${name}" is held by ${who} (on_mutex_busy: fail)` });
+      return;
+    }
+    this.runMutex = request;
+    void request.held.then(() => {
+      if (this.runMutex !== request) return;
+      this.runMutex = null;
+      this.begin();
+    });
   }
 
   /**
@@ -130,6 +180,13 @@ export class RunLoop {
     if (this.finishing) return;
     const forced = ++this.cancelRequests > 1;
     this.recorder.emit({ type: 'run_cancel_requested', signal, source, requested_by_pid: requestedByPid, forced });
+    if (!this.begun) {
+      // Still waiting for globals.mutex: nothing ran, so nothing needs cleaning up.
+      this.runMutex?.cancel();
+      this.runMutex = null;
+      this.apply(this.scheduler.cancelRun(true, source === 'run_timeout' ? 'run_timeout' : 'request'));
+      return;
+    }
     this.apply(this.scheduler.cancelRun(forced, source === 'run_timeout' ? 'run_timeout' : 'request'));
     if (!forced) return;
     const now = this.ports.clock.now();
@@ -149,10 +206,13 @@ export class RunLoop {
       const draft = decisionDraft(this.plan, d, this.mask);
       if (draft) this.recorder.emit(draft);
       switch (d.kind) {
-        case 'start':
+        case 'start': {
+          const step = this.plan.steps[d.step]!;
           this.readyAt.set(d.step, this.ports.clock.now());
-          void this.limit(() => this.runStep(d.step));
+          // A step waiting for its mutex holds no concurrency slot.
+          this.mutexGate.enter(d.step, step.id, step.mutex, () => void this.limit(() => this.runStep(d.step)));
           break;
+        }
         case 'retry':
           this.retryTimers.set(
             d.step,
@@ -164,9 +224,11 @@ export class RunLoop {
           break;
         case 'skip':
           this.dropPreparedLog(d.step);
+          this.mutexGate.leave(d.step);
           break;
         case 'cancel':
           this.dropPreparedLog(d.step);
+          this.mutexGate.leave(d.step);
           this.retryTimers.get(d.step)?.();
           this.retryTimers.delete(d.step);
           break;
@@ -212,6 +274,7 @@ export class RunLoop {
         return;
       }
     }
+    if (step.sources !== null && this.ports.fingerprints && this.scheduler.attemptsOf(i) === 0 && !(await this.upToDateCheck(i, step, this.ports.fingerprints))) return;
     const attemptNo = this.scheduler.startAttempt(i, this.ports.clock.now());
     if (attemptNo === 0) return;
     const logPath = this.ports.logPath(step.id, attemptNo);
@@ -246,6 +309,31 @@ export class RunLoop {
     this.attemptEnded(i, result);
   }
 
+  /**
+   * Checks whether a step with `sources` is up to date; when it is, it is skipped (reason
+   * `up_to_date`). Returns whether the step should go on to its first attempt.
+   */
+  private async upToDateCheck(i: number, step: ResolvedStep, port: FingerprintPort): Promise<boolean> {
+    if (!this.scheduler.claim(i)) return false;
+    let cancelled = false;
+    const check = { result: port.check(step).then((r) => (cancelled ? null : r)), cancel: () => (cancelled = true) };
+    this.checking.set(i, { result: check.result.then(() => null), cancel: check.cancel });
+    const r = await check.result;
+    if (this.checking.get(i)?.cancel !== check.cancel) return false;
+    this.checking.delete(i);
+    if (r?.upToDate) {
+      this.apply(this.scheduler.upToDate(i, `up to date: ${r.detail}`));
+      return false;
+    }
+    if (r) this.fingerprints.set(i, r.fingerprint);
+    const decisions = this.scheduler.preconditionsChecked(i, null);
+    if (decisions.length > 0) {
+      this.apply(decisions);
+      return false;
+    }
+    return true;
+  }
+
   private attemptEnded(i: number, result: AttemptResult): void {
     const endedAt = this.ports.clock.now();
     const step = this.plan.steps[i]!;
@@ -260,6 +348,9 @@ export class RunLoop {
     const next = { willRetry, notRetried: noRetry?.kind === 'no_retry' ? noRetry.why : null, killedFor: this.killedFor.get(i) ?? null };
     this.killedFor.delete(i);
     this.recorder.emit(attemptEndedDraft(step, attemptNo, result, endedAt, next, this.mask));
+    const fingerprint = this.fingerprints.get(i);
+    if (result.outcome === 'succeeded' && fingerprint !== undefined) this.ports.fingerprints?.record(step, fingerprint, attemptNo);
+    if (!willRetry) this.mutexGate.leave(i);
     this.apply(decisions);
   }
 
@@ -304,12 +395,24 @@ export class RunLoop {
   }
 
   private finish(): void {
-    const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
-    const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
     const reason = this.scheduler.finishReason();
     const detail = reason === 'run_timeout' ? `the run's timeout (globals.timeout_sec) of ${formatDuration(this.plan.timeoutMs)} was reached` : null;
-    const event = this.recorder.emit(runFinishedDraft(this.scheduler.runStatus(), durationMs, countSteps(statuses), { reason, detail })) as RunFinishedEvent;
+    this.recordFinish(this.scheduler.runStatus(), { reason, detail });
+  }
+
+  /** Ends the run before any step began (its globals.mutex is busy and on_mutex_busy is fail). */
+  private finishNow(why: { reason: 'mutex_busy'; detail: string }): void {
+    this.finishing = true;
+    this.recordFinish('failed', why);
+  }
+
+  private recordFinish(status: FinalRunStatus, why: { reason: RunFinishedEvent['reason']; detail: string | null }): void {
+    const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
+    const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
+    const event = this.recorder.emit(runFinishedDraft(status, durationMs, countSteps(statuses), why)) as RunFinishedEvent;
     this.cancelRunTimeout?.();
+    this.mutexGate.close();
+    if (this.plan.mutex && this.begun) this.ports.mutexes?.release(this.plan.mutex.name, null);
     for (const cancelTimer of this.retryTimers.values()) cancelTimer();
     this.ports.attempts.logs?.discard();
     this.resolveDone(event);

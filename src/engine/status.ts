@@ -17,10 +17,11 @@ export type ResumableRunStatus = Extract<RunStatus, 'failed' | 'cancelled' | 'in
 
 /**
  * Status of a step (`steps.status`). `pending` covers "waiting for dependencies", "waiting
- * for a concurrency slot" and "waiting for a retry"; `interrupted`: it was running when the
- * engine process vanished (crash recovery).
+ * for a concurrency slot" and "waiting for a retry"; `waiting`: ready, but its `mutex` is held
+ * by another step or run (issue 14); `interrupted`: it was running when the engine process
+ * vanished (crash recovery).
  */
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'interrupted'] as const;
+export const STEP_STATUSES = ['pending', 'waiting', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'interrupted'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** The statuses a step ends with in its own engine: counted in `run_finished`. */

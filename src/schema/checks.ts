@@ -68,6 +68,7 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
       });
     }
     if (Array.isArray(step.preconditions)) checkPreconditions(step.preconditions, i, file, problems);
+    if (Array.isArray(step.retry_on)) checkRetryOn(step.retry_on, i, file, problems);
     if (!Array.isArray(step.depends_on)) continue;
     const list: unknown[] = step.depends_on;
     for (let j = 0; j < list.length; j++) {
@@ -101,6 +102,30 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
     message: `dependency cycle: ${cyclePath(names)} (each step depends on the next)`,
   });
   return { ids, dependsOn, order: undefined };
+}
+
+/** `exit:N-M` ranges must run upwards (`exit:9-5` would match nothing). */
+function checkRetryOn(list: unknown[], i: number, file: string, problems: ProblemList): void {
+  list.forEach((entry, j) => {
+    const m = typeof entry === 'string' ? /^exit:(\d+)-(\d+)$/.exec(entry) : null;
+    if (m && Number(m[1]) > Number(m[2])) {
+      problems.add({ file, pointer: pointer('steps', i, 'retry_on', j), message: `exit code range ${m[1]}-${m[2]} is empty: write the lower code first (exit:${m[2]}-${m[1]})` });
+    }
+  });
+}
+
+/**
+ * A step cannot hold the mutex its own run holds (`globals.mutex`): it would wait for itself.
+ * Compared as written (before substitution).
+ */
+export function checkMutexes(plan: unknown, file: string, problems: ProblemList): void {
+  if (!isObject(plan) || !isObject(plan.globals) || typeof plan.globals.mutex !== 'string' || !Array.isArray(plan.steps)) return;
+  const runMutex = plan.globals.mutex;
+  plan.steps.forEach((step: unknown, i) => {
+    if (isObject(step) && step.mutex === runMutex) {
+      problems.add({ file, pointer: pointer('steps', i, 'mutex'), message: `step ${JSON.stringify(step.id)} asks for mutex ${JSON.stringify(runMutex)}, which its run already holds (globals.mutex): it would wait for itself` });
+    }
+  });
 }
 
 /** Each precondition is either a command (with optional args) or a value with exactly one

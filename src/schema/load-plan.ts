@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { checkNulCharacters, checkReferences, checkSteps, isObject } from './checks.js';
+import { checkMutexes, checkNulCharacters, checkReferences, checkSteps, isObject } from './checks.js';
 import { readJsonFile } from './json-file.js';
 import type { Plan } from './plan-file.generated.js';
 import { COMMAND_LINE, ProblemList } from './problem-list.js';
@@ -116,6 +116,7 @@ function load(opts: LoadPlanOptions, allowUnset: boolean): InspectedPlan {
     problems,
   );
   checkReferences(data, new Set(values.keys()), planLabel, problems);
+  checkMutexes(data, planLabel, problems);
   // A NUL can only be in a parsed string as the escape \u0000: most plans skip the check.
   if (problems.source(planLabel)!.text.includes('\\u0000')) checkNulCharacters(data, planLabel, problems);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Scheduler, type Decision } from '../../src/engine/scheduler.js';
+import type { ResolvedStep } from '../../src/schema/resolved-plan.js';
 import { resolvedSteps, type StepSpec } from '../helpers/resolved-steps.js';
 
 /** Drives a scheduler by step id and keeps the decisions readable. */
@@ -272,6 +273,97 @@ describe('scheduler', () => {
       expect(h.status('cleanup')).toBe('pending');
       expect(h.ok('long')).toEqual(['start:cleanup']);
     });
+  });
+
+  describe('retry policies (issue 14)', () => {
+    const policy = (over: Partial<ResolvedStep['retry']>): ResolvedStep['retry'] => ({
+      retries: 3,
+      delayMs: 100,
+      backoff: 1,
+      maxDelayMs: Infinity,
+      on: null,
+      jitter: 'none',
+      deadlineMs: null,
+      ...over,
+    });
+    const failWith = (h: ReturnType<typeof harness>, s: Scheduler, reason: 'exit_code' | 'timeout' | 'idle_timeout' | 'deadline', exitCode: number | null, nowMs = 0) =>
+      h.show(s.attemptEnded(0, { kind: 'failed', reason, exitCode }, nowMs));
+
+    it('retries only the failures retry_on lists, and says why it does not retry the others', () => {
+      const h = harness([{ id: 'a', retry: policy({ on: [{ kind: 'exit', from: 75, to: 75 }, { kind: 'reason', reason: 'timeout' }] }) }]);
+      h.begin();
+      h.start('a');
+      expect(failWith(h, h.s, 'exit_code', 75)).toEqual(['retry:a']);
+      h.retryDue('a');
+      h.start('a');
+      expect(failWith(h, h.s, 'timeout', null)).toEqual(['retry:a']);
+      h.retryDue('a');
+      h.start('a');
+      expect(h.s.attemptEnded(0, { kind: 'failed', reason: 'exit_code', exitCode: 1 })).toEqual([{ kind: 'no_retry', step: 0, why: 'exit code 1 is not in retry_on' }]);
+      expect(h.status('a')).toBe('failed');
+    });
+
+    it('never retries a reached deadline, nor a retry that would start after it', () => {
+      const h = harness([{ id: 'a', retry: policy({ deadlineMs: 1000, delayMs: 400 }) }]);
+      h.begin();
+      expect(h.s.startAttempt(0, 10_000)).toBe(1);
+      expect(h.s.deadlineAt(0)).toBe(11_000);
+      expect(failWith(h, h.s, 'exit_code', 1, 10_200)).toEqual(['retry:a']);
+      h.retryDue('a');
+      h.s.startAttempt(0, 10_600);
+      expect(h.s.attemptEnded(0, { kind: 'failed', reason: 'exit_code', exitCode: 1 }, 10_700)).toEqual([
+        { kind: 'no_retry', step: 0, why: "the next attempt would start after the step's deadline" },
+      ]);
+      const d = harness([{ id: 'a', retry: policy({ deadlineMs: 1000 }) }]);
+      d.begin();
+      d.s.startAttempt(0, 0);
+      expect(d.s.attemptEnded(0, { kind: 'failed', reason: 'deadline', exitCode: null }, 1000)).toEqual([
+        { kind: 'no_retry', step: 0, why: "the step's deadline was reached" },
+      ]);
+    });
+
+    it('draws full-jitter delays from [0, computed delay] with the given random source', () => {
+      const steps = resolvedSteps([{ id: 'a', retry: policy({ delayMs: 1000, jitter: 'full' }) }]);
+      const draws = [0.25, 0.999];
+      const s = new Scheduler(steps, { random: () => draws.shift()! });
+      s.begin([0]);
+      s.startAttempt(0);
+      expect(s.attemptEnded(0, { kind: 'failed', reason: 'exit_code', exitCode: 1 })).toEqual([{ kind: 'retry', step: 0, attempt: 2, delayMs: 250, reason: 'exit_code' }]);
+      s.retryDue(0);
+      s.startAttempt(0);
+      expect(s.attemptEnded(0, { kind: 'failed', reason: 'exit_code', exitCode: 1 })).toEqual([{ kind: 'retry', step: 0, attempt: 3, delayMs: 999, reason: 'exit_code' }]);
+    });
+  });
+
+  it('with fail_fast, an aborting failure also stops the running steps (not the cleanup)', () => {
+    const steps = resolvedSteps([{ id: 'bad' }, { id: 'busy' }, { id: 'cleanup', deps: ['bad', 'busy'], triggerRule: 'all_done' }]);
+    const s = new Scheduler(steps, { failFast: true });
+    s.begin([0, 1, 2]);
+    s.startAttempt(0);
+    s.startAttempt(1);
+    expect(s.attemptEnded(0, { kind: 'failed', reason: 'exit_code', exitCode: 1 })).toEqual([{ kind: 'kill', step: 1, forced: false, reason: 'abort', upstream: 0 }]);
+    expect(s.attemptEnded(1, { kind: 'cancelled' }).map((d) => d.kind)).toEqual(['start']);
+  });
+
+  it('counts an up-to-date step as succeeded for its dependents', () => {
+    const h = harness([{ id: 'build' }, { id: 'test', deps: ['build'] }]);
+    h.begin();
+    expect(h.s.claim(0)).toBe(true);
+    expect(h.show(h.s.upToDate(0, 'up to date'))).toEqual(['skip:build', 'start:test']);
+    expect(h.status('build')).toBe('skipped');
+    h.start('test');
+    h.ok('test');
+    expect(h.s.runStatus()).toBe('succeeded');
+  });
+
+  it('ends a run cancelled by its own timeout as failed, with reason run_timeout', () => {
+    const h = harness([{ id: 'a' }]);
+    h.begin();
+    h.start('a');
+    h.s.cancelRun(false, 'run_timeout');
+    h.s.attemptEnded(0, { kind: 'cancelled' });
+    expect(h.s.runStatus()).toBe('failed');
+    expect(h.s.finishReason()).toBe('run_timeout');
   });
 
   it('propagates skips down a 10,000-step chain without overflowing the stack', () => {

@@ -6,7 +6,7 @@
  * schema must also match the TypeScript declaration of `EngineEvent` (src/engine/events.ts),
  * read with the compiler API, type by type, so a field added to one and not the other fails.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engineResult, plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
@@ -26,8 +26,7 @@ interface Recorded {
 
 const ws = workspacesForThisFile('engine-obs-');
 
-function record(scenario: string, w: Workspace, exitCode: number | undefined): Recorded {
-  const runId = onlyRunId(w.stateDir);
+function record(scenario: string, w: Workspace, exitCode: number | undefined, runId = onlyRunId(w.stateDir)): Recorded {
   return { scenario, runId, jsonl: readJsonl(w.stateDir, runId).lines, db: dbEventLines(w.stateDir, runId), exitCode };
 }
 
@@ -120,24 +119,48 @@ async function interruptedAndResumedRun(): Promise<Recorded> {
   return record('interrupted+resumed', w, resumed.exitCode);
 }
 
+/** Mutexes: a run waits for its globals.mutex, held by another run, then one step waits for a sibling's mutex. */
+async function mutexRun(): Promise<Recorded> {
+  const w = ws();
+  const holder = w.writePlan(plan([{ id: 'hold', command: 'sh', args: ['-c', 'touch held; sleep 0.6'] }], { plan_id: 'holder', globals: { mutex: 'g' } }), 'holder.json');
+  const waiter = w.writePlan(
+    plan(
+      [
+        { id: 'one', command: 'sleep', args: ['0.3'], mutex: 'm' },
+        { id: 'two', command: 'sleep', args: ['0.1'], mutex: 'm' },
+      ],
+      { plan_id: 'waiter', globals: { mutex: 'g', max_concurrency: 2 } },
+    ),
+    'waiter.json',
+  );
+  const first = w.engine(['run', holder]);
+  await waitFor(() => existsSync(join(w.dir, 'held')), 'the holder to start', { timeoutMs: 20_000 });
+  const before = new Set(readdirSync(join(w.stateDir, 'runs')));
+  const r = await engineResult(w.engine(['run', waiter]));
+  await engineResult(first);
+  const runId = readdirSync(join(w.stateDir, 'runs')).find((id) => !before.has(id))!;
+  return record('mutex', w, r.exitCode, runId);
+}
+
 let runs: Recorded[] = [];
 let schema: JsonSchema;
 
 beforeAll(async () => {
   schema = eventSchema();
-  runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun()]);
+  runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun(), mutexRun()]);
 }, 120_000);
 
 const parsed = (r: Recorded): EngineEvent[] => r.jsonl.map((l) => JSON.parse(l) as EngineEvent);
 const allEvents = (): EngineEvent[] => runs.flatMap(parsed);
 
 describe('the scenarios ran as intended', () => {
-  it('exit codes: mixed 0 (only non-critical failures), abort 1, cancel 130, resumed 0', () => {
+  it('exit codes: mixed 0 (only non-critical failures), abort 1, cancel 130, resumed 0, mutex 0', () => {
     expect(Object.fromEntries(runs.map((r) => [r.scenario, r.exitCode]))).toEqual({
       mixed: 0,
       abort: 1,
       cancel: 130,
       'interrupted+resumed': 0,
+      mutex: 0,
     });
   });
 

@@ -127,3 +127,26 @@ describe('step checks', () => {
     ]);
   });
 });
+
+describe('policy checks (issue 14)', () => {
+  it('reports an empty exit code range in retry_on at that entry', () => {
+    const dir = tempDir();
+    const text = writeJson(dir, 'x.json', plan([{ id: 'a', command: 'true', retries: 1, retry_on: ['exit:1', 'exit:9-5'] }]));
+    expect(problemsOf(dir, text)).toEqual([
+      expect.objectContaining({ pointer: '/steps/0/retry_on/1', ...positionOf(text, '"exit:9-5"'), message: 'exit code range 9-5 is empty: write the lower code first (exit:5-9)' }),
+    ]);
+  });
+
+  it('reports a step asking for the mutex its run holds', () => {
+    const dir = tempDir();
+    const text = writeJson(dir, 'x.json', { ...(plan([{ id: 'a', command: 'true', mutex: 'deploy' }]) as object), globals: { mutex: 'deploy' } });
+    expect(problemsOf(dir, text)).toEqual([expect.objectContaining({ pointer: '/steps/0/mutex', message: expect.stringContaining('it would wait for itself') })]);
+  });
+
+  it('reports policy values of the wrong kind at the value', () => {
+    const dir = tempDir();
+    const text = writeJson(dir, 'x.json', plan([{ id: 'a', command: 'true', retry_on: ['exit:x'], retry_jitter: 'some', kill_signal: 'SIGFOO', idle_timeout_sec: 0 }]));
+    const pointers = problemsOf(dir, text).map((p) => p.pointer).sort();
+    expect(pointers).toEqual(['/steps/0/idle_timeout_sec', '/steps/0/kill_signal', '/steps/0/retry_jitter', '/steps/0/retry_on/0']);
+  });
+});

@@ -120,7 +120,8 @@ export function supervise(req: LaunchRequest, opts: SuperviseOptions): Supervise
  */
 function watchIdle(idle: { timeoutMs: number; outputSize: () => number }, onIdle: () => void): CancelTimer {
   const every = Math.max(10, idle.timeoutMs / 4);
-  let lastSize = idle.outputSize();
+  // The output starts empty (a fresh log file, nothing piped yet): no read at spawn time.
+  let lastSize = 0;
   let lastChange = performance.now();
   let cancel: CancelTimer = () => {};
   const tick = (): void => {

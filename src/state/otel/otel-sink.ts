@@ -233,7 +233,15 @@ export class OtelSink implements BatchSink {
         );
         break;
       case 'run_cancel_requested':
-        this.runSpan?.addEvent('run_cancel_requested', { 'engine.signal': e.signal, 'engine.forced': e.forced }, Date.parse(e.ts));
+        this.runSpan?.addEvent('run_cancel_requested', { 'engine.signal': e.signal, 'engine.forced': e.forced, 'engine.cancel.source': e.source }, Date.parse(e.ts));
+        break;
+      case 'step_waiting':
+      case 'run_waiting':
+        this.runSpan?.addEvent(e.type, {
+          ...(e.type === 'step_waiting' ? { 'engine.step.id': e.step_id } : {}),
+          'engine.mutex': e.mutex,
+          'engine.mutex.holder_run_id': e.holder_run_id,
+        }, Date.parse(e.ts));
         break;
       case 'run_finished': {
         const span = this.runSpan;

@@ -15,7 +15,7 @@
 import { dirname } from 'node:path';
 import type { EngineEvent, PlannedStep, RerunCauseRecord } from '../../engine/events.js';
 import { unreachable } from '../../engine/events.js';
-import type { StepStatus } from '../../engine/status.js';
+import { isEndedStepStatus, type StepStatus } from '../../engine/status.js';
 import { count, formatDuration } from '../../format.js';
 import { consoleStyle, type Style } from './console-style.js';
 import { estimateRemainingMs, type EtaState, type EtaStep } from './progress-eta.js';
@@ -211,6 +211,15 @@ export class ConsoleSink implements BatchSink {
         );
         break;
       }
+      case 'step_waiting':
+        this.view(e.step_id).status = 'waiting';
+        if (level !== 'quiet') this.line(`  ${this.style.paint('yellow', '⧗')} ${this.pad(e.step_id)} waiting for mutex "${e.mutex}", held by ${holderText(e)}`);
+        break;
+      case 'run_waiting':
+        this.line(
+          this.style.paint('yellow', `! run waits for mutex "${e.mutex}", held by ${holderText(e)}${e.cancelled_holder ? ' (asked it to cancel: on_mutex_busy cancel_other)' : ''}`),
+        );
+        break;
       case 'step_orphan_killed':
         this.line(this.style.paint('yellow', `! killed process ${e.pid}${e.step_id ? ` of step "${e.step_id}"` : ''} left by the vanished engine`));
         break;
@@ -307,7 +316,7 @@ export class ConsoleSink implements BatchSink {
   }
 
   private stepEnded(v: StepView, status: StepStatus): void {
-    if (v.status === 'pending' || v.status === 'running') this.ended++;
+    if (!isEndedStepStatus(v.status)) this.ended++;
     v.status = status;
     this.running.delete(v.id);
     this.etaState(v.id, { kind: 'ended' });
@@ -363,6 +372,8 @@ export class ConsoleSink implements BatchSink {
       if (n) parts.push(`${n} ${s}`);
     }
     parts.push(`${this.running.size} running`);
+    const waiting = counts.get('waiting');
+    if (waiting) parts.push(`${waiting} waiting for a mutex`);
     parts.push(`${elapsed(now - this.startedAtMs)} elapsed`);
     const eta = this.etaMs(now);
     if (eta !== null) parts.push(`ETA ${elapsed(Math.ceil(eta / 1000) * 1000)}`);
@@ -438,6 +449,11 @@ export class ConsoleSink implements BatchSink {
     }
     return this.stamp.text;
   }
+}
+
+/** `run R (step S)` or `run R`, for a mutex's holder. */
+function holderText(e: { holder_run_id: string; holder_step_id: string | null }): string {
+  return `run ${e.holder_run_id}${e.holder_step_id ? ` (step "${e.holder_step_id}")` : ''}`;
 }
 
 /** Whole seconds (`0s`, `35s`, `2m05s`): the area changes once a second, not every tick. */

@@ -74,8 +74,7 @@ export function printSummary(e: RunFinishedEvent, c: SummaryContext): void {
   const counts = `${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.cancelled} cancelled`;
   const colour: Colour = e.status === 'succeeded' ? 'green' : e.status === 'failed' ? 'red' : 'yellow';
   line(style.paint(colour, style.bold(`Run ${e.status} in ${formatDuration(e.duration_ms)}`)) + ` (${counts})`);
-  if (e.reason === 'run_timeout') line(style.paint('red', `The run timed out (globals.timeout_sec)${e.detail ? `: ${e.detail}` : ''}.`));
-  else if (e.reason === 'mutex_busy') line(style.paint('red', `The run's mutex was busy${e.detail ? `: ${e.detail}` : ''}.`));
+  if (e.detail) line(style.paint(colour, `Why: ${e.detail}`));
   if (e.status === 'cancelled' && c.cancelledBy) line(`The run was cancelled by ${c.cancelledBy}.`);
   failures(c, e.status !== 'succeeded');
   if (c.logDir) line(`Logs: ${shortPath(c.logDir, c.cwd)} (one step: engine logs ${e.run_id} STEP${c.stateDirOption})`);
@@ -141,6 +140,7 @@ function logTail(c: SummaryContext, log: string | null, lines: number): void {
 
 const STATUS_COLOUR: Record<StepStatus, Colour> = {
   pending: 'cyan',
+  waiting: 'yellow',
   running: 'cyan',
   succeeded: 'green',
   failed: 'red',

@@ -79,6 +79,7 @@ export class SqliteSink implements BatchSink {
     attemptCancelled: Stmt;
     stepCancelled: Stmt;
     runCancelRequested: Stmt;
+    stepWaiting: Stmt;
     runFinished: Stmt;
     runProgress: Stmt;
     runInterrupted: Stmt;
@@ -167,6 +168,7 @@ export class SqliteSink implements BatchSink {
              duration_ms = CASE WHEN @attempt IS NULL THEN duration_ms ELSE @duration_ms END
            WHERE run_id = @run_id AND step_id = @step_id`,
         ),
+        stepWaiting: db.prepare(`UPDATE steps SET status = 'waiting', detail = @detail WHERE run_id = @run_id AND step_id = @step_id`),
         runCancelRequested: db.prepare(
           `UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, @ts)
            WHERE run_id = @run_id`,
@@ -364,6 +366,16 @@ export class SqliteSink implements BatchSink {
           break;
         case 'step_orphan_killed':
           // Its events row is the record; the step's row says `interrupted` (run_interrupted).
+          break;
+        case 'step_waiting':
+          this.s.stepWaiting.run({
+            run_id: e.run_id,
+            step_id: e.step_id,
+            detail: `waiting for mutex "${e.mutex}", held by run ${e.holder_run_id}${e.holder_step_id ? ` (step "${e.holder_step_id}")` : ''}`,
+          });
+          break;
+        case 'run_waiting':
+          // The run stays `running`; its events row says what it waits for.
           break;
         case 'run_interrupted': {
           const p = { run_id: e.run_id, ts: e.ts };

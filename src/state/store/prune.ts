@@ -39,8 +39,9 @@ export interface PrunedRun {
 /** A directory's mark while its run is being pruned. */
 const MARK = '.pruning';
 
-/** Tables with a `run_id` column whose rows go with their run; `runs` itself last. */
-const RUN_TABLES = ['events', 'attempts', 'steps', 'outputs', 'fingerprints'] as const;
+/** Tables of a run's record, whose rows go with it; `runs` itself last. The lock state and
+ * caches (mutexes, fingerprints, file hashes) are not a run's record and stay. */
+const RUN_TABLES = ['events', 'attempts', 'steps', 'outputs'] as const;
 
 /**
  * The runs `criteria` choose, newest first, with their sizes; and, unless `dryRun`, deletes

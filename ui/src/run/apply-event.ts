@@ -85,6 +85,15 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
     case 'run_cancel_requested':
       store.patchRun({ cancel_requested_at: run.cancel_requested_at ?? e.ts });
       break;
+    case 'step_waiting':
+      store.patchStep(e.step_id, {
+        status: 'waiting',
+        detail: `waiting for mutex "${e.mutex}", held by run ${e.holder_run_id}${e.holder_step_id ? ` (step "${e.holder_step_id}")` : ''}`,
+      });
+      break;
+    case 'run_waiting':
+      // The run stays running; its events say what it waits for.
+      break;
     case 'run_interrupted':
       store.patchRun({ status: 'interrupted', finished_at: e.ts, engine_gone: false });
       for (const [id, s] of store.steps) {
