@@ -105,22 +105,25 @@ program.hook('preAction', async (_program, command) => {
   setErrorContext({ stateDir: resolveStateDir(command.opts<{ stateDir?: string }>().stateDir) });
 });
 
-addConsoleOptions(program.command('run'))
-  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
-  .addArgument(planArgument())
-  .addOption(varOption())
-  .addOption(varsFileOption())
-  .addOption(stateDirOption())
-  .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
-  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr); with --dry-run, the levels as one JSON object')
-  .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
-  .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
-  .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
-  .addOption(
-    new Option('--force [STEP[,STEP...]]', 'run steps with sources even when up to date (all, or these; repeatable)').argParser(
-      (value: string, previous: unknown) => (previous === true ? true : targetList(value, Array.isArray(previous) ? (previous as string[]) : undefined)),
+addConsoleOptions(
+  program
+    .command('run')
+    .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
+    .addArgument(planArgument())
+    .addOption(varOption())
+    .addOption(varsFileOption())
+    .addOption(stateDirOption())
+    .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
+    .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr); with --dry-run, the levels as one JSON object')
+    .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
+    .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
+    .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
+    .addOption(
+      new Option('--force [STEP[,STEP...]]', 'run steps with sources even when up to date (all, or these; repeatable)').argParser(
+        (value: string, previous: unknown) => (previous === true ? true : targetList(value, Array.isArray(previous) ? (previous as string[]) : undefined)),
+      ),
     ),
-  )
+)
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);
@@ -164,15 +167,18 @@ program
     process.exitCode = await logsCommand(runRef, stepId, opts);
   });
 
-addConsoleOptions(program.command('resume'))
-  .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
-  .addArgument(runArgument())
-  .addOption(varOption())
-  .addOption(varsFileOption())
-  .option('--force', 'resume even though the plan file changed since the run started')
-  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
-  .option('--otel', 'export OpenTelemetry traces and metrics')
-  .addOption(stateDirOption())
+addConsoleOptions(
+  program
+    .command('resume')
+    .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
+    .addArgument(runArgument())
+    .addOption(varOption())
+    .addOption(varsFileOption())
+    .option('--force', 'resume even though the plan file changed since the run started')
+    .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
+    .option('--otel', 'export OpenTelemetry traces and metrics')
+    .addOption(stateDirOption()),
+)
   .action(async (runRef: string, opts) => {
     const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runRef, opts);
