@@ -16,6 +16,8 @@ export function generatePlanValidator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, code: { source: true, esm: true } });
   // Regular expressions are checked by the loader (src/schema/checks.ts), with its own message.
   ajv.addFormat('regex', true);
+  // `tsType` tells scripts/gen-types.mjs the TypeScript type of a property it cannot express.
+  ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
   // Ajv's ESM output still require()s its small runtime helpers: turn those into imports
   // (with the file extension Node's ESM loader needs).
   const imports = [];

@@ -23,7 +23,7 @@ import { EventsFile } from '../state/sinks/events-file-sink.js';
 import { JsonLinesSink } from '../state/sinks/json-lines-sink.js';
 import { SqliteSink } from '../state/sinks/sqlite-sink.js';
 import { TurnBuffer, type BatchSink } from '../state/sinks/turn-buffer.js';
-import { eventsPath, logsDir, runsDbPath, stepLogPath } from '../state/store/paths.js';
+import { eventsPath, logsDir, outputsDir, runsDbPath, stepLogPath, stepOutputPath } from '../state/store/paths.js';
 import { takeCancelRequest } from '../state/store/cancel-request.js';
 import { RunsDbFingerprints } from '../state/store/fingerprints.js';
 import { RunsDbMutexes } from '../state/store/mutexes.js';
@@ -73,6 +73,8 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
   try {
     await recoverInterruptedRuns(stateDir);
     mkdirSync(logsDir(stateDir, runId), { recursive: true });
+    // Private: outputs files may hold a secret a step fetched (secret_outputs) while they exist.
+    mkdirSync(outputsDir(stateDir, runId), { recursive: true, mode: 0o700 });
     // Before anything is recorded or started: every process of the run is born in its cgroup.
     containment = containRun(runId);
     // --json: the event stream owns stdout; the console goes to stderr.
@@ -172,6 +174,7 @@ function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, cgroup:
     attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256), cgroup),
     checks: commandChecks(),
     logPath: (stepId, attempt) => stepLogPath(stateDir, runId, stepId, attempt),
+    outputPath: (stepId, attempt) => stepOutputPath(stateDir, runId, stepId, attempt),
     ...(telemetry ? { stepEnv: telemetry.traceContext.stepEnv } : {}),
     clock: systemClock,
   };

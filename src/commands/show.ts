@@ -14,6 +14,7 @@ import {
   parseJsonColumn,
   requireRunsDb,
   resolveRun,
+  childRunsOf,
   stepsWithAttempts,
   using,
   type AttemptRow,
@@ -47,13 +48,19 @@ export interface ShowJson {
     cancel_request: { source: string; signal: string; requested_by_pid: number | null } | null;
     /** Failed steps none of whose upstream steps failed (what explains the run's failure). */
     root_causes: string[];
+    /** A child run of a plan step: its parent run and step, else null. */
+    parent_run_id: string | null;
+    parent_step_id: string | null;
+    /** Child runs of this run's plan steps. */
+    children: { run_id: string; step_id: string | null; status: string }[];
   };
   steps: ShowJsonStep[];
 }
 
-/** A `steps` row (depends_on parsed), with every attempt. */
+/** A `steps` row (depends_on parsed), with every attempt and its outputs (secret values masked). */
 export type ShowJsonStep = Omit<StepRow, 'run_id' | 'depends_on'> & {
   depends_on: string[];
+  outputs: Record<string, string>;
   attempt_details: ShowJsonAttempt[];
 };
 
@@ -67,19 +74,24 @@ export async function showCommand(runRef: string, opts: ShowOptions): Promise<nu
   try {
     const stateDir = resolveStateDir(opts.stateDir);
     await recoverBeforeReading(stateDir);
-    const { run, steps, story } = using(requireRunsDb(stateDir), (db) => {
+    const { run, steps, story, children } = using(requireRunsDb(stateDir), (db) => {
       const r = resolveRun(db, runRef, stateDir);
-      return { run: r, steps: stepsWithAttempts(db, r.run_id), story: { planned: plannedStepsOf(db, r.run_id), cancel: cancelRequestOf(db, r.run_id) } };
+      return {
+        run: r,
+        steps: stepsWithAttempts(db, r.run_id),
+        story: { planned: plannedStepsOf(db, r.run_id), cancel: cancelRequestOf(db, r.run_id) },
+        children: childRunsOf(db, r.run_id),
+      };
     });
-    if (opts.json) process.stdout.write(`${JSON.stringify(showJson(run, steps, story), null, 2)}\n`);
-    else process.stdout.write(showText(run, steps, story));
+    if (opts.json) process.stdout.write(`${JSON.stringify(showJson(run, steps, story, children), null, 2)}\n`);
+    else process.stdout.write(showText(run, steps, story, Date.now(), children));
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);
   }
 }
 
-export function showJson(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory): ShowJson {
+export function showJson(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory, children: readonly RunRow[] = []): ShowJson {
   const c = story.cancel;
   return {
     run: {
@@ -90,8 +102,11 @@ export function showJson(run: RunRow, steps: readonly StepWithAttempts[], story:
       cancel_requested_at: run.cancel_requested_at,
       cancel_request: c ? { source: c.source, signal: c.signal, requested_by_pid: c.requested_by_pid ?? null } : null,
       root_causes: analyse(steps, story).rootCauses,
+      parent_run_id: run.parent_run_id ?? null,
+      parent_step_id: run.parent_step_id ?? null,
+      children: children.map((c) => ({ run_id: c.run_id, step_id: c.parent_step_id, status: c.status })),
     },
-    steps: steps.map(({ step: s, attempts }) => ({
+    steps: steps.map(({ step: s, attempts, outputs }) => ({
       step_id: s.step_id,
       name: s.name,
       position: s.position,
@@ -107,6 +122,10 @@ export function showJson(run: RunRow, steps: readonly StepWithAttempts[], story:
       finished_at: s.finished_at,
       duration_ms: s.duration_ms,
       log_path: s.log_path,
+      kind: s.kind ?? 'command',
+      instance_of: s.instance_of ?? null,
+      child_run_id: s.child_run_id ?? null,
+      outputs,
       attempt_details: attempts.map(attemptJson),
     })),
   };
@@ -127,7 +146,8 @@ function attemptJson(a: AttemptRow): ShowJsonAttempt {
   };
 }
 
-export function showText(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory, now: number = Date.now()): string {
+export function showText(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory, now: number = Date.now(), children: readonly RunRow[] = []): string {
+  steps = groupedOrder(steps);
   const status = run.exit_code === null ? run.status : `${run.status} (exit code ${run.exit_code})`;
   const fields: [string, string][] = [
     ['run', run.run_id],
@@ -147,6 +167,8 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], story:
     ['cwd', run.cwd],
     ['engine', `pid ${run.pid} on ${run.hostname}`],
   );
+  if (run.parent_run_id) fields.push(['parent', `run ${run.parent_run_id}, step ${run.parent_step_id ?? '?'}`]);
+  for (const c of children) fields.push(['child', `run ${c.run_id} (step ${c.parent_step_id ?? '?'}): ${c.status}`]);
   const width = Math.max(...fields.map(([k]) => k.length));
   let out = fields.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
   if (engineSeemsGone(run, now)) {
@@ -176,6 +198,13 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], story:
       s.log_path ? shortPath(s.log_path) : '-',
     ]),
   );
+  const withOutputs = steps.filter((s) => Object.keys(s.outputs).length > 0);
+  if (withOutputs.length > 0) {
+    out += '\noutputs\n';
+    for (const { step, outputs } of withOutputs) {
+      for (const [k, v] of Object.entries(outputs)) out += `  ${step.step_id}.${k} = ${oneLine(v)}\n`;
+    }
+  }
   return out;
 }
 
@@ -234,6 +263,30 @@ function failureText(steps: readonly StepWithAttempts[], story: RunStory, runFai
   for (const id of roots) describe('Root cause', id, true);
   for (const id of notCritical) describe('Not critical', id, roots.length === 0);
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Steps in position order, except that a for_each step's instances (added at the end as it
+ * expanded) follow it. */
+function groupedOrder(steps: readonly StepWithAttempts[]): readonly StepWithAttempts[] {
+  if (!steps.some((s) => s.step.kind === 'for_each')) return steps;
+  const byGroup = new Map<string, StepWithAttempts[]>();
+  const dynamic = new Set(steps.filter((s) => s.step.kind === 'for_each').map((s) => s.step.step_id));
+  for (const s of steps) {
+    const g = s.step.instance_of;
+    if (g !== null && dynamic.has(g)) byGroup.set(g, [...(byGroup.get(g) ?? []), s]);
+  }
+  const out: StepWithAttempts[] = [];
+  for (const s of steps) {
+    if (s.step.instance_of !== null && dynamic.has(s.step.instance_of)) continue;
+    out.push(s, ...(byGroup.get(s.step.step_id) ?? []));
+  }
+  return out;
+}
+
+/** A value on one line: newlines shown as \n, cut at 200 characters. */
+function oneLine(v: string): string {
+  const t = v.replace(/\r?\n/g, '\\n');
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
 }
 
 /** The exit code or reason of a step, for the RESULT column. */

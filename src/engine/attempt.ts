@@ -20,6 +20,9 @@ export interface AttemptRequest {
   env: NodeJS.ProcessEnv;
   /** File that receives stdout and stderr (created or truncated). */
   logPath: string;
+  /** The step's outputs file (issue 13; `ENGINE_OUTPUT` in `env` names it): created empty
+   * before the process starts, read when the attempt succeeds (outputs.ts), removed after. */
+  outputPath: string;
   /** Per-attempt timeout in ms. */
   timeoutMs: number;
   /** Stop the attempt after this many ms without output (reason `idle_timeout`); null for never. */
@@ -46,7 +49,8 @@ export interface AttemptRequest {
  * `exit code 3 (expected 0)` or `timed out after 5s`.
  */
 export type AttemptResult =
-  | { outcome: 'succeeded'; exitCode: number; durationMs: number }
+  /** `outputs`: what the step wrote to its outputs file (unmasked; the run loop masks what it records). */
+  | { outcome: 'succeeded'; exitCode: number; durationMs: number; outputs: Record<string, string> }
   | {
       outcome: 'failed';
       reason: FailureReason;

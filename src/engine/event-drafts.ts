@@ -6,7 +6,7 @@
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import type { AttemptResult } from './attempt.js';
 import type { EventDraft, RunFinishedEvent, RunResumedEvent, RunStartedEvent, StepStartedEvent } from './events.js';
-import type { Masker } from './mask.js';
+import { MASK, type Masker } from './mask.js';
 import { plannedSteps } from './planned-steps.js';
 import type { Decision } from './scheduler.js';
 import type { ResumeState } from './resume.js';
@@ -113,6 +113,8 @@ export function attemptEndedDraft(
         exit_code: result.exitCode,
         duration_ms: result.durationMs,
         ended_at_ms: endedAtMs,
+        ...recordedOutputs(step, result.outputs, mask),
+        instances: null,
       };
     case 'failed':
       return {
@@ -127,15 +129,22 @@ export function attemptEndedDraft(
         ended_at_ms: endedAtMs,
         will_retry: next.willRetry,
         not_retried: next.notRetried,
+        instances: null,
       };
     case 'cancelled': {
-      const abort = next.killedFor?.reason === 'abort' ? next.killedFor : null;
+      const why = next.killedFor;
+      const abort = why?.reason === 'abort' ? why : null;
+      const fanOut = why?.reason === 'fail_fast' ? why : null;
       return {
         type: 'step_cancelled',
         step_id: step.id,
-        reason: abort ? 'abort' : 'run_cancelled',
-        detail: abort ? `stopped by fail_fast after step "${abort.upstream}" failed` : 'run cancelled while the step was running',
-        upstream: abort?.upstream ?? null,
+        reason: abort ? 'abort' : fanOut ? 'fail_fast' : 'run_cancelled',
+        detail: abort
+          ? `stopped by fail_fast after step "${abort.upstream}" failed`
+          : fanOut
+            ? `stopped by fail_fast: more instances of "${fanOut.upstream}" failed than it tolerates`
+            : 'run cancelled while the step was running',
+        upstream: abort?.upstream ?? fanOut?.upstream ?? null,
         attempt,
         exit_code: result.exitCode,
         signal: result.signal,
@@ -145,6 +154,50 @@ export function attemptEndedDraft(
   }
 }
 
+/**
+ * The `outputs` of a step_succeeded event: values masked (secret variables and the run's
+ * secret outputs), the step's own `secret_outputs` as `***`; `masked_outputs` lists the keys
+ * whose recorded value is not the real one.
+ */
+export function recordedOutputs(step: Pick<ResolvedStep, 'secretOutputs'>, outputs: Record<string, string>, mask: Masker): { outputs: Record<string, string>; masked_outputs: string[] } {
+  const recorded: Record<string, string> = {};
+  const masked: string[] = [];
+  for (const [k, v] of Object.entries(outputs)) {
+    const m = step.secretOutputs.includes(k) ? MASK : mask(v);
+    recorded[k] = m;
+    if (m !== v) masked.push(k);
+  }
+  return { outputs: recorded, masked_outputs: masked };
+}
+
+/** The `step_succeeded` / `step_failed` (attempt 0) of a matrix or for_each step that ended with its instances' verdict. */
+export function groupEndedDraft(
+  step: ResolvedStep,
+  d: Extract<Decision, { kind: 'group_ended' }>,
+  outputs: Record<string, string>,
+  durationMs: number,
+  endedAtMs: number,
+  mask: Masker,
+): EventDraft {
+  if (d.status === 'succeeded') {
+    return { type: 'step_succeeded', step_id: step.id, attempt: 0, exit_code: null, duration_ms: durationMs, ended_at_ms: endedAtMs, ...recordedOutputs(step, outputs, mask), instances: d.instances };
+  }
+  return {
+    type: 'step_failed',
+    step_id: step.id,
+    attempt: 0,
+    exit_code: null,
+    signal: null,
+    duration_ms: durationMs,
+    reason: 'instances_failed',
+    error: d.error ?? 'too many instances failed',
+    ended_at_ms: endedAtMs,
+    will_retry: false,
+    not_retried: null,
+    instances: d.instances,
+  };
+}
+
 /** Why the run loop stopped a running step: the kill decision's reason, with the failed step's id for an abort. */
 export interface KillCause {
   reason: CancelReason;
@@ -152,10 +205,12 @@ export interface KillCause {
 }
 
 /** The event a retry, skip or cancel decision records; null for decisions that record nothing themselves (start, kill). */
-export function decisionDraft(plan: ResolvedPlan, d: Decision, mask: Masker): EventDraft | null {
-  const stepId = plan.steps[d.step]!.id;
-  const upstreamId = (i: number | null): string | null => (i === null ? null : plan.steps[i]!.id);
+export function decisionDraft(steps: readonly ResolvedStep[], d: Decision, mask: Masker): EventDraft | null {
+  const stepId = steps[d.step]!.id;
+  const upstreamId = (i: number | null): string | null => (i === null ? null : steps[i]!.id);
   switch (d.kind) {
+    case 'group_ended':
+      return null;
     case 'retry':
       return { type: 'step_retrying', step_id: stepId, attempt: d.attempt, delay_ms: d.delayMs, reason: d.reason };
     case 'skip':

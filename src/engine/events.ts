@@ -28,6 +28,21 @@ export interface PlannedStep {
   on_failure: OnFailure;
   /** False when the step's failure neither fails nor aborts the run. */
   critical: boolean;
+  /** What the step is when it runs no command of its own (issue 13): the whole of a matrix
+   * (it depends on its instances), a for_each step (expanded at run time: `step_expanded`),
+   * or a child run of another plan. Absent for a command. */
+  kind?: 'matrix' | 'for_each' | 'plan';
+  /** For an instance of a matrix or for_each step: that step's id. */
+  instance_of?: string;
+}
+
+/** How the instances of a matrix or for_each step ended. */
+export interface InstanceCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
 }
 
 export interface RunStartedEvent extends EventBase {
@@ -77,11 +92,22 @@ export interface StepStartedEvent extends EventBase {
 export interface StepSucceededEvent extends EventBase {
   type: 'step_succeeded';
   step_id: string;
+  /** The attempt that succeeded; 0 for a step that runs no process (a matrix or for_each step). */
   attempt: number;
-  exit_code: number;
+  /** Null for a step that runs no process. */
+  exit_code: number | null;
   duration_ms: number;
   /** When the engine saw the process exit: Unix epoch ms, sub-millisecond precision. */
   ended_at_ms: number;
+  /** What the step wrote to ENGINE_OUTPUT (issue 13), masked: a secret_outputs key's value
+   * is `***`. A matrix or for_each step's are JSON arrays of its instances' values. (Runs
+   * recorded before outputs existed lack this and the next two fields.) */
+  outputs: Record<string, string>;
+  /** Keys of `outputs` whose value was masked (a secret in it, or a secret_outputs key): not
+   * recorded, so `engine resume` runs the step again rather than hand on `***`. */
+  masked_outputs: string[];
+  /** A matrix or for_each step: how its instances ended; null for any other step. */
+  instances: InstanceCounts | null;
 }
 
 export interface StepFailedEvent extends EventBase {
@@ -103,6 +129,8 @@ export interface StepFailedEvent extends EventBase {
   /** Why no attempt follows although retries were left (not in `retry_on`, the deadline, a
    * command that cannot start), else null. */
   not_retried: string | null;
+  /** A matrix or for_each step (reason `instances_failed`): how its instances ended; null for any other step. */
+  instances: InstanceCounts | null;
 }
 
 export interface StepRetryingEvent extends EventBase {
@@ -137,6 +165,20 @@ export interface StepCancelledEvent extends EventBase {
   exit_code: number | null;
   signal: string | null;
   duration_ms: number | null;
+}
+
+/**
+ * A for_each step's item list is known (issue 13): the step runs once per item, as these
+ * instances, each a step of its own from here on (its rows appear in runs.db now). Zero
+ * instances: the step succeeds at once (a `step_succeeded` follows).
+ */
+export interface StepExpandedEvent extends EventBase {
+  type: 'step_expanded';
+  step_id: string;
+  /** Instance ids in item order, e.g. `lint[src%2Fa.ts]` (see docs: instance ids). */
+  instances: string[];
+  /** The instances as planned steps (the same order), each depending on what the step depends on. */
+  steps: PlannedStep[];
 }
 
 /**
@@ -256,7 +298,7 @@ export interface RunResumedEvent extends EventBase {
 /** One entry of `run_resumed.rerun_causes`. */
 export interface RerunCauseRecord {
   step_id: string;
-  cause: 'not_succeeded' | 'undone' | 'after_rerun';
+  cause: 'not_succeeded' | 'undone' | 'after_rerun' | 'masked_outputs';
   /** The cleanup step that undid it (`undone`), or the dependency that runs again (`after_rerun`); else null. */
   by: string | null;
 }
@@ -270,6 +312,7 @@ export type EngineEvent =
   | StepRetryingEvent
   | StepSkippedEvent
   | StepCancelledEvent
+  | StepExpandedEvent
   | StepWaitingEvent
   | RunWaitingEvent
   | RunCancelRequestedEvent
@@ -316,6 +359,7 @@ export function endedStatusOf(e: EngineEvent): EndedStepStatus | null {
     case 'run_started':
     case 'step_started':
     case 'step_retrying':
+    case 'step_expanded':
     case 'step_waiting':
     case 'run_waiting':
     case 'run_cancel_requested':

@@ -28,19 +28,28 @@ export interface RunningPreconditions {
 export function checkPreconditions(list: readonly Precondition[], ctx: PreconditionContext): RunningPreconditions {
   let cancelled = false;
   let current: RunningCheck | null = null;
-  const run = async (): Promise<string | null> => {
-    for (let i = 0; i < list.length && !cancelled; i++) {
-      const p = list[i]!;
-      let why: string | null;
-      if (p.kind === 'command') {
+  /** Why `p` does not hold, or null when it holds. */
+  const evaluate = async (p: Precondition): Promise<string | null> => {
+    switch (p.kind) {
+      case 'command': {
         current = ctx.checks({ command: p.command, args: p.args, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, killGraceMs: ctx.killGraceMs });
         const r = await current.result;
         current = null;
-        why = r.holds ? null : r.why;
-      } else {
-        why = valueCheck(p);
+        return r.holds ? null : r.why;
       }
-      if (why !== null) return `precondition ${i + 1} (${p.label}) does not hold: ${why}`;
+      case 'not': {
+        const inner = await evaluate(p.check);
+        return inner === null ? describeHolding(p.check) : null;
+      }
+      default:
+        return valueCheck(p);
+    }
+  };
+  const run = async (): Promise<string | null> => {
+    for (let i = 0; i < list.length && !cancelled; i++) {
+      const p = list[i]!;
+      const why = await evaluate(p);
+      if (why !== null && !cancelled) return `precondition ${i + 1} (${p.label}) does not hold: ${why}`;
     }
     return null;
   };
@@ -53,14 +62,36 @@ export function checkPreconditions(list: readonly Precondition[], ctx: Precondit
   };
 }
 
-/** Why a value test does not hold, or null. */
-function valueCheck(p: Exclude<Precondition, { kind: 'command' }>): string | null {
+/** Why a value test does not hold (naming the actual value), or null. */
+function valueCheck(p: Exclude<Precondition, { kind: 'command' | 'not' }>): string | null {
   switch (p.kind) {
     case 'not_empty':
       return p.value !== '' ? null : 'the value is empty';
     case 'equals':
-      return p.value === p.expected ? null : 'the values differ';
+      return p.value === p.expected ? null : `the value is ${quote(p.value)}, not ${quote(p.expected)}`;
     case 'matches':
-      return p.pattern.test(p.value) ? null : `the value does not match /${p.pattern.source}/`;
+      return p.pattern.test(p.value) ? null : `the value ${quote(p.value)} does not match /${p.pattern.source}/`;
+    case 'in':
+      return p.allowed.includes(p.value) ? null : `the value ${quote(p.value)} is not one of ${p.allowed.map(quote).join(', ')}`;
   }
+}
+
+/** Why a negated check fails: the check it negates holds (with the value it saw). */
+function describeHolding(p: Precondition): string {
+  switch (p.kind) {
+    case 'command':
+      return 'the command exited 0';
+    case 'not':
+      return `${p.check.label} does not hold`;
+    case 'not_empty':
+    case 'equals':
+    case 'matches':
+    case 'in':
+      return `it holds (the value is ${quote(p.value)})`;
+  }
+}
+
+/** Text quoted for a message, cut at 200 characters. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
 }

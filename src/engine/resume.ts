@@ -15,7 +15,10 @@ export type RerunCause =
   /** A cleanup step (`all_done`) that already ran undid it: `by` names the cleanup. */
   | { cause: 'undone'; by: string }
   /** It comes after a step that runs again: `by` names that dependency. */
-  | { cause: 'after_rerun'; by: string };
+  | { cause: 'after_rerun'; by: string }
+  /** Its recorded outputs are masked (a secret in them, or `secret_outputs`): they cannot be
+   * handed on, so the step runs again to produce them (issue 13). */
+  | { cause: 'masked_outputs' };
 
 /** What `engine resume` carries over from the earlier part of a run. */
 export interface ResumeState {
@@ -28,6 +31,8 @@ export interface ResumeState {
   rerun: ReadonlyMap<string, RerunCause>;
   /** Attempts already made per step id; attempt numbers continue after them. */
   attempts: ReadonlyMap<string, number>;
+  /** Recorded outputs of the kept steps (instances of for_each steps included), by step id. */
+  outputs: ReadonlyMap<string, Record<string, string>>;
 }
 
 /** A run as its events tell it, for resume. */
@@ -39,6 +44,12 @@ export interface RecordedRun {
   /** Steps whose last outcome was success (a rerun step is forgotten until it succeeds again). */
   succeeded: ReadonlySet<string>;
   attempts: ReadonlyMap<string, number>;
+  /** Outputs of each step's last success, as recorded (masked values included). */
+  outputs: ReadonlyMap<string, Record<string, string>>;
+  /** Steps whose last success recorded masked outputs. */
+  maskedOutputs: ReadonlySet<string>;
+  /** Instance ids of each expanded for_each step (its last expansion). */
+  expansions: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Reads the record of a run from its events, in order; undefined when there is no `run_started`. */
@@ -47,6 +58,9 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
   let status: RunStatus = 'running';
   const succeeded = new Set<string>();
   const attempts = new Map<string, number>();
+  const outputs = new Map<string, Record<string, string>>();
+  const maskedOutputs = new Set<string>();
+  const expansions = new Map<string, readonly string[]>();
   for (const e of events) {
     switch (e.type) {
       case 'run_started':
@@ -57,6 +71,12 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
         break;
       case 'step_succeeded':
         succeeded.add(e.step_id);
+        outputs.set(e.step_id, e.outputs ?? {});
+        if (e.masked_outputs && e.masked_outputs.length > 0) maskedOutputs.add(e.step_id);
+        else maskedOutputs.delete(e.step_id);
+        break;
+      case 'step_expanded':
+        expansions.set(e.step_id, e.instances);
         break;
       case 'run_resumed':
         status = 'running';
@@ -82,7 +102,7 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
     }
   }
   if (!started) return undefined;
-  return { started, status, lastSeq: events.at(-1)?.seq ?? 0, succeeded, attempts };
+  return { started, status, lastSeq: events.at(-1)?.seq ?? 0, succeeded, attempts, outputs, maskedOutputs, expansions };
 }
 
 /**
@@ -111,12 +131,20 @@ export function resumeState(plan: ResolvedPlan, run: RecordedRun, previousStatus
     if (!run.succeeded.has(s.id)) rerun.set(s.id, { cause: 'not_succeeded' });
     else if (by !== undefined) rerun.set(s.id, { cause: 'undone', by });
     else if (rerunDep !== undefined) rerun.set(s.id, { cause: 'after_rerun', by: plan.steps[rerunDep]!.id });
+    else if (run.maskedOutputs.has(s.id)) rerun.set(s.id, { cause: 'masked_outputs' });
     else {
       keptFlags[i] = 1;
       kept.add(s.id);
     }
+    // A for_each step that runs again only because it did not succeed (what it depends on is
+    // kept, so its item list is the same) keeps the instances that succeeded.
+    if (s.kind === 'for_each' && rerun.get(s.id)?.cause === 'not_succeeded') {
+      for (const id of run.expansions.get(s.id) ?? []) if (run.succeeded.has(id) && !run.maskedOutputs.has(id)) kept.add(id);
+    }
   }
-  return { previousStatus, lastSeq: run.lastSeq, kept, rerun, attempts: run.attempts };
+  const outputs = new Map<string, Record<string, string>>();
+  for (const id of kept) outputs.set(id, run.outputs.get(id) ?? {});
+  return { previousStatus, lastSeq: run.lastSeq, kept, rerun, attempts: run.attempts, outputs };
 }
 
 /** Every ancestor (transitive dependency) of step `i`. */

@@ -11,13 +11,16 @@
  * unit tests wire fakes, so cancel, retries and preconditions are tested without processes.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
+import { bindStep, expandForEach, forEachText, type RunValueLookup } from '../schema/bind-step.js';
+import type { Precondition, ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
 import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './attempt.js';
 import type { Clock } from './clock.js';
 import { formatDuration } from '../format.js';
-import { attemptEndedDraft, decisionDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
+import { attemptEndedDraft, decisionDraft, groupEndedDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
 import type { CancelSource, EventSink, RunFinishedEvent } from './events.js';
-import { planMasker, planSecrets, type Masker } from './mask.js';
+import { createMasker, planSecrets, type Masker } from './mask.js';
+import { RunValues } from './outputs.js';
+import { plannedStep } from './planned-steps.js';
 import { checkPreconditions, type RunningPreconditions } from './preconditions.js';
 import { Recorder } from './recorder.js';
 import type { ResumeState } from './resume.js';
@@ -25,7 +28,7 @@ import { Scheduler, type Decision } from './scheduler.js';
 import type { FingerprintPort } from './fingerprint.js';
 import type { MutexHolder, MutexPort, MutexRequest } from './mutex.js';
 import { MutexGate } from './mutex-gate.js';
-import { countSteps, type FinalRunStatus } from './status.js';
+import { countSteps, type EndedStepStatus, type FailureReason, type FinalRunStatus } from './status.js';
 import type { CancelTimer } from './timer.js';
 
 /** What the run loop needs from the world. */
@@ -34,6 +37,9 @@ export interface RunPorts {
   checks: CheckPort;
   /** Where attempt `attempt` (1-based) of a step writes its output. */
   logPath(stepId: string, attempt: number): string;
+  /** Where attempt `attempt` of a step writes its outputs (`ENGINE_OUTPUT`, issue 13); its
+   * directory exists. */
+  outputPath(stepId: string, attempt: number): string;
   /** Extra environment of a step's process for `attempt` (0: its precondition commands),
    * merged last; called right before the process starts (the trace context). */
   stepEnv?(stepId: string, attempt: number): Record<string, string>;
@@ -65,13 +71,31 @@ export interface RunOptions {
 
 export class RunLoop {
   private readonly plan: ResolvedPlan;
+  /** The plan's steps, then the instances of expanded for_each steps; a late step is replaced
+   * by its bound form when it becomes ready. */
+  private readonly steps: ResolvedStep[];
+  /** Step index by id (instances included). */
+  private readonly ids = new Map<string, number>();
   private readonly ports: RunPorts;
   private readonly scheduler: Scheduler;
   private readonly recorder: Recorder;
   private readonly limit: LimitFunction;
-  private readonly mask: Masker;
-  /** Secret values of the plan; [] when it declares none (then no attempt is redacted). */
-  private readonly secrets: readonly string[];
+  /** `max_parallel` limits of matrix / for_each steps, by the step's index (created when first needed). */
+  private readonly groupLimits = new Map<number, LimitFunction>();
+  /** Instances of each matrix / for_each step, by its index. */
+  private readonly instancesOf = new Map<number, number[]>();
+  /** When each matrix / for_each step's first instance became ready (epoch ms), for its duration. */
+  private readonly groupStartMs = new Map<number, number>();
+  /** Statuses and outputs of ended steps, for `${steps.…}` references. */
+  private readonly values = new RunValues();
+  private readonly lookup: RunValueLookup;
+  private mask: Masker;
+  /** Secret values: the plan's secret variables, then values of `secret_outputs` as steps
+   * produce them; [] when there are none (then no attempt is redacted). */
+  private readonly secrets: string[];
+  /** Decisions still to carry out (see {@link apply}). */
+  private readonly queue: Decision[] = [];
+  private applying = false;
   private readonly baseEnv: NodeJS.ProcessEnv;
   /** Position in plan.order up to which log files have been asked for ahead of time. */
   private prepareCursor = 0;
@@ -100,19 +124,25 @@ export class RunLoop {
 
   constructor(private readonly opts: RunOptions) {
     this.plan = opts.plan;
+    this.steps = [...opts.plan.steps];
+    for (const s of this.steps) {
+      this.ids.set(s.id, s.index);
+      if (s.kind === 'matrix') this.instancesOf.set(s.index, s.dependsOn);
+    }
     this.ports = opts.ports;
     this.scheduler = new Scheduler(this.plan.steps, { failFast: this.plan.failFast, ...(opts.random ? { random: opts.random } : {}) });
+    this.lookup = (ref) => this.values.lookup(ref);
     this.recorder = new Recorder(opts.runId, opts.sinks, opts.resume?.lastSeq ?? 0);
     // p-limit starts a task on a microtask after limit() returns, never inside the caller,
     // so a decision is recorded before the attempt it leads to starts; queued tasks run in
     // FIFO order, the order the scheduler found the steps ready.
     this.limit = pLimit(this.plan.maxConcurrency);
-    this.mask = planMasker(this.plan);
     this.secrets = planSecrets(this.plan);
+    this.mask = createMasker(this.secrets);
     this.baseEnv = { ...opts.baseEnv, ENGINE_RUN_ID: opts.runId };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.mutexGate = new MutexGate(this.ports.mutexes, (i, mutex, holder) =>
-      this.recorder.emit({ type: 'step_waiting', step_id: this.plan.steps[i]!.id, mutex, holder_run_id: holder.runId, holder_step_id: holder.stepId }),
+      this.recorder.emit({ type: 'step_waiting', step_id: this.steps[i]!.id, mutex, holder_run_id: holder.runId, holder_step_id: holder.stepId }),
     );
   }
 
@@ -124,6 +154,8 @@ export class RunLoop {
     if (resume) {
       const kept = plan.order.filter((i) => resume.kept.has(plan.steps[i]!.id));
       this.scheduler.restore(kept, plan.steps.map((s) => resume.attempts.get(s.id) ?? 0));
+      // Kept steps' recorded outputs feed the steps that run again.
+      for (const i of kept) this.values.ended(plan.steps[i]!.id, 'succeeded', resume.outputs.get(plan.steps[i]!.id) ?? {});
       this.recorder.emit(runResumedDraft(plan, resume, opts.host));
     } else {
       this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask));
@@ -201,47 +233,20 @@ export class RunLoop {
     }
   }
 
+  /**
+   * Carries out decisions in order. Carrying one out may produce more (a step that fails before
+   * it starts): they queue behind the rest, so events keep the order of the decisions, and
+   * `run_finished` comes only after the last one.
+   */
   private apply(decisions: readonly Decision[]): void {
-    for (const d of decisions) {
-      const draft = decisionDraft(this.plan, d, this.mask);
-      if (draft) this.recorder.emit(draft);
-      switch (d.kind) {
-        case 'start': {
-          const step = this.plan.steps[d.step]!;
-          this.readyAt.set(d.step, this.ports.clock.now());
-          // A step waiting for its mutex holds no concurrency slot.
-          this.mutexGate.enter(d.step, step.id, step.mutex, () => void this.limit(() => this.runStep(d.step)));
-          break;
-        }
-        case 'retry':
-          this.retryTimers.set(
-            d.step,
-            this.ports.clock.setTimer(d.delayMs, () => {
-              this.retryTimers.delete(d.step);
-              this.apply(this.scheduler.retryDue(d.step));
-            }),
-          );
-          break;
-        case 'skip':
-          this.dropPreparedLog(d.step);
-          this.mutexGate.leave(d.step);
-          break;
-        case 'cancel':
-          this.dropPreparedLog(d.step);
-          this.mutexGate.leave(d.step);
-          this.retryTimers.get(d.step)?.();
-          this.retryTimers.delete(d.step);
-          break;
-        case 'kill':
-          if (!this.killedFor.has(d.step)) {
-            this.killedFor.set(d.step, { reason: d.reason, upstream: d.upstream === null ? null : this.plan.steps[d.upstream]!.id });
-          }
-          this.running.get(d.step)?.attempt.cancel(d.forced);
-          this.checking.get(d.step)?.cancel();
-          break;
-        case 'no_retry':
-          break;
-      }
+    for (const d of decisions) this.queue.push(d);
+    if (this.applying) return;
+    this.applying = true;
+    try {
+      for (let k = 0; k < this.queue.length; k++) this.carryOut(this.queue[k]!);
+    } finally {
+      this.queue.length = 0;
+      this.applying = false;
     }
     if (!this.finishing && this.scheduler.isFinished()) {
       this.finishing = true;
@@ -251,9 +256,170 @@ export class RunLoop {
     }
   }
 
+  private carryOut(d: Decision): void {
+    if (d.kind === 'group_ended') {
+      this.groupEnded(d);
+      return;
+    }
+    const draft = decisionDraft(this.steps, d, this.mask);
+    if (draft) this.recorder.emit(draft);
+    switch (d.kind) {
+      case 'start':
+        this.ready(d.step);
+        break;
+      case 'retry':
+        this.retryTimers.set(
+          d.step,
+          this.ports.clock.setTimer(d.delayMs, () => {
+            this.retryTimers.delete(d.step);
+            this.apply(this.scheduler.retryDue(d.step));
+          }),
+        );
+        break;
+      case 'skip':
+        this.values.ended(this.steps[d.step]!.id, 'skipped', null);
+        this.dropPreparedLog(d.step);
+        this.mutexGate.leave(d.step);
+        break;
+      case 'cancel':
+        this.values.ended(this.steps[d.step]!.id, 'cancelled', null);
+        this.dropPreparedLog(d.step);
+        this.mutexGate.leave(d.step);
+        this.retryTimers.get(d.step)?.();
+        this.retryTimers.delete(d.step);
+        break;
+      case 'kill':
+        if (!this.killedFor.has(d.step)) {
+          this.killedFor.set(d.step, { reason: d.reason, upstream: d.upstream === null ? null : this.steps[d.upstream]!.id });
+        }
+        this.running.get(d.step)?.attempt.cancel(d.forced);
+        this.checking.get(d.step)?.cancel();
+        break;
+      case 'no_retry':
+        break;
+    }
+  }
+
+  /**
+   * Step `i` may start: a for_each step is expanded; a late step is bound (a reference to an
+   * output that does not exist fails it, reason `missing_output`); then it waits for its mutex,
+   * its matrix's `max_parallel` slot and a run slot, in that order.
+   */
+  private ready(i: number): void {
+    let step = this.steps[i]!;
+    const now = this.ports.clock.now();
+    this.readyAt.set(i, now);
+    if (step.kind === 'for_each' && !this.instancesOf.has(i)) {
+      this.expand(i);
+      return;
+    }
+    if (step.late !== null) {
+      const bound = bindStep(this.plan, step, this.lookup);
+      if ('missing' in bound) {
+        this.failBeforeStart(i, 'missing_output', bound.missing.join('; '));
+        return;
+      }
+      step = bound.step;
+      this.steps[i] = step;
+    }
+    const g = step.instanceOf;
+    if (g !== null && !this.groupStartMs.has(g)) this.groupStartMs.set(g, now);
+    const slot = () => this.limit(() => this.runStep(i));
+    const groupLimit = g === null ? null : this.groupLimit(g);
+    // A step waiting for its mutex holds no concurrency slot.
+    this.mutexGate.enter(i, step.id, step.mutex, groupLimit ? () => void groupLimit(slot) : () => void slot());
+  }
+
+  /** The `max_parallel` limit of matrix / for_each step `g`, or null without one. */
+  private groupLimit(g: number): LimitFunction | null {
+    const max = this.steps[g]!.fanOut?.maxParallel ?? null;
+    if (max === null) return null;
+    let limit = this.groupLimits.get(g);
+    if (!limit) {
+      limit = pLimit(max);
+      this.groupLimits.set(g, limit);
+    }
+    return limit;
+  }
+
+  /**
+   * Expands for_each step `g` (issue 13): its item list from outputs, one instance per item,
+   * recorded as `step_expanded` before any of them starts. A list that is missing or unusable
+   * fails the step.
+   */
+  private expand(g: number): void {
+    const node = this.steps[g]!;
+    const text = forEachText(this.plan, node, this.lookup);
+    if ('missing' in text) {
+      this.failBeforeStart(g, 'missing_output', text.missing.join('; '));
+      return;
+    }
+    const r = expandForEach(this.plan, node, text.text, this.steps.length);
+    if ('error' in r) {
+      this.failBeforeStart(g, 'for_each_error', this.mask(r.error));
+      return;
+    }
+    const members: number[] = [];
+    for (const inst of r.instances) {
+      this.steps.push(inst);
+      this.ids.set(inst.id, inst.index);
+      members.push(inst.index);
+    }
+    this.instancesOf.set(g, members);
+    this.groupStartMs.set(g, this.ports.clock.now());
+    const ids = r.instances.map((s) => s.id);
+    this.values.expanded(node.id, ids);
+    this.recorder.emit({ type: 'step_expanded', step_id: node.id, instances: ids, steps: r.instances.map((s) => plannedStep(this.steps, s)) });
+    const kept = new Set<number>();
+    const resume = this.opts.resume;
+    if (resume) {
+      for (const inst of r.instances) {
+        if (!resume.kept.has(inst.id)) continue;
+        kept.add(inst.index);
+        this.values.ended(inst.id, 'succeeded', resume.outputs.get(inst.id) ?? {});
+      }
+    }
+    this.apply(this.scheduler.expand(g, r.instances, kept));
+  }
+
+  /** Step `i` fails before any attempt, recorded as a `step_failed` of attempt 0. */
+  private failBeforeStart(i: number, reason: FailureReason, error: string): void {
+    const decisions = this.scheduler.failBeforeStart(i);
+    if (decisions === null) return;
+    const now = this.ports.clock.now();
+    this.recorder.emit({
+      type: 'step_failed',
+      step_id: this.steps[i]!.id,
+      attempt: 0,
+      exit_code: null,
+      signal: null,
+      duration_ms: 0,
+      reason,
+      error: this.mask(error),
+      ended_at_ms: now,
+      will_retry: false,
+      not_retried: null,
+      instances: null,
+    });
+    this.values.ended(this.steps[i]!.id, 'failed', null);
+    this.readyAt.delete(i);
+    this.apply(decisions);
+  }
+
+  /** A matrix / for_each step ended with its instances' verdict: its outputs are theirs, as JSON arrays. */
+  private groupEnded(d: Extract<Decision, { kind: 'group_ended' }>): void {
+    const step = this.steps[d.step]!;
+    const members = (this.instancesOf.get(d.step) ?? []).map((m) => this.steps[m]!.id);
+    const outputs = d.status === 'succeeded' ? this.values.aggregate(members) : null;
+    const now = this.ports.clock.now();
+    const durationMs = Math.round(now - (this.groupStartMs.get(d.step) ?? now));
+    this.recorder.emit(groupEndedDraft(step, d, outputs ?? {}, durationMs, now, this.mask));
+    this.values.ended(step.id, d.status, outputs);
+  }
+
   /** A step's turn under the concurrency limit: its preconditions (first attempt only), then an attempt. */
   private async runStep(i: number): Promise<void> {
-    const step = this.plan.steps[i]!;
+    const step = this.steps[i]!;
     if (step.preconditions.length > 0 && this.scheduler.attemptsOf(i) === 0) {
       if (!this.scheduler.claim(i)) return;
       const check = checkPreconditions(step.preconditions, {
@@ -278,6 +444,7 @@ export class RunLoop {
     const attemptNo = this.scheduler.startAttempt(i, this.ports.clock.now());
     if (attemptNo === 0) return;
     const logPath = this.ports.logPath(step.id, attemptNo);
+    const outputPath = this.ports.outputPath(step.id, attemptNo);
     const attempt = this.ports.attempts.start({
       stepId: step.id,
       attempt: attemptNo,
@@ -285,8 +452,9 @@ export class RunLoop {
       args: step.args,
       shell: step.shell,
       cwd: step.cwd,
-      env: this.stepEnv(step, attemptNo),
+      env: { ...this.stepEnv(step, attemptNo), ENGINE_OUTPUT: outputPath },
       logPath,
+      outputPath,
       timeoutMs: step.timeoutMs,
       idleTimeoutMs: step.idleTimeoutMs,
       deadlineMs: this.deadlineLeft(i),
@@ -336,7 +504,8 @@ export class RunLoop {
 
   private attemptEnded(i: number, result: AttemptResult): void {
     const endedAt = this.ports.clock.now();
-    const step = this.plan.steps[i]!;
+    const step = this.steps[i]!;
+    if (result.outcome === 'succeeded' && step.secretOutputs.length > 0) this.addSecretOutputs(step, result.outputs);
     const attemptNo = this.scheduler.attemptsOf(i);
     const decisions = this.scheduler.attemptEnded(
       i,
@@ -348,10 +517,29 @@ export class RunLoop {
     const next = { willRetry, notRetried: noRetry?.kind === 'no_retry' ? noRetry.why : null, killedFor: this.killedFor.get(i) ?? null };
     this.killedFor.delete(i);
     this.recorder.emit(attemptEndedDraft(step, attemptNo, result, endedAt, next, this.mask));
+    if (!willRetry) {
+      const status: EndedStepStatus = result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'failed' ? 'failed' : 'cancelled';
+      this.values.ended(step.id, status, result.outcome === 'succeeded' ? result.outputs : null);
+    }
     const fingerprint = this.fingerprints.get(i);
     if (result.outcome === 'succeeded' && fingerprint !== undefined) this.ports.fingerprints?.record(step, fingerprint, attemptNo);
     if (!willRetry) this.mutexGate.leave(i);
     this.apply(decisions);
+  }
+
+  /**
+   * Values of a step's `secret_outputs` become secrets of the run: masked in every event and
+   * redacted from the output of every later attempt that receives them.
+   */
+  private addSecretOutputs(step: ResolvedStep, outputs: Record<string, string>): void {
+    let added = false;
+    for (const key of step.secretOutputs) {
+      const v = outputs[key];
+      if (v === undefined || v === '' || this.secrets.includes(v)) continue;
+      this.secrets.push(v);
+      added = true;
+    }
+    if (added) this.mask = createMasker(this.secrets);
   }
 
   /** What is left of step `i`'s `deadline_sec` for its next attempt, in ms; null without one. */
@@ -378,7 +566,8 @@ export class RunLoop {
   private prepareLogs(): void {
     const logs = this.ports.attempts.logs;
     if (!logs) return;
-    const { order, steps } = this.plan;
+    const { order } = this.plan;
+    const steps = this.steps;
     while (logs.hasRoom && this.prepareCursor < order.length) {
       const i = order[this.prepareCursor++]!;
       if (this.scheduler.attemptsOf(i) !== 0) continue;
@@ -391,7 +580,7 @@ export class RunLoop {
   /** A step that will not start gives back its prepared log file. */
   private dropPreparedLog(i: number): void {
     const logs = this.ports.attempts.logs;
-    if (logs && this.scheduler.attemptsOf(i) === 0) logs.drop(this.ports.logPath(this.plan.steps[i]!.id, 1));
+    if (logs && this.scheduler.attemptsOf(i) === 0) logs.drop(this.ports.logPath(this.steps[i]!.id, 1));
   }
 
   private finish(): void {
@@ -407,7 +596,7 @@ export class RunLoop {
   }
 
   private recordFinish(status: FinalRunStatus, why: { reason: RunFinishedEvent['reason']; detail: string | null }): void {
-    const statuses = this.plan.steps.map((_, i) => this.scheduler.statusOf(i));
+    const statuses = this.steps.map((_, i) => this.scheduler.statusOf(i));
     const durationMs = Math.round(this.ports.clock.now() - this.startedAtMs);
     const event = this.recorder.emit(runFinishedDraft(status, durationMs, countSteps(statuses), why)) as RunFinishedEvent;
     this.cancelRunTimeout?.();
@@ -424,6 +613,12 @@ const NO_SECRETS: readonly string[] = [];
 /** The secret values that appear in what a step's process receives: command, args, cwd, env, preconditions. */
 function secretsReceivedBy(step: ResolvedStep, secrets: readonly string[]): readonly string[] {
   const texts = [step.command, ...step.args, step.cwd, ...Object.values(step.env)];
-  for (const p of step.preconditions) texts.push(...(p.kind === 'command' ? [p.command, ...p.args] : [p.value]));
+  for (const p of step.preconditions) preconditionTexts(p, texts);
   return secrets.filter((s) => texts.some((t) => t.includes(s)));
+}
+
+function preconditionTexts(p: Precondition, out: string[]): void {
+  if (p.kind === 'command') out.push(p.command, ...p.args);
+  else if (p.kind === 'not') preconditionTexts(p.check, out);
+  else out.push(p.value);
 }

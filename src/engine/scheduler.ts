@@ -10,13 +10,22 @@
  * without running (cancelled by an abort or a cancel, skipped): a cleanup step after them
  * (`all_done`, releasing a lock) waits until the work upstream has really stopped.
  *
+ * Fan-out (issue 13): a matrix step depends on its instances and runs nothing; once they have
+ * all ended it ends with their verdict ({@link Decision} `group_ended`): failed when more
+ * failed than `tolerated_failures`, else cancelled when one was cancelled, skipped when all
+ * were, else succeeded. A for_each step is decided like any step; when it may start, the run
+ * loop expands it ({@link Scheduler.expand}) and from then on it is such a group. An
+ * instance's failure never aborts the run by itself (instances are `critical: false`); with
+ * `fail_fast` the group's remaining instances are cancelled once the tolerance is exceeded.
+ *
  * Cost: O(steps + edges) over a whole run. Each step keeps counters over its dependencies,
  * updated once per edge when a dependency ends (and once more when it becomes *quiet*: ended,
  * with every ancestor ended too), so a verdict is O(1). Propagation uses explicit work lists
  * (no recursion), so a 10,000-step chain of skips cannot overflow the stack.
  */
 import type { ResolvedStep, RetryMatch, TriggerRule } from '../schema/resolved-plan.js';
-import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepStatus } from './status.js';
+import { toleratedCount } from '../schema/resolve.js';
+import type { CancelReason, FailureReason, FinalRunStatus, SkipReason, StepCounts, StepStatus } from './status.js';
 import { retryDelayMs } from './retry.js';
 import { evaluateTriggerRule, skipDetail } from './trigger-rules.js';
 
@@ -71,7 +80,9 @@ export type Decision =
   | { kind: 'cancel'; step: number; reason: CancelReason; detail: string; upstream: number | null }
   /** A running step must be stopped; its attempt will end as cancelled, for `reason` (with
    * `upstream`, the failed step of an abort under `fail_fast`). */
-  | { kind: 'kill'; step: number; forced: boolean; reason: CancelReason; upstream: number | null };
+  | { kind: 'kill'; step: number; forced: boolean; reason: CancelReason; upstream: number | null }
+  /** A matrix or for_each step ended with its instances' verdict (`error` says why it failed). */
+  | { kind: 'group_ended'; step: number; status: 'succeeded' | 'failed'; instances: StepCounts & { total: number }; error: string | null };
 
 /** How an attempt ended, as the executor saw it. */
 export type AttemptOutcome =
@@ -91,25 +102,32 @@ export interface SchedulerOptions {
 
 
 export class Scheduler {
-  private readonly status: Uint8Array;
-  private readonly attempts: Uint32Array;
-  private readonly done: Uint32Array;
-  private readonly satisfied: Uint32Array;
-  private readonly failed: Uint32Array;
+  private readonly steps: ResolvedStep[];
+  private status: Uint8Array;
+  private attempts: Uint32Array;
+  private done: Uint32Array;
+  private satisfied: Uint32Array;
+  private failed: Uint32Array;
   /** First dependency that ended unsatisfied / failed, -1 when none: names a skip's cause. */
-  private readonly firstUnsatisfied: Int32Array;
-  private readonly firstFailed: Int32Array;
+  private firstUnsatisfied: Int32Array;
+  private firstFailed: Int32Array;
   /** Dependencies that are quiet: ended, and so is every one of their ancestors. */
-  private readonly quietDeps: Uint32Array;
-  private readonly quiet: Uint8Array;
+  private quietDeps: Uint32Array;
+  private quiet: Uint8Array;
   /** Its trigger rule holds, but an ancestor may still run (the ancestor rule). */
-  private readonly blocked: Uint8Array;
+  private blocked: Uint8Array;
+  /** 1 for a step that ends with its instances' verdict (a matrix step, an expanded for_each step). */
+  private aggregate: Uint8Array;
+  /** Failed instances of each group so far, for `fail_fast`. */
+  private groupFailures: Uint32Array;
+  /** Why a skipped step was skipped (1 trigger rule, 2 precondition, 3 up to date), for its group's verdict. */
+  private skippedBy: Uint8Array;
   /** Steps that became quiet, whose dependents are still to be told (see {@link markQuiet}). */
   private quietWork: number[] = [];
   private drainingQuiet = false;
   private readonly dependents: number[][];
   /** When the step's first attempt started (epoch ms), for its deadline; NaN before. */
-  private readonly firstStartMs: Float64Array;
+  private firstStartMs: Float64Array;
   private terminal = 0;
   private abortedBy = -1;
   private cancelled = false;
@@ -119,11 +137,9 @@ export class Scheduler {
   private readonly failFast: boolean;
   private readonly random: () => number;
 
-  /** @param steps the plan's steps; `dependsOn` holds indices into this array. */
-  constructor(
-    private readonly steps: readonly ResolvedStep[],
-    options: SchedulerOptions = {},
-  ) {
+  /** @param steps the plan's steps; `dependsOn` holds indices into this array (copied). */
+  constructor(steps: readonly ResolvedStep[], options: SchedulerOptions = {}) {
+    this.steps = [...steps];
     const n = steps.length;
     this.failFast = options.failFast ?? false;
     this.random = options.random ?? Math.random;
@@ -138,10 +154,88 @@ export class Scheduler {
     this.quietDeps = new Uint32Array(n);
     this.quiet = new Uint8Array(n);
     this.blocked = new Uint8Array(n);
+    this.aggregate = new Uint8Array(n);
+    this.groupFailures = new Uint32Array(n);
+    this.skippedBy = new Uint8Array(n);
     this.dependents = Array.from({ length: n }, () => []);
     for (const step of steps) {
+      if (step.kind === 'matrix') this.aggregate[step.index] = 1;
       for (const dep of step.dependsOn) this.dependents[dep]!.push(step.index);
     }
+  }
+
+  /** Number of steps, instances of expanded for_each steps included. */
+  get size(): number {
+    return this.steps.length;
+  }
+
+  /**
+   * A for_each step `g` that was told to start is expanded into `instances` (indices from
+   * {@link size} on, each depending on what `g` depends on, all ended): they are queued
+   * (except those in `kept`, which resume carries over as succeeded), and `g` now ends with
+   * their verdict. With no instances `g` succeeds at once.
+   * @throws Error when `g` is not a queued for_each step or an index is out of place
+   */
+  expand(g: number, instances: readonly ResolvedStep[], kept: ReadonlySet<number> = NO_KEPT): Decision[] {
+    if (this.steps[g]!.kind !== 'for_each' || this.status[g] !== S.Queued) throw new Error(`expand: step ${g} is not a for_each step ready to start`);
+    const out: Decision[] = [];
+    const first = this.steps.length;
+    this.grow(first + instances.length);
+    const members: number[] = [];
+    for (let k = 0; k < instances.length; k++) {
+      const inst = instances[k]!;
+      if (inst.index !== first + k) throw new Error(`expand: instance ${inst.id} has index ${inst.index}, expected ${first + k}`);
+      this.steps.push(inst);
+      this.dependents.push([g]);
+      members.push(inst.index);
+      // Its dependencies are g's: all ended and quiet (g started), and g's trigger rule held.
+      this.done[inst.index] = inst.dependsOn.length;
+      this.satisfied[inst.index] = inst.dependsOn.length;
+      this.quietDeps[inst.index] = inst.dependsOn.length;
+    }
+    // all_done: like a matrix step, it waits for its instances even while the run stops.
+    this.steps[g] = { ...this.steps[g]!, dependsOn: members, triggerRule: 'all_done' };
+    this.aggregate[g] = 1;
+    this.status[g] = S.Pending;
+    this.done[g] = 0;
+    this.satisfied[g] = 0;
+    this.failed[g] = 0;
+    this.quietDeps[g] = 0;
+    if (members.length === 0) {
+      out.push({ kind: 'group_ended', step: g, status: 'succeeded', instances: { total: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, error: null });
+      this.settle(g, S.Succeeded, out);
+      return out;
+    }
+    const keptNow: number[] = [];
+    for (const i of members) {
+      if (kept.has(i)) {
+        this.status[i] = S.Succeeded;
+        this.terminal++;
+        keptNow.push(i);
+      } else if (!this.mayStart(this.steps[i]!.triggerRule)) {
+        this.cancelStep(i, this.cancelled ? 'run_cancelled' : 'abort', this.abortedBy, out);
+        keptNow.push(i);
+      } else {
+        this.status[i] = S.Queued;
+        out.push({ kind: 'start', step: i });
+      }
+    }
+    for (const i of keptNow) this.markQuiet(i, out);
+    this.propagateAll(keptNow, out);
+    return out;
+  }
+
+  /**
+   * A queued step fails before any attempt (issue 13): a reference to an output that does not
+   * exist (`missing_output`), an unusable for_each list (`for_each_error`). Never retried; its
+   * failure counts like any other (critical, on_failure). Returns null when the step is no
+   * longer queued.
+   */
+  failBeforeStart(i: number): Decision[] | null {
+    if (this.status[i] !== S.Queued) return null;
+    const out: Decision[] = [];
+    this.fail(i, out);
+    return out;
   }
 
   /**
@@ -197,6 +291,7 @@ export class Scheduler {
    */
   upToDate(i: number, detail: string): Decision[] {
     const out: Decision[] = [{ kind: 'skip', step: i, reason: 'up_to_date', detail, upstream: null }];
+    this.skippedBy[i] = 3;
     this.settle(i, S.UpToDate, out);
     return out;
   }
@@ -221,6 +316,7 @@ export class Scheduler {
       this.propagateAll([i], out);
     } else if (failure !== null) {
       out.push({ kind: 'skip', step: i, reason: 'precondition', detail: failure, upstream: null });
+      this.skippedBy[i] = 2;
       this.settle(i, S.Skipped, out);
     } else {
       this.status[i] = S.Queued;
@@ -266,6 +362,13 @@ export class Scheduler {
       }
       out.push({ kind: 'no_retry', step: i, why });
     }
+    this.fail(i, out);
+    return out;
+  }
+
+  /** Step `i` failed for good: the run fails when it is critical, and aborts under `on_failure: abort`. */
+  private fail(i: number, out: Decision[]): void {
+    const step = this.steps[i]!;
     if (step.critical) this.criticalFailed = true;
     if (step.critical && step.onFailure === 'abort' && this.abortedBy < 0) {
       // Abort first, so the step's own dependents are cancelled (not skipped) like the rest.
@@ -274,10 +377,9 @@ export class Scheduler {
       this.markQuiet(i, out);
       this.abort(i, out);
       this.propagateAll([i], out);
-      return out;
+      return;
     }
     this.settle(i, S.Failed, out);
-    return out;
   }
 
   /**
@@ -368,7 +470,9 @@ export class Scheduler {
     const detail =
       reason === 'abort'
         ? `run aborted after step "${this.steps[upstream]!.id}" failed`
-        : 'run cancelled';
+        : reason === 'fail_fast'
+          ? `fail_fast: more instances of "${this.steps[upstream]!.id}" failed than it tolerates`
+          : 'run cancelled';
     out.push({ kind: 'cancel', step: i, reason, detail, upstream: upstream < 0 ? null : upstream });
     this.markQuiet(i, out);
   }
@@ -379,7 +483,101 @@ export class Scheduler {
     this.terminal++;
     // Quiet first, so that dependents whose rule now holds start at once instead of blocking.
     this.markQuiet(i, out);
+    const g = this.steps[i]!.instanceOf;
+    if (status === S.Failed && g !== null) this.instanceFailed(g, out);
     this.propagateAll([i], out);
+  }
+
+  /** An instance of group `g` failed: with `fail_fast`, once more failed than tolerated, the
+   * group's waiting instances are cancelled and its running ones stopped. */
+  private instanceFailed(g: number, out: Decision[]): void {
+    const group = this.steps[g]!;
+    const members = group.dependsOn;
+    const failures = ++this.groupFailures[g]!;
+    const fanOut = group.fanOut;
+    if (!fanOut?.failFast || failures !== toleratedCount(fanOut.tolerated, members.length) + 1) return;
+    const victims: number[] = [];
+    for (const m of members) {
+      const s = this.status[m]!;
+      if (isWaiting(s)) {
+        this.cancelStep(m, 'fail_fast', g, out);
+        victims.push(m);
+      } else if (s === S.Running) {
+        out.push({ kind: 'kill', step: m, forced: false, reason: 'fail_fast', upstream: g });
+      }
+    }
+    this.propagateAll(victims, out);
+  }
+
+  /**
+   * The verdict of group `g` once every instance ended (issue 13; see the file comment).
+   * Returns true when `g` became terminal and its dependents are still to be told (like
+   * {@link decide}); a failure has told them already (an abort propagates itself).
+   */
+  private groupVerdict(g: number, out: Decision[]): boolean {
+    const members = this.steps[g]!.dependsOn;
+    const counts = { total: members.length, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    let preconditionSkips = 0;
+    for (const m of members) {
+      const s = this.status[m]!;
+      if (s === S.Failed) counts.failed++;
+      else if (s === S.Cancelled) counts.cancelled++;
+      else if (s === S.Skipped) {
+        counts.skipped++;
+        if (this.skippedBy[m] === 2) preconditionSkips++;
+      } else counts.succeeded++;
+    }
+    const group = this.steps[g]!;
+    const allowed = toleratedCount(group.fanOut!.tolerated, members.length);
+    const of = `${counts.total} instance${counts.total === 1 ? '' : 's'}`;
+    if (counts.failed > allowed) {
+      const error = `${counts.failed} of ${of} failed (tolerated: ${allowed})`;
+      out.push({ kind: 'group_ended', step: g, status: 'failed', instances: counts, error });
+      this.fail(g, out);
+      return false;
+    }
+    if (counts.cancelled > 0) {
+      const reason: CancelReason = this.cancelled ? 'run_cancelled' : this.abortedBy >= 0 ? 'abort' : 'fail_fast';
+      this.status[g] = S.Cancelled;
+      out.push({ kind: 'cancel', step: g, reason, detail: `${counts.cancelled} of ${of} were cancelled`, upstream: reason === 'abort' ? this.abortedBy : null });
+    } else if (counts.skipped === counts.total && counts.total > 0) {
+      const reason: SkipReason = preconditionSkips === counts.total ? 'precondition' : 'trigger_rule';
+      this.status[g] = S.Skipped;
+      this.skippedBy[g] = reason === 'precondition' ? 2 : 1;
+      out.push({ kind: 'skip', step: g, reason, detail: `all ${of} were skipped`, upstream: null });
+    } else {
+      this.status[g] = S.Succeeded;
+      out.push({ kind: 'group_ended', step: g, status: 'succeeded', instances: counts, error: counts.failed > 0 ? `${counts.failed} of ${of} failed (tolerated: ${allowed})` : null });
+    }
+    this.terminal++;
+    this.markQuiet(g, out);
+    return true;
+  }
+
+  /** Makes room for `n` steps in every per-step array (for_each expansion). */
+  private grow(n: number): void {
+    if (n <= this.status.length) return;
+    const cap = Math.max(n, this.status.length * 2);
+    const widen = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, make: (len: number) => T, fill?: number): T => {
+      const b = make(cap);
+      if (fill !== undefined) b.fill(fill as never);
+      b.set(a as never);
+      return b;
+    };
+    this.status = widen(this.status, (l) => new Uint8Array(l));
+    this.attempts = widen(this.attempts, (l) => new Uint32Array(l));
+    this.done = widen(this.done, (l) => new Uint32Array(l));
+    this.satisfied = widen(this.satisfied, (l) => new Uint32Array(l));
+    this.failed = widen(this.failed, (l) => new Uint32Array(l));
+    this.firstUnsatisfied = widen(this.firstUnsatisfied, (l) => new Int32Array(l), -1);
+    this.firstFailed = widen(this.firstFailed, (l) => new Int32Array(l), -1);
+    this.quietDeps = widen(this.quietDeps, (l) => new Uint32Array(l));
+    this.quiet = widen(this.quiet, (l) => new Uint8Array(l));
+    this.blocked = widen(this.blocked, (l) => new Uint8Array(l));
+    this.aggregate = widen(this.aggregate, (l) => new Uint8Array(l));
+    this.groupFailures = widen(this.groupFailures, (l) => new Uint32Array(l));
+    this.skippedBy = widen(this.skippedBy, (l) => new Uint8Array(l));
+    this.firstStartMs = widen(this.firstStartMs, (l) => new Float64Array(l), NaN);
   }
 
   /**
@@ -443,6 +641,14 @@ export class Scheduler {
   /** Evaluates a pending step's trigger rule; returns true when it became terminal. */
   private decide(d: number, out: Decision[]): boolean {
     const step = this.steps[d]!;
+    if (this.aggregate[d]) {
+      if (this.done[d] !== step.dependsOn.length) return false;
+      if (this.forced) {
+        this.cancelStep(d, 'run_cancelled', -1, out);
+        return true;
+      }
+      return this.groupVerdict(d, out);
+    }
     const verdict = evaluateTriggerRule(step.triggerRule, {
       total: step.dependsOn.length,
       done: this.done[d]!,
@@ -465,6 +671,7 @@ export class Scheduler {
     }
     const cause = step.triggerRule === 'none_failed' ? this.firstFailed[d]! : this.firstUnsatisfied[d]!;
     this.status[d] = S.Skipped;
+    this.skippedBy[d] = 1;
     this.terminal++;
     const upstream = cause >= 0 ? this.steps[cause]!.id : null;
     const upstreamStatus = cause >= 0 ? this.statusOf(cause) : '';
@@ -485,6 +692,8 @@ export class Scheduler {
  * command that could not start and a reached deadline would fail again; `retry_on` may not
  * list the failure; the next attempt may start too late for the deadline.
  */
+const NO_KEPT: ReadonlySet<number> = new Set();
+
 function notRetried(step: ResolvedStep, outcome: Extract<AttemptOutcome, { kind: 'failed' }>, pastDeadline: boolean): string | null {
   if (outcome.reason === 'spawn_error') return 'a command that cannot start is not retried';
   if (outcome.reason === 'deadline') return "the step's deadline was reached";

@@ -32,18 +32,33 @@ export const ATTEMPT_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 /**
- * Why an attempt failed: a failing exit code; its `timeout_sec`; no output for
+ * Why an attempt (or a step) failed: a failing exit code; its `timeout_sec`; no output for
  * `idle_timeout_sec`; the step's `deadline_sec` (never retried); killed by a signal; a command
- * that could not start (never retried).
+ * that could not start (never retried); a malformed or oversized outputs file
+ * (`output_error`). Without an attempt (issue 13): a reference to an output that does not
+ * exist (`missing_output`, never retried); a `for_each` list that is not a usable JSON array
+ * (`for_each_error`); more instances of a matrix or for_each step failed than it tolerates
+ * (`instances_failed`).
  */
-export type FailureReason = 'exit_code' | 'timeout' | 'idle_timeout' | 'deadline' | 'signal' | 'spawn_error';
+export type FailureReason =
+  | 'exit_code'
+  | 'timeout'
+  | 'idle_timeout'
+  | 'deadline'
+  | 'signal'
+  | 'spawn_error'
+  | 'output_error'
+  | 'missing_output'
+  | 'for_each_error'
+  | 'instances_failed';
 
 /** Why a step was skipped: its trigger rule can no longer hold, a precondition, or it is up
  * to date (`sources` unchanged: dependents see it as succeeded). */
 export type SkipReason = 'trigger_rule' | 'precondition' | 'up_to_date';
 
-/** Why a step was cancelled: an upstream failure aborted the run, or the run was cancelled. */
-export type CancelReason = 'abort' | 'run_cancelled';
+/** Why a step was cancelled: an upstream failure aborted the run, the run was cancelled, or
+ * (an instance) its matrix / for_each step exceeded its tolerated failures with `fail_fast`. */
+export type CancelReason = 'abort' | 'run_cancelled' | 'fail_fast';
 
 /** Reason of a step that was running when its engine vanished. */
 export type InterruptReason = 'interrupted';

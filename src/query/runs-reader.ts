@@ -44,6 +44,9 @@ export interface RunRow {
   /** Why the run ended besides its steps (`run_finished.reason`: run_timeout, mutex_busy), else null. */
   finish_reason: string | null;
   finish_detail: string | null;
+  /** A child run of a plan step (issue 13): the parent run and step, else null. */
+  parent_run_id: string | null;
+  parent_step_id: string | null;
 }
 
 /** A row of `steps`. */
@@ -64,6 +67,12 @@ export interface StepRow {
   finished_at: string | null;
   duration_ms: number | null;
   log_path: string | null;
+  /** `command`, `plan` (a child run), `matrix` or `for_each` (they run nothing; they end with their instances' verdict). */
+  kind: 'command' | 'plan' | 'matrix' | 'for_each';
+  /** An instance's matrix / for_each step, else null. */
+  instance_of: string | null;
+  /** A plan step's latest child run, else null. */
+  child_run_id: string | null;
 }
 
 /** A row of `attempts`. */
@@ -199,11 +208,31 @@ export function attemptsOfStep(db: RunsDb, runId: string, stepId: string): Attem
 export interface StepWithAttempts {
   step: StepRow;
   attempts: AttemptRow[];
+  /** Its recorded outputs ({} when none). */
+  outputs: Record<string, string>;
 }
 
 export function stepsWithAttempts(db: RunsDb, runId: string): StepWithAttempts[] {
   const attempts = attemptsOf(db, runId);
-  return stepsOf(db, runId).map((step) => ({ step, attempts: attempts.get(step.step_id) ?? [] }));
+  const outputs = outputsOf(db, runId);
+  return stepsOf(db, runId).map((step) => ({ step, attempts: attempts.get(step.step_id) ?? [], outputs: outputs.get(step.step_id) ?? {} }));
+}
+
+/** The recorded outputs of a run's steps (issue 13; secret values masked), by step id. */
+export function outputsOf(db: RunsDb, runId: string): Map<string, Record<string, string>> {
+  const rows = db.prepare('SELECT step_id, key, value FROM outputs WHERE run_id = ? ORDER BY step_id, key').all(runId) as { step_id: string; key: string; value: string }[];
+  const byStep = new Map<string, Record<string, string>>();
+  for (const r of rows) {
+    let o = byStep.get(r.step_id);
+    if (!o) byStep.set(r.step_id, (o = {}));
+    o[r.key] = r.value;
+  }
+  return byStep;
+}
+
+/** Child runs of a run's plan steps (issue 13), oldest first. */
+export function childRunsOf(db: RunsDb, runId: string): RunRow[] {
+  return db.prepare('SELECT * FROM runs WHERE parent_run_id = ? ORDER BY started_at, run_id').all(runId) as RunRow[];
 }
 
 /** Parses a JSON column, falling back to `fallback` when it is not valid JSON. */

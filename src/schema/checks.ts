@@ -10,6 +10,7 @@ import { pointer } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
 import { referencesResolve, substituteVars } from './substitute.js';
 import { compileVarPattern } from './var-pattern.js';
+import { forEachStepString } from './data-checks.js';
 import { BUILTIN_VAR_NAMES } from './vars.js';
 
 /** The dependency graph of a plan's steps, by index into `steps`. */
@@ -128,31 +129,37 @@ export function checkMutexes(plan: unknown, file: string, problems: ProblemList)
   });
 }
 
-/** Each precondition is either a command (with optional args) or a value with exactly one
- * test of not_empty / equals / matches; a `matches` without variables must compile. */
+/** Each precondition is either a command (with optional args), a value with exactly one
+ * test of not_empty / equals / matches / in, or `not` with one precondition; a `matches`
+ * without variables must compile. */
 function checkPreconditions(list: unknown[], i: number, file: string, problems: ProblemList): void {
-  const tests = ['not_empty', 'equals', 'matches'] as const;
-  for (let j = 0; j < list.length; j++) {
-    const p = list[j];
-    if (!isObject(p)) continue;
-    const at = pointer('steps', i, 'preconditions', j);
-    const given = tests.filter((t) => p[t] !== undefined);
-    if (p.command !== undefined && p.value !== undefined) {
-      problems.add({ file, pointer: at, message: 'a precondition has either "command" or "value", not both' });
-    } else if (p.command !== undefined) {
-      if (given.length > 0) problems.add({ file, pointer: `${at}/${given[0]}`, message: `"${given[0]}" goes with "value", not with "command"` });
-    } else if (p.value !== undefined) {
-      if (given.length !== 1) {
-        problems.add({ file, pointer: at, message: `a value precondition needs exactly one of not_empty, equals, matches${given.length ? ` (got ${given.join(', ')})` : ''}` });
-      }
-      if (p.args !== undefined) problems.add({ file, pointer: `${at}/args`, message: '"args" goes with "command", not with "value"' });
-      if (typeof p.matches === 'string' && !p.matches.includes('${')) {
-        const re = compileVarPattern(p.matches);
-        if (re instanceof SyntaxError) problems.add({ file, pointer: `${at}/matches`, message: `invalid regular expression: ${re.message.replace(/^Invalid regular expression: /, '')}` });
-      }
-    } else {
-      problems.add({ file, pointer: at, message: 'a precondition needs "command" or "value"' });
+  for (let j = 0; j < list.length; j++) checkPrecondition(list[j], pointer('steps', i, 'preconditions', j), file, problems);
+}
+
+function checkPrecondition(p: unknown, at: string, file: string, problems: ProblemList): void {
+  const tests = ['not_empty', 'equals', 'matches', 'in'] as const;
+  if (!isObject(p)) return;
+  const given = tests.filter((t) => p[t] !== undefined);
+  const kinds = (['command', 'value', 'not'] as const).filter((k) => p[k] !== undefined);
+  if (kinds.length > 1) {
+    problems.add({ file, pointer: at, message: `a precondition has either ${kinds.map((k) => `"${k}"`).join(' or ')}, not ${kinds.length === 2 ? 'both' : 'several'}` });
+  } else if (p.not !== undefined) {
+    const extra = Object.keys(p).find((k) => k !== 'not' && k !== 'description');
+    if (extra !== undefined) problems.add({ file, pointer: `${at}/${extra}`, message: `"${extra}" goes inside "not" (which holds when the precondition in it does not)` });
+    checkPrecondition(p.not, `${at}/not`, file, problems);
+  } else if (p.command !== undefined) {
+    if (given.length > 0) problems.add({ file, pointer: `${at}/${given[0]}`, message: `"${given[0]}" goes with "value", not with "command"` });
+  } else if (p.value !== undefined) {
+    if (given.length !== 1) {
+      problems.add({ file, pointer: at, message: `a value precondition needs exactly one of not_empty, equals, matches, in${given.length ? ` (got ${given.join(', ')})` : ''}` });
     }
+    if (p.args !== undefined) problems.add({ file, pointer: `${at}/args`, message: '"args" goes with "command", not with "value"' });
+    if (typeof p.matches === 'string' && !p.matches.includes('${')) {
+      const re = compileVarPattern(p.matches);
+      if (re instanceof SyntaxError) problems.add({ file, pointer: `${at}/matches`, message: `invalid regular expression: ${re.message.replace(/^Invalid regular expression: /, '')}` });
+    }
+  } else {
+    problems.add({ file, pointer: at, message: 'a precondition needs "command", "value" or "not"' });
   }
 }
 
@@ -212,10 +219,16 @@ export function checkReferences(plan: unknown, known: ReadonlySet<string>, file:
   forEachSubstitutedString(plan, hasBadRef, (text, ptr) => {
     const unknown: string[] = [];
     const malformed: string[] = [];
+    const late: string[] = [];
     substituteVars(text, values, (issue) => {
       if (issue.kind === 'unknown') unknown.push(issue.name);
+      else if (issue.kind === 'unresolved') late.push(issue.text);
       else malformed.push(issue.text);
     });
+    // Steps, matrix and item references are checked by data-checks.ts; outside steps there are none.
+    if (late.length > 0 && !ptr.startsWith('/steps/')) {
+      problems.add({ file, pointer: ptr, message: `${late[0]} cannot be used here: outputs, matrix values and items exist only in a step's fields` });
+    }
     if (unknown.length > 0) {
       const names = [...new Set(unknown)].map((u) => `\${${u}}`).join(', ');
       const hint = declared.length ? `declared: ${declared.slice(0, 20).join(', ')}; ` : '';
@@ -229,7 +242,7 @@ export function checkReferences(plan: unknown, known: ReadonlySet<string>, file:
       problems.add({
         file,
         pointer: ptr,
-        message: `invalid variable reference ${JSON.stringify(m)}: names must match ^[A-Za-z_][A-Za-z0-9_]*$; write $\${ for a literal \${`,
+        message: `invalid variable reference ${JSON.stringify(m)}: names must match ^[A-Za-z_][A-Za-z0-9_]*$ (other references: \${steps.ID.outputs.KEY}, \${steps.ID.outputs.KEY:-default}, \${steps.ID.status}, \${matrix.KEY}, \${item}, \${item.FIELD}); write $\${ for a literal \${`,
       });
     }
   });
@@ -255,10 +268,9 @@ export function checkNulCharacters(plan: unknown, file: string, problems: Proble
 }
 
 /**
- * Calls `visit` with each string of the plan that gets `${NAME}` substitution and for which
- * `wanted` holds, with its JSON pointer: step `command`, `args` items, `cwd`, `env` values,
- * precondition `command`, `args` items, `value`, `equals` and `matches`, `globals.env` values
- * and `globals.working_dir`. Malformed parts (not strings, not arrays) are skipped. `wanted`
+ * Calls `visit` with each string of the plan that gets substitution and for which `wanted`
+ * holds, with its JSON pointer: every step string data-checks.ts {@link forEachStepString}
+ * lists, `globals.env` values and `globals.working_dir`. Malformed parts (not strings, not arrays) are skipped. `wanted`
  * runs on every string and must be cheap; pointers are built only for wanted strings.
  */
 function forEachSubstitutedString(plan: unknown, wanted: (v: string) => boolean, visit: (v: string, ptr: string) => void): void {
@@ -272,17 +284,12 @@ function forEachSubstitutedString(plan: unknown, wanted: (v: string) => boolean,
       if (is(v)) visit(v, pointer(...base, k));
     }
   };
-  const visitList = (list: unknown, base: (string | number)[]) => {
-    if (!Array.isArray(list)) return;
-    for (let j = 0; j < list.length; j++) {
-      const v: unknown = list[j];
-      if (is(v)) visit(v, pointer(...base, j));
-    }
-  };
+
 
   const globals = plan.globals;
   if (isObject(globals)) {
     if (is(globals.working_dir)) visit(globals.working_dir, '/globals/working_dir');
+    if (is(globals.mutex)) visit(globals.mutex, '/globals/mutex');
     visitMap(globals.env, ['globals', 'env']);
   }
   const steps = plan.steps;
@@ -290,21 +297,7 @@ function forEachSubstitutedString(plan: unknown, wanted: (v: string) => boolean,
   for (let i = 0; i < steps.length; i++) {
     const step: unknown = steps[i];
     if (!isObject(step)) continue;
-    if (is(step.command)) visit(step.command, pointer('steps', i, 'command'));
-    if (is(step.cwd)) visit(step.cwd, pointer('steps', i, 'cwd'));
-    if (step.args !== undefined) visitList(step.args, ['steps', i, 'args']);
-    if (step.env !== undefined) visitMap(step.env, ['steps', i, 'env']);
-    if (!Array.isArray(step.preconditions)) continue;
-    const list: unknown[] = step.preconditions;
-    for (let j = 0; j < list.length; j++) {
-      const p = list[j];
-      if (!isObject(p)) continue;
-      for (const key of ['command', 'value', 'equals', 'matches'] as const) {
-        const v = p[key];
-        if (is(v)) visit(v, pointer('steps', i, 'preconditions', j, key));
-      }
-      if (p.args !== undefined) visitList(p.args, ['steps', i, 'preconditions', j, 'args']);
-    }
+    forEachStepString(step, i, visit, wanted);
   }
 }
 

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { checkMutexes, checkNulCharacters, checkReferences, checkSteps, isObject } from './checks.js';
+import { checkDataReferences, checkStepKinds } from './data-checks.js';
 import { readJsonFile } from './json-file.js';
 import type { Plan } from './plan-file.generated.js';
 import { COMMAND_LINE, ProblemList } from './problem-list.js';
@@ -116,6 +117,9 @@ function load(opts: LoadPlanOptions, allowUnset: boolean): InspectedPlan {
     problems,
   );
   checkReferences(data, new Set(values.keys()), planLabel, problems);
+  const stepsData = isObject(data) ? data.steps : undefined;
+  const combos = checkStepKinds(stepsData, planLabel, problems);
+  if (graph) checkDataReferences(stepsData, graph, combos, values, planLabel, problems);
   checkMutexes(data, planLabel, problems);
   // A NUL can only be in a parsed string as the escape \u0000: most plans skip the check.
   if (problems.source(planLabel)!.text.includes('\\u0000')) checkNulCharacters(data, planLabel, problems);

@@ -22,6 +22,8 @@ export const PLAN_DEFAULTS = {
     trigger_rule: "all_success",
     shell: false,
     success_exit_codes: [0],
+    tolerated_failures: 0,
+    fail_fast: false,
   },
   var: {
     required: false,

@@ -101,9 +101,14 @@ export interface Step {
   name?: string;
   description?: string;
   /**
-   * Executable (looked up on PATH), or a shell script line when shell is true.
+   * Executable (looked up on PATH), or a shell script line when shell is true. A step has either command or plan.
    */
-  command: string;
+  command?: string;
+  /**
+   * Instead of command: run another plan file (path relative to this plan's directory) as a child run in the same engine and state directory, under this run's concurrency limit. The step's status is the child run's outcome.
+   */
+  plan?: string;
+  vars?: StringMap1;
   args?: string[];
   depends_on?: string[];
   /**
@@ -166,7 +171,7 @@ export interface Step {
    * Working directory; a relative path resolves against globals.working_dir (default: the directory engine runs in). Variables are substituted.
    */
   cwd?: string;
-  env?: StringMap1;
+  env?: StringMap2;
   /**
    * true: run command as a /bin/sh script line (args must be empty). A shell name such as "bash" (looked up on PATH) or path: run the line with that shell and -e -o pipefail, so a failing command or a failing stage of a pipeline fails the step; the shell must support pipefail (bash, zsh, ksh).
    */
@@ -197,12 +202,46 @@ export interface Step {
    * @minItems 1
    */
   generates?: [string, ...string[]];
+  /**
+   * Keys of this step's outputs that are secrets (a token it fetched): their values are masked as *** wherever they appear afterwards (events, runs.db, later steps' argv and logs) and are never recorded; engine resume runs the step again.
+   */
+  secret_outputs?: string[];
+  /**
+   * Static fan-out: the step runs once per combination of the axes (each an array of strings), minus the exclude entries (an entry matches a combination when every key it names has that value), plus the include entries (each a combination of its own). ${matrix.KEY} is substituted in the step's fields. Each instance is a step with the id STEP[KEY=VALUE,...].
+   */
+  matrix?: {
+    include?: Record<string, string>[];
+    exclude?: Record<string, string>[];
+    [axis: string]: string[] | Record<string, string>[] | undefined;
+  };
+  /**
+   * Dynamic fan-out: a JSON array of strings or of flat objects, usually ${steps.ID.outputs.KEY}. When it is known (the step's dependencies have ended), the step runs once per item with ${item} (or ${item.FIELD}) substituted; at most 10,000 items.
+   */
+  for_each?: string;
+  /**
+   * matrix / for_each: at most this many instances run at once (under the run's limit).
+   */
+  max_parallel?: number;
+  /**
+   * matrix / for_each: the step as a whole succeeds while no more instances than this fail: a count, or a percentage of the instances ("25%", rounded down).
+   */
+  tolerated_failures?: number | string;
+  /**
+   * matrix / for_each: once more instances failed than tolerated_failures allows, the remaining instances are cancelled.
+   */
+  fail_fast?: boolean;
 }
+/**
+ * With plan: values for the child plan's variables (substituted, outputs included). Checked against the child's declarations.
+ */
 export interface StringMap1 {
   [k: string]: string;
 }
+export interface StringMap2 {
+  [k: string]: string;
+}
 /**
- * Either a command ({command, args}: holds when it exits 0; run without a shell in the step's cwd and env, bounded by the step's timeout) or a value test ({value} with exactly one of not_empty, equals, matches).
+ * Either a command ({command, args}: holds when it exits 0; run without a shell in the step's cwd and env, bounded by the step's timeout), a value test ({value} with exactly one of not_empty, equals, matches, in), or {not: precondition} (holds when that one does not).
  */
 export interface Precondition {
   /**
@@ -230,4 +269,11 @@ export interface Precondition {
    * Holds when value matches this regular expression (ECMAScript, unanchored).
    */
   matches?: string;
+  /**
+   * Holds when value is one of these texts.
+   *
+   * @minItems 1
+   */
+  in?: [string, ...string[]];
+  not?: Precondition;
 }

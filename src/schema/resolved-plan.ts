@@ -37,12 +37,67 @@ export type Precondition =
   | { kind: 'command'; label: string; command: string; args: string[] }
   | { kind: 'not_empty'; label: string; value: string }
   | { kind: 'equals'; label: string; value: string; expected: string }
-  | { kind: 'matches'; label: string; value: string; pattern: RegExp };
+  | { kind: 'matches'; label: string; value: string; pattern: RegExp }
+  | { kind: 'in'; label: string; value: string; allowed: string[] }
+  /** Holds when `check` does not (issue 13). */
+  | { kind: 'not'; label: string; check: Precondition };
+
+/**
+ * What a step is (issue 13): a `command`; a child run of another plan (`plan`); the whole of a
+ * static matrix (`matrix`: it runs nothing, it depends on its instances and ends with their
+ * verdict); or a `for_each` step, expanded into instances once its item list is known.
+ */
+export type StepKind = 'command' | 'plan' | 'matrix' | 'for_each';
+
+/** The fan-out policy of a `matrix` or `for_each` step. */
+export interface FanOut {
+  /** At most this many instances run at once (`max_parallel`); null: only the run's limit. */
+  maxParallel: number | null;
+  /** How many instances may fail while the whole succeeds (`tolerated_failures`). */
+  tolerated: { count: number } | { percent: number };
+  /** Cancel the remaining instances once more failed than tolerated (`fail_fast`). */
+  failFast: boolean;
+}
+
+/** The item of a `for_each` instance: a string, or a flat object of strings. */
+export type ForEachItem = string | Record<string, string>;
+
+/**
+ * A step whose fields reference what is only known while the run goes on (`${steps.…}`, a
+ * `for_each` item): they are substituted from `source` when the step becomes ready
+ * (bind-step.ts). Until then its ResolvedStep fields show those references as written.
+ */
+export interface LateStep {
+  /** The step as written in the plan (the template of an instance). */
+  source: Step;
+  /** The instance's matrix combination, or null. */
+  matrix: Record<string, string> | null;
+  /** The instance's `for_each` item, or null. */
+  item: ForEachItem | null;
+}
 
 export interface ResolvedStep {
+  /** The step's id; an instance's is `STEP[KEY=VALUE,…]` (instance-id.ts). */
   id: string;
-  /** Position in the plan's `steps` array. */
+  /** Position in ResolvedPlan.steps (instances of a for_each step get the next free ones). */
   index: number;
+  kind: StepKind;
+  /** Position of the step that defines this one in the plan file's `steps` array. */
+  planIndex: number;
+  /** For an instance: the index of its matrix or for_each step, else null. */
+  instanceOf: number | null;
+  /** matrix / for_each steps: their fan-out policy, else null. */
+  fanOut: FanOut | null;
+  /** An instance's matrix combination, or null. */
+  matrix: Record<string, string> | null;
+  /** for_each steps: the item list's text as written (`${steps.list.outputs.files}`), else null. */
+  forEach: string | null;
+  /** Fields substituted when the step becomes ready, or null when all are known now. */
+  late: LateStep | null;
+  /** plan steps: the child plan's absolute path and the values for its variables (substituted). */
+  subPlan: { path: string; vars: Record<string, string> } | null;
+  /** Keys of the step's outputs that are secrets (`secret_outputs`). */
+  secretOutputs: string[];
   /** Display name; the id when the plan gives none. */
   name: string;
   /** Executable, or the script line when `shell` is set. Variables substituted. */
@@ -52,7 +107,8 @@ export interface ResolvedStep {
   /** The interpreter's argv before the script line (`['/bin/sh', '-c']`, or
    * `['bash', '-e', '-o', 'pipefail', '-c']` for `"shell": "bash"`); null: `command` is exec'd. */
   shell: readonly string[] | null;
-  /** Indices (into ResolvedPlan.steps) of the steps this one depends on, without duplicates. */
+  /** Indices (into ResolvedPlan.steps) of the steps this one depends on, without duplicates.
+   * A matrix step depends on its instances; they depend on what the plan's step depends on. */
   dependsOn: number[];
   /** Per-attempt timeout in ms. */
   timeoutMs: number;
@@ -111,4 +167,18 @@ export interface ResolvedPlan {
   steps: ResolvedStep[];
   /** Step indices in a topological order (dependencies first, ties in file order). */
   order: number[];
+  /** What binding late steps and expanding for_each steps needs (bind-step.ts). */
+  scope: ResolveScope;
+}
+
+/** The plan-wide values a step's fields are resolved with. */
+export interface ResolveScope {
+  vars: ReadonlyMap<string, string>;
+  /** Absolute directory relative step `cwd`s resolve against. */
+  baseDir: string;
+  /** globals.env, substituted. */
+  globalEnv: Record<string, string>;
+  defaultTimeoutSec: number;
+  /** globals.kill_grace_sec or its default. */
+  killGraceSec: number;
 }

@@ -8,7 +8,7 @@
  */
 import { pointer } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
-import { substituteVars } from './substitute.js';
+import { substituteVars, type SubstitutionIssue } from './substitute.js';
 
 /**
  * Substitutes references in the values of `fromDefault` (names whose value is their raw
@@ -53,7 +53,7 @@ export function substituteDefaults(values: Map<string, string>, fromDefault: Rea
     }
   }
 
-  function report(issue: { kind: 'unknown' | 'malformed'; text: string }, name: string): void {
+  function report(issue: SubstitutionIssue, name: string): void {
     problems.add({
       file: planFile,
       pointer: pointer('vars', name, 'default'),
@@ -61,7 +61,9 @@ export function substituteDefaults(values: Map<string, string>, fromDefault: Rea
       message:
         issue.kind === 'unknown'
           ? `unknown variable ${issue.text} in the default of ${JSON.stringify(name)}`
-          : `invalid variable reference ${JSON.stringify(issue.text)} in the default of ${JSON.stringify(name)}; write $\${ for a literal \${`,
+          : issue.kind === 'unresolved'
+            ? `${issue.text} cannot be used in the default of ${JSON.stringify(name)}: defaults may only reference variables`
+            : `invalid variable reference ${JSON.stringify(issue.text)} in the default of ${JSON.stringify(name)}; write $\${ for a literal \${`,
     });
   }
 }

@@ -41,6 +41,10 @@ export interface RunDetail {
   run: ApiRun;
   steps: ApiStep[];
   attempts: ApiAttempt[];
+  /** Recorded outputs by step id (issue 13; secret values masked). */
+  outputs: Record<string, Record<string, string>>;
+  /** Child runs of the run's plan steps. */
+  children: { run_id: string; step_id: string | null; status: string }[];
 }
 
 /** `GET /api/runs/<run_id>/steps/<step_id>`. */
@@ -48,6 +52,8 @@ export interface StepDetail {
   run: ApiRun;
   step: ApiStep;
   attempts: ApiAttempt[];
+  /** The step's recorded outputs (secret values masked). */
+  outputs: Record<string, string>;
 }
 
 /** An item of `GET /api/plans`: a plan id the state directory has runs of. */

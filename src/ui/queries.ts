@@ -46,6 +46,9 @@ export class Queries {
       step: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_id = ?'),
       attempts: db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt'),
       attemptsOfStep: db.prepare('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY attempt'),
+      outputs: db.prepare('SELECT step_id, key, value FROM outputs WHERE run_id = ? ORDER BY step_id, key'),
+      outputsOfStep: db.prepare('SELECT key, value FROM outputs WHERE run_id = ? AND step_id = ? ORDER BY key'),
+      children: db.prepare('SELECT run_id, parent_step_id AS step_id, status FROM runs WHERE parent_run_id = ? ORDER BY started_at, run_id'),
       attemptStatus: db.prepare('SELECT status FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?').pluck(),
       // The ready and spawn times are only in the events; a range scan of the run's events.
       startTimes: db.prepare(
@@ -76,7 +79,10 @@ export class Queries {
       if (run === undefined) return undefined;
       const steps = this.s.steps.all(runId) as ApiStep[];
       const attempts = withStartTimes(this.s.attempts.all(runId) as Row[], this.s.startTimes.all(runId) as Row[]);
-      return { run, steps, attempts };
+      const outputs: Record<string, Record<string, string>> = {};
+      for (const o of this.s.outputs.all(runId) as { step_id: string; key: string; value: string }[]) (outputs[o.step_id] ??= {})[o.key] = o.value;
+      const children = this.s.children.all(runId) as RunDetail['children'];
+      return { run, steps, attempts, outputs, children };
     });
     this.stepDetailTx = db.transaction((runId: string, stepId: string): StepDetail | undefined => {
       const run = this.run(runId);
@@ -86,7 +92,9 @@ export class Queries {
         this.s.attemptsOfStep.all(runId, stepId) as Row[],
         this.s.startTimesOfStep.all(runId, stepId) as Row[],
       );
-      return { run, step, attempts };
+      const outputs: Record<string, string> = {};
+      for (const o of this.s.outputsOfStep.all(runId, stepId) as { key: string; value: string }[]) outputs[o.key] = o.value;
+      return { run, step, attempts, outputs };
     });
   }
 

@@ -166,6 +166,8 @@ describe('a varied run (success, a retried step, a failed non-critical step, a s
       cancel_requested_at: null,
       finish_reason: null,
       finish_detail: null,
+      parent_run_id: null,
+      parent_step_id: null,
       steps_total: 6,
       steps_succeeded: 4,
       steps_failed: 1,

@@ -32,6 +32,7 @@ function request(over: Partial<AttemptRequest>): AttemptRequest {
     cwd: dir,
     env: { PATH: process.env.PATH },
     logPath: join(dir, `attempt-${++n}.log`),
+    outputPath: join(dir, `attempt-${n}.out`),
     timeoutMs: 30_000,
     idleTimeoutMs: null,
     deadlineMs: null,

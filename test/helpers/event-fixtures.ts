@@ -90,7 +90,7 @@ export function stepStarted(
 
 /** The draft of a step_succeeded event with exit code 0 (ended_at_ms filled in by {@link recorder}). */
 export function stepSucceeded(stepId: string, attempt: number, durationMs = 50): Omit<StepSucceededEvent, keyof EventBase | TimingField> {
-  return { type: 'step_succeeded', step_id: stepId, attempt, exit_code: 0, duration_ms: durationMs };
+  return { type: 'step_succeeded', step_id: stepId, attempt, exit_code: 0, duration_ms: durationMs, outputs: {}, masked_outputs: [], instances: null };
 }
 
 /**
@@ -129,6 +129,7 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
       error: 'exit code 3 (expected 0)',
       will_retry: true,
       not_retried: null,
+      instances: null,
     }),
     ev({ type: 'step_retrying', step_id: 'b', attempt: 2, delay_ms: 100, reason: 'exit_code' }),
     ev({
@@ -142,6 +143,7 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
       error: 'exit code 2 (expected 0)',
       will_retry: false,
       not_retried: null,
+      instances: null,
     }),
     ev({ type: 'step_skipped', step_id: 'd', reason: 'trigger_rule', detail: 'upstream c failed', upstream: 'c' }),
     ev(stepStarted('b', 2)),

@@ -61,7 +61,7 @@ export interface FakeAttempt {
 
 /** An attempt's result, `durationMs` optional. */
 export type EndResult =
-  | { outcome: 'succeeded'; exitCode?: number }
+  | { outcome: 'succeeded'; exitCode?: number; outputs?: Record<string, string> }
   | { outcome: 'failed'; reason: Extract<AttemptResult, { outcome: 'failed' }>['reason']; exitCode?: number | null; signal?: string | null; error?: string }
   | { outcome: 'cancelled'; signal?: string | null };
 
@@ -115,7 +115,7 @@ export class FakeAttempts {
 function toResult(r: EndResult): AttemptResult {
   switch (r.outcome) {
     case 'succeeded':
-      return { outcome: 'succeeded', exitCode: r.exitCode ?? 0, durationMs: 10 };
+      return { outcome: 'succeeded', exitCode: r.exitCode ?? 0, durationMs: 10, outputs: r.outputs ?? {} };
     case 'failed':
       return {
         outcome: 'failed',
@@ -202,6 +202,7 @@ export function fakeRun(plan: ResolvedPlan, opts: { resume?: ResumeState; ports?
       attempts: attempts.port,
       checks: checks.port,
       logPath: (stepId, attempt) => `/logs/${stepId}.${attempt}.log`,
+      outputPath: (stepId, attempt) => `/outputs/${stepId}.${attempt}`,
       clock,
       ...opts.ports,
     },

@@ -14,6 +14,15 @@ export function resolvedSteps(specs: StepSpec[]): ResolvedStep[] {
     const { deps = [], ...rest } = s;
     return {
       name: s.id,
+      kind: 'command',
+      planIndex: i,
+      instanceOf: null,
+      fanOut: null,
+      matrix: null,
+      forEach: null,
+      late: null,
+      subPlan: null,
+      secretOutputs: [],
       command: 'true',
       args: [],
       shell: null,
@@ -61,6 +70,7 @@ export function resolvedPlan(specs: StepSpec[], extra: Partial<Omit<ResolvedPlan
     mutex: null,
     vars: {},
     secretNames: [],
+    scope: { vars: new Map(), baseDir: '/', globalEnv: {}, defaultTimeoutSec: 3600, killGraceSec: 1 },
     ...extra,
     steps,
     order,

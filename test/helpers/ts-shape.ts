@@ -43,6 +43,7 @@ export function tsEventShapes(file = EVENTS_TS): Map<string, string> {
 
 function describeTs(checker: ts.TypeChecker, t: ts.Type): string {
   if (t.flags & ts.TypeFlags.Null) return 'null';
+  if (t.flags & ts.TypeFlags.Undefined) return 'undefined';
   if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return 'boolean';
   if (t.flags & ts.TypeFlags.String) return 'string';
   if (t.flags & (ts.TypeFlags.Number | ts.TypeFlags.NumberLiteral)) return 'number';
@@ -126,7 +127,8 @@ function literal(v: unknown): string {
 }
 
 function union(parts: string[]): string {
-  const unique = [...new Set(parts)].sort();
+  // An optional property's type includes undefined; the `?` on its name says so already.
+  const unique = [...new Set(parts)].filter((p) => p !== 'undefined').sort();
   return unique.length === 1 ? unique[0]! : unique.join(' | ');
 }
 

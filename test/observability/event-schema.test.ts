@@ -142,12 +142,32 @@ async function mutexRun(): Promise<Recorded> {
   return record('mutex', w, r.exitCode, runId);
 }
 
+/** Data between steps (issue 13): outputs, a for_each expansion, a matrix stopped by fail_fast, and the failures without an attempt. */
+async function dataRun(): Promise<Recorded> {
+  const w = ws();
+  const p = w.writePlan(
+    plan(
+      [
+        { id: 'list', shell: true, command: 'echo \'files=["a","b"]\' >> "$ENGINE_OUTPUT"; echo v=1 >> "$ENGINE_OUTPUT"' },
+        { id: 'each', command: 'echo', args: ['${item}'], for_each: '${steps.list.outputs.files}', depends_on: ['list'] },
+        { id: 'grid', shell: true, command: 'test ${matrix.n} != 1', matrix: { n: ['1', '2'] }, max_parallel: 1, fail_fast: true, critical: false, on_failure: 'continue' },
+        { id: 'missing', command: 'echo', args: ['${steps.list.outputs.nope}'], depends_on: ['list'], critical: false, on_failure: 'continue' },
+        { id: 'bad_output', shell: true, command: 'echo "not an output" >> "$ENGINE_OUTPUT"', critical: false, on_failure: 'continue' },
+        { id: 'bad_list', command: 'true', for_each: '${steps.list.outputs.v}', depends_on: ['list'], critical: false, on_failure: 'continue' },
+      ],
+      { globals: { max_concurrency: 2 } },
+    ),
+  );
+  const r = await engineResult(w.engine(['run', p]));
+  return record('data', w, r.exitCode);
+}
+
 let runs: Recorded[] = [];
 let schema: JsonSchema;
 
 beforeAll(async () => {
   schema = eventSchema();
-  runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun(), mutexRun()]);
+  runs = await Promise.all([mixedRun(), abortRun(), cancelRun(), interruptedAndResumedRun(), mutexRun(), dataRun()]);
 }, 120_000);
 
 const parsed = (r: Recorded): EngineEvent[] => r.jsonl.map((l) => JSON.parse(l) as EngineEvent);
@@ -161,6 +181,7 @@ describe('the scenarios ran as intended', () => {
       cancel: 130,
       'interrupted+resumed': 0,
       mutex: 0,
+      data: 0,
     });
   });
 
@@ -194,9 +215,9 @@ describe('schemas/event.schema.json', () => {
     expect([...types].sort()).toEqual(schemaEventTypes(schema).sort());
     const values = <T extends EngineEvent['type']>(type: T, field: keyof Extract<EngineEvent, { type: T }>) =>
       new Set(eventsOf(events, type).map((e) => e[field]));
-    expect(values('step_failed', 'reason')).toEqual(new Set(['exit_code', 'timeout', 'signal', 'spawn_error']));
+    expect(values('step_failed', 'reason')).toEqual(new Set(['exit_code', 'timeout', 'signal', 'spawn_error', 'output_error', 'missing_output', 'for_each_error', 'instances_failed']));
     expect(values('step_skipped', 'reason')).toEqual(new Set(['trigger_rule', 'precondition']));
-    expect(values('step_cancelled', 'reason')).toEqual(new Set(['abort', 'run_cancelled']));
+    expect(values('step_cancelled', 'reason')).toEqual(new Set(['abort', 'run_cancelled', 'fail_fast']));
     expect(values('run_finished', 'status')).toEqual(new Set(['succeeded', 'failed', 'cancelled']));
     expect(values('run_cancel_requested', 'forced')).toEqual(new Set([false, true]));
     expect(values('step_failed', 'will_retry')).toEqual(new Set([false, true]));

@@ -108,10 +108,17 @@ describe('schema violations', () => {
 
   it('reports a missing required property at the object that lacks it', () => {
     const dir = tempDir();
+    const text = '{\n  "plan_id": "p",\n  "version": "1",\n  "steps": [\n    { "command": "true" }\n  ]\n}\n';
+    const problems = problemsOf(dir, text);
+    expect(problems).toEqual([expect.objectContaining({ pointer: '/steps/0', line: 5, column: 5, message: 'missing required property "id"' })]);
+  });
+
+  it('reports a step with neither command nor plan at the step', () => {
+    const dir = tempDir();
     const text = '{\n  "plan_id": "p",\n  "version": "1",\n  "steps": [\n    { "id": "a" }\n  ]\n}\n';
     const problems = problemsOf(dir, text);
     expect(problems).toEqual([
-      expect.objectContaining({ pointer: '/steps/0', line: 5, column: 5, message: 'missing required property "command"' }),
+      expect.objectContaining({ pointer: '/steps/0', line: 5, column: 5, message: 'a step needs "command" (a program to run) or "plan" (another plan to run)' }),
     ]);
   });
 

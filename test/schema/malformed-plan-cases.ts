@@ -355,7 +355,7 @@ const DUPLICATES: PlanCase[] = [
 
 const steps = (...list: object[]) => withValue(['steps'], list);
 const GRAPH: PlanCase[] = [
-  { name: 'a step without a command', plan: steps({ id: 'a' }), expect: { pointer: '/steps/0', message: /^missing required property "command"$/ } },
+  { name: 'a step without a command', plan: steps({ id: 'a' }), expect: { pointer: '/steps/0', message: /^a step needs "command" \(a program to run\) or "plan" \(another plan to run\)$/ } },
   { name: 'a step without an id', plan: steps({ command: 'true' }), expect: { pointer: '/steps/0', message: /^missing required property "id"$/ } },
   { name: 'two steps with one id', plan: steps({ id: 'a', command: 'true' }, { id: 'a', command: 'false' }), expect: { pointer: '/steps/1/id', at: { needle: '"a"', nth: 1 }, message: /^duplicate step id "a" \(first used by \/steps\/0\)$/ } },
   { name: 'a dependency on an unknown step', plan: steps({ id: 'a', command: 'true', depends_on: ['build'] }), expect: { pointer: '/steps/0/depends_on/0', at: { needle: '"build"' }, message: /^depends on unknown step "build"$/ } },
@@ -398,11 +398,11 @@ const VARS: PlanCase[] = [
 const pre = (...list: object[]) => step('preconditions', list);
 const PRECONDITIONS: PlanCase[] = [
   { name: 'a precondition with command and value', plan: pre({ command: 'true', value: 'x', not_empty: true }), expect: { pointer: '/steps/0/preconditions/0', message: /^a precondition has either "command" or "value", not both$/ } },
-  { name: 'a value precondition without a test', plan: pre({ value: 'x' }), expect: { pointer: '/steps/0/preconditions/0', message: /^a value precondition needs exactly one of not_empty, equals, matches$/ } },
-  { name: 'a value precondition with two tests', plan: pre({ value: 'x', equals: 'x', matches: 'x' }), expect: { pointer: '/steps/0/preconditions/0', message: /needs exactly one of not_empty, equals, matches \(got equals, matches\)$/ } },
+  { name: 'a value precondition without a test', plan: pre({ value: 'x' }), expect: { pointer: '/steps/0/preconditions/0', message: /^a value precondition needs exactly one of not_empty, equals, matches, in$/ } },
+  { name: 'a value precondition with two tests', plan: pre({ value: 'x', equals: 'x', matches: 'x' }), expect: { pointer: '/steps/0/preconditions/0', message: /needs exactly one of not_empty, equals, matches, in \(got equals, matches\)$/ } },
   { name: 'a value precondition with args', plan: pre({ value: 'x', not_empty: true, args: ['y'] }), expect: { pointer: '/steps/0/preconditions/0/args', message: /^"args" goes with "command", not with "value"$/ } },
   { name: 'a command precondition with a test', plan: pre({ command: 'true', equals: 'x' }), expect: { pointer: '/steps/0/preconditions/0/equals', message: /^"equals" goes with "value", not with "command"$/ } },
-  { name: 'an empty precondition', plan: pre({}), expect: { pointer: '/steps/0/preconditions/0', message: /^a precondition needs "command" or "value"$/ } },
+  { name: 'an empty precondition', plan: pre({}), expect: { pointer: '/steps/0/preconditions/0', message: /^a precondition needs "command", "value" or "not"$/ } },
   { name: 'not_empty false', plan: pre({ value: 'x', not_empty: false }), expect: { pointer: '/steps/0/preconditions/0/not_empty', at: valueOf('not_empty'), message: /^must be true, got false$/ } },
   { name: 'an invalid regular expression in matches', plan: pre({ value: 'x', matches: '(' }), expect: { pointer: '/steps/0/preconditions/0/matches', at: valueOf('matches'), message: /^invalid regular expression: / } },
   { name: 'an empty precondition command', plan: pre({ command: '' }), expect: { pointer: '/steps/0/preconditions/0/command', message: /^must not be empty$/ } },

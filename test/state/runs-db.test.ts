@@ -45,7 +45,7 @@ describe('runs.db', () => {
   it('has the documented tables and indexes', () => {
     const db = openRunsDb(dbPath);
     const names = db.prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
-    expect(names).toEqual(['attempts', 'events', 'file_hashes', 'fingerprints', 'mutex_holders', 'mutex_waiters', 'mutex_waiters_name_id', 'outputs', 'runs', 'runs_started_at', 'runs_status_started_at', 'steps', 'steps_run_id_position']);
+    expect(names).toEqual(['attempts', 'events', 'file_hashes', 'fingerprints', 'mutex_holders', 'mutex_waiters', 'mutex_waiters_name_id', 'outputs', 'runs', 'runs_parent_run_id', 'runs_started_at', 'runs_status_started_at', 'steps', 'steps_run_id_position']);
     db.close();
   });
 

@@ -57,6 +57,8 @@ describe('SqliteSink', () => {
         cancel_requested_at: '2025-01-02T03:04:05.130Z',
         finish_reason: null,
         finish_detail: null,
+        parent_run_id: null,
+        parent_step_id: null,
         steps_total: 6,
         steps_succeeded: 2,
         steps_failed: 1,
@@ -121,7 +123,7 @@ describe('SqliteSink', () => {
     writeAll([
       ev(runStarted([{ id: 'a', name: 'a', depends_on: [] }])),
       ev({ ...stepStarted('a', 1), pid: null }),
-      ev({ type: 'step_failed', step_id: 'a', attempt: 1, exit_code: null, signal: null, duration_ms: 0, reason: 'spawn_error', error: 'spawn nope ENOENT', will_retry: false, not_retried: null }),
+      ev({ type: 'step_failed', step_id: 'a', attempt: 1, exit_code: null, signal: null, duration_ms: 0, reason: 'spawn_error', error: 'spawn nope ENOENT', will_retry: false, not_retried: null, instances: null }),
       ev({ type: 'run_finished', status: 'failed', exit_code: 1, duration_ms: 5, succeeded: 0, failed: 1, skipped: 0, cancelled: 0, reason: null, detail: null }),
     ]);
     const db = reader();

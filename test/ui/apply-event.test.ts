@@ -60,8 +60,11 @@ function snapshotAtStart(final: RunDetail, started: Extract<EngineEvent, { type:
     finished_at: null,
     duration_ms: null,
     log_path: null,
+    kind: s.kind ?? 'command',
+    instance_of: s.instance_of ?? null,
+    child_run_id: null,
   }));
-  return { run, steps, attempts: [] };
+  return { run, steps, attempts: [], outputs: {}, children: [] };
 }
 
 async function detail(runId: string): Promise<RunDetail> {
@@ -77,6 +80,8 @@ function replayed(final: RunDetail, events: EngineEvent[]): RunDetail {
     run: store.run.value,
     steps: store.allSteps(),
     attempts: store.order.flatMap((id) => store.attempts.get(id)!.value).sort((a, b) => a.step_id.localeCompare(b.step_id) || a.attempt - b.attempt),
+    outputs: final.outputs,
+    children: final.children,
   };
 }
 

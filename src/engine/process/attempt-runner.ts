@@ -16,13 +16,14 @@
  * after 5s; …`) are appended to the log, secrets masked, so the log alone explains how the
  * attempt ended.
  */
-import { appendFileSync, closeSync, createWriteStream, existsSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, existsSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { formatDuration } from '../../format.js';
 import type { AttemptRequest, AttemptResult, RunningAttempt } from '../attempt.js';
 import { createMasker, type Masker } from '../mask.js';
+import { MAX_OUTPUT_BYTES, parseOutputs } from '../outputs.js';
 import { launcher as processLauncher, type Launcher } from './launch.js';
 import { cgroupPids } from './containment.js';
 import { processesOfRun } from './process-scan.js';
@@ -58,6 +59,12 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
     const error = mask(`cannot open log file ${req.logPath}: ${(err as Error).message}`);
     return notStarted(error, Math.round(performance.now() - startedAt));
   }
+  try {
+    closeSync(openSync(req.outputPath, 'w', 0o600));
+  } catch (err) {
+    closeSync(fd);
+    return notStarted(mask(`cannot create the outputs file ${req.outputPath}: ${(err as Error).message}`), Math.round(performance.now() - startedAt));
+  }
   const redactor = req.redact.length > 0 ? new Redactor(req.redact) : null;
   let pipe: [number, number] | null = null;
   if (redactor) {
@@ -65,6 +72,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
       pipe = launch.pipe();
     } catch (err) {
       closeSync(fd);
+      removeOutputs(req.outputPath);
       return notStarted(`cannot make a pipe for the step's output: ${(err as Error).message}`, Math.round(performance.now() - startedAt));
     }
   }
@@ -92,6 +100,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
       const r = classify(end, req, mask);
       if (r.outcome === 'failed') writeSync(fd, `engine: ${r.error}\n`);
       closeSync(fd);
+      removeOutputs(req.outputPath);
       return r;
     });
     return { pid: null, result, cancel: () => {} };
@@ -107,7 +116,9 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
     output = Promise.resolve();
   }
   const result = Promise.all([proc.ended, output]).then(([end]) => {
-    const r = classify(end, req, mask);
+    let r = classify(end, req, mask);
+    if (r.outcome === 'succeeded') r = withOutputs(r, req.outputPath, mask);
+    removeOutputs(req.outputPath);
     if (r.outcome === 'failed' && r.reason !== 'exit_code' && r.reason !== 'signal') {
       const stopped = r.reason === 'timeout' || r.reason === 'idle_timeout' || r.reason === 'deadline';
       appendFileSync(req.logPath, `engine: ${stopped ? `${r.error}; the process group got ${req.killSignal}` : r.error}\n`);
@@ -165,6 +176,51 @@ function escapedChildren(req: LocalAttemptRequest): number[] {
   return processesOfRun(runId, { stepId: req.stepId, attempt: req.attempt }, req.cgroup ? cgroupPids(req.cgroup) : undefined);
 }
 
+/**
+ * A succeeded attempt with the outputs it wrote, or failed with reason `output_error` when the
+ * file is larger than {@link MAX_OUTPUT_BYTES} or malformed (the error names the line).
+ */
+function withOutputs(r: Extract<AttemptResult, { outcome: 'succeeded' }>, outputPath: string, mask: Masker): AttemptResult {
+  const fail = (error: string): AttemptResult => ({ outcome: 'failed', reason: 'output_error', exitCode: r.exitCode, signal: null, durationMs: r.durationMs, error: mask(error) });
+  let text: string;
+  try {
+    const fd = openSync(outputPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size === 0) return r;
+      if (size > MAX_OUTPUT_BYTES) return fail(`the outputs file (ENGINE_OUTPUT) holds ${size} bytes; at most ${MAX_OUTPUT_BYTES} (1 MiB) are allowed`);
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const n = readSync(fd, buf, got, size - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      text = buf.toString('utf8', 0, got);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    // The step removed its outputs file: it wrote none.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return r;
+    return fail(`cannot read the outputs file (ENGINE_OUTPUT): ${(err as Error).message}`);
+  }
+  const parsed = parseOutputs(text);
+  if ('error' in parsed) return fail(`malformed outputs file (ENGINE_OUTPUT), ${parsed.error}`);
+  return { ...r, outputs: parsed.outputs };
+}
+
+const NO_OUTPUTS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Removes an attempt's outputs file (it may hold a secret the step fetched). */
+function removeOutputs(outputPath: string): void {
+  try {
+    rmSync(outputPath, { force: true });
+  } catch {
+    // Nothing to do: the run directory is private to the engine.
+  }
+}
+
 function notStarted(error: string, durationMs: number): RunningAttempt {
   const result: AttemptResult = { outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs, error };
   return { pid: null, result: Promise.resolve(result), cancel: () => {} };
@@ -190,7 +246,7 @@ function classify(end: ProcessEnd, req: AttemptRequest, mask: Masker): AttemptRe
       break;
   }
   if (signal !== null) return { outcome: 'failed', reason: 'signal', exitCode, signal, durationMs, error: `killed by ${signal}` };
-  if (exitCode !== null && req.successExitCodes.includes(exitCode)) return { outcome: 'succeeded', exitCode, durationMs };
+  if (exitCode !== null && req.successExitCodes.includes(exitCode)) return { outcome: 'succeeded', exitCode, durationMs, outputs: NO_OUTPUTS };
   const expected = req.successExitCodes.join(', ');
   return { outcome: 'failed', reason: 'exit_code', exitCode, signal, durationMs, error: `exit code ${exitCode} (expected ${expected})` };
 }

@@ -185,7 +185,7 @@ export class OtelSink implements BatchSink {
       case 'step_succeeded':
         this.endAttempt(e.step_id, e.attempt, epochMsToHrTime(e.ended_at_ms), {
           'engine.step.status': 'succeeded',
-          'engine.step.exit_code': e.exit_code,
+          ...(e.exit_code === null ? {} : { 'engine.step.exit_code': e.exit_code }),
         });
         this.duration.record(e.duration_ms / 1000, this.attrs('succeeded'));
         this.steps.add(1, this.attrs('succeeded'));
@@ -234,6 +234,9 @@ export class OtelSink implements BatchSink {
         break;
       case 'run_cancel_requested':
         this.runSpan?.addEvent('run_cancel_requested', { 'engine.signal': e.signal, 'engine.forced': e.forced, 'engine.cancel.source': e.source }, Date.parse(e.ts));
+        break;
+      case 'step_expanded':
+        this.runSpan?.addEvent('step_expanded', { 'engine.step.id': e.step_id, 'engine.step.instances': e.instances.length }, Date.parse(e.ts));
         break;
       case 'step_waiting':
       case 'run_waiting':

@@ -211,6 +211,12 @@ export class ConsoleSink implements BatchSink {
         );
         break;
       }
+      case 'step_expanded':
+        this.addSteps(e.steps);
+        // Instances have no history of their own: no ETA rather than a wrong one.
+        this.eta = null;
+        if (level !== 'quiet') this.line(`  ${this.style.paint('cyan', '⋔')} ${this.pad(e.step_id)} expanded into ${count(e.instances.length, 'instance')}`);
+        break;
       case 'step_waiting':
         this.view(e.step_id).status = 'waiting';
         if (level !== 'quiet') this.line(`  ${this.style.paint('yellow', '⧗')} ${this.pad(e.step_id)} waiting for mutex "${e.mutex}", held by ${holderText(e)}`);
@@ -265,10 +271,27 @@ export class ConsoleSink implements BatchSink {
     this.steps.clear();
     this.running.clear();
     this.ended = 0;
-    this.total = steps.length;
+    this.total = 0;
     this.maxConcurrency = maxConcurrency;
     this.startedAtMs = Date.parse(ts) || Date.now();
+    this.addSteps(steps);
+    if (this.opts.output !== 'none') this.output = new StepOutput(this.opts.output, (chunk) => this.print(chunk), this.width);
+    const medians = this.opts.history?.medianMs;
+    if (this.area && medians && medians.size > 0) {
+      const index = new Map(steps.map((s, i) => [s.id, i]));
+      this.eta = {
+        steps: steps.map((s) => ({ id: s.id, deps: s.depends_on.map((d) => index.get(d)!).filter((i) => i !== undefined) })),
+        states: steps.map((): EtaState => ({ kind: 'waiting' })),
+        medianMs: steps.map((s) => medians.get(s.id)),
+        index,
+      };
+    }
+  }
+
+  /** Steps to show and count: the plan's, and the instances of a step that expanded. */
+  private addSteps(steps: readonly PlannedStep[]): void {
     for (const s of steps) {
+      if (!this.steps.has(s.id)) this.total++;
       this.steps.set(s.id, {
         id: s.id,
         status: 'pending',
@@ -282,17 +305,6 @@ export class ConsoleSink implements BatchSink {
         critical: s.critical,
       });
       if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
-    }
-    if (this.opts.output !== 'none') this.output = new StepOutput(this.opts.output, (chunk) => this.print(chunk), this.width);
-    const medians = this.opts.history?.medianMs;
-    if (this.area && medians && medians.size > 0) {
-      const index = new Map(steps.map((s, i) => [s.id, i]));
-      this.eta = {
-        steps: steps.map((s) => ({ id: s.id, deps: s.depends_on.map((d) => index.get(d)!).filter((i) => i !== undefined) })),
-        states: steps.map((): EtaState => ({ kind: 'waiting' })),
-        medianMs: steps.map((s) => medians.get(s.id)),
-        index,
-      };
     }
   }
 

@@ -58,6 +58,8 @@ export class SqliteSink implements BatchSink {
   private buffer: SerializedEvent[] = [];
   private readonly heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Next free `steps.position` of each run this sink wrote steps for (for_each instances go last). */
+  private readonly positions = new Map<string, number>();
   /** Runs started and not yet finished, with their last seq handled: heartbeats go to these. */
   private readonly active = new Map<string, number>();
   private readonly onError: ((error: unknown) => void) | undefined;
@@ -69,6 +71,10 @@ export class SqliteSink implements BatchSink {
     insertEvent: Stmt;
     insertRun: Stmt;
     insertStep: Stmt;
+    expandStep: Stmt;
+    stepsTotal: Stmt;
+    insertOutput: Stmt;
+    clearOutputs: Stmt;
     stepStarted: Stmt;
     insertAttempt: Stmt;
     attemptSucceeded: Stmt;
@@ -112,9 +118,19 @@ export class SqliteSink implements BatchSink {
              @ts, @vars_json, @max_concurrency, @pid, @hostname, @ts, @steps_total, @seq)`,
         ),
         insertStep: db.prepare(
-          `INSERT INTO steps (run_id, step_id, position, name, depends_on, status)
-           VALUES (?, ?, ?, ?, ?, 'pending')`,
+          `INSERT INTO steps (run_id, step_id, position, name, depends_on, status, kind, instance_of)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
         ),
+        // An instance of a for_each step; expanded again on resume, it keeps a success.
+        expandStep: db.prepare(
+          `INSERT INTO steps (run_id, step_id, position, name, depends_on, status, kind, instance_of)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)
+           ON CONFLICT (run_id, step_id) DO UPDATE SET
+             status = CASE WHEN status = 'succeeded' THEN status ELSE 'pending' END`,
+        ),
+        stepsTotal: db.prepare(`UPDATE runs SET steps_total = (SELECT count(*) FROM steps WHERE run_id = @run_id) WHERE run_id = @run_id`),
+        insertOutput: db.prepare(`INSERT OR REPLACE INTO outputs (run_id, step_id, key, value) VALUES (?, ?, ?, ?)`),
+        clearOutputs: db.prepare(`DELETE FROM outputs WHERE run_id = ? AND step_id = ?`),
         stepStarted: db.prepare(
           `UPDATE steps SET status = 'running', attempts = MAX(attempts, @attempt),
              started_at = COALESCE(started_at, @ts), finished_at = NULL, duration_ms = NULL,
@@ -355,6 +371,15 @@ export class SqliteSink implements BatchSink {
         case 'step_retrying':
           // The step stays `pending`; the event row is the record of the delay.
           break;
+        case 'step_expanded': {
+          const base = this.positions.get(e.run_id) ?? 0;
+          e.steps.forEach((step, k) => {
+            this.s.expandStep.run(e.run_id, step.id, base + k, step.name, JSON.stringify(step.depends_on), step.kind ?? 'command', step.instance_of ?? null);
+          });
+          this.positions.set(e.run_id, base + e.steps.length);
+          this.s.stepsTotal.run({ run_id: e.run_id });
+          break;
+        }
         case 'step_skipped':
           this.stepSkipped(e);
           break;
@@ -393,6 +418,7 @@ export class SqliteSink implements BatchSink {
             plan_sha256: e.plan_sha256,
           });
           for (const id of e.rerun) this.s.stepRerun.run(e.run_id, id);
+          this.positions.set(e.run_id, Math.max(this.positions.get(e.run_id) ?? 0, e.steps.length));
           // Counts restart from the steps table, which already holds this batch's statuses.
           this.s.recount.run({ run_id: e.run_id });
           Object.assign(d, noSteps());
@@ -441,8 +467,9 @@ export class SqliteSink implements BatchSink {
       seq: e.seq,
     });
     e.steps.forEach((step, position) => {
-      this.s.insertStep.run(e.run_id, step.id, position, step.name, JSON.stringify(step.depends_on));
+      this.s.insertStep.run(e.run_id, step.id, position, step.name, JSON.stringify(step.depends_on), step.kind ?? 'command', step.instance_of ?? null);
     });
+    this.positions.set(e.run_id, e.steps.length);
   }
 
   private stepStarted(e: StepStartedEvent): void {
@@ -455,6 +482,9 @@ export class SqliteSink implements BatchSink {
     const p = { ...attemptKey(e), exit_code: e.exit_code, duration_ms: Math.round(e.duration_ms) };
     this.s.attemptSucceeded.run(p);
     this.s.stepSucceeded.run(p);
+    if (e.outputs === undefined) return;
+    this.s.clearOutputs.run(e.run_id, e.step_id);
+    for (const key in e.outputs) this.s.insertOutput.run(e.run_id, e.step_id, key, e.outputs[key]);
   }
 
   private stepFailed(e: StepFailedEvent): void {

@@ -6,6 +6,7 @@
  *   runs.db                                  every run's summary (see docs/runs-db.md)
  *   runs/<run_id>/events.jsonl               the run's events, one JSON object per line
  *   runs/<run_id>/logs/<step_id>.<attempt>.log   stdout + stderr of one attempt
+ *   runs/<run_id>/outputs/<step_id>.<attempt>     ENGINE_OUTPUT of a running attempt (removed once read)
  * ```
  *
  * Every helper takes the absolute state directory and returns an absolute path; none touches
@@ -17,6 +18,7 @@ export const RUNS_DB_FILE = 'runs.db';
 export const RUNS_DIR = 'runs';
 export const EVENTS_FILE = 'events.jsonl';
 export const LOGS_DIR = 'logs';
+export const OUTPUTS_DIR = 'outputs';
 
 /** `<stateDir>/runs.db` */
 export function runsDbPath(stateDir: string): string {
@@ -45,6 +47,18 @@ export function stepLogPath(stateDir: string, runId: string, stepId: string, att
   checkName('step id', stepId);
   if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`invalid attempt number ${attempt}`);
   return join(logsDir(stateDir, runId), `${stepId}.${attempt}.log`);
+}
+
+/** `<stateDir>/runs/<runId>/outputs` */
+export function outputsDir(stateDir: string, runId: string): string {
+  return join(runDir(stateDir, runId), OUTPUTS_DIR);
+}
+
+/** `<stateDir>/runs/<runId>/outputs/<stepId>.<attempt>`: an attempt's ENGINE_OUTPUT file. */
+export function stepOutputPath(stateDir: string, runId: string, stepId: string, attempt: number): string {
+  checkName('step id', stepId);
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`invalid attempt number ${attempt}`);
+  return join(outputsDir(stateDir, runId), `${stepId}.${attempt}`);
 }
 
 function checkStateDir(stateDir: string): string {

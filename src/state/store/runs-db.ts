@@ -131,11 +131,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // 1 -> 2 (issues 13 and 14): why a run ended besides its steps; cross-run mutexes and their
   // waiters; fingerprints of steps' sources for up-to-date skipping, with a cache of file
-  // hashes; step outputs.
+  // hashes; step outputs; matrix / for_each instances and child runs of plan steps.
   (db) => {
     db.exec(`
       ALTER TABLE runs ADD COLUMN finish_reason TEXT;
       ALTER TABLE runs ADD COLUMN finish_detail TEXT;
+      ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+      ALTER TABLE runs ADD COLUMN parent_step_id TEXT;
+      CREATE INDEX IF NOT EXISTS runs_parent_run_id ON runs (parent_run_id);
+      ALTER TABLE steps ADD COLUMN kind TEXT NOT NULL DEFAULT 'command';
+      ALTER TABLE steps ADD COLUMN instance_of TEXT;
+      ALTER TABLE steps ADD COLUMN child_run_id TEXT;
 
       CREATE TABLE IF NOT EXISTS mutex_holders (
         name        TEXT PRIMARY KEY,

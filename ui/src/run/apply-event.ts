@@ -85,6 +85,34 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
     case 'run_cancel_requested':
       store.patchRun({ cancel_requested_at: run.cancel_requested_at ?? e.ts });
       break;
+    case 'step_expanded': {
+      const base = store.order.length;
+      store.addSteps(
+        e.steps.map((s, k) => ({
+          run_id: e.run_id,
+          step_id: s.id,
+          position: base + k,
+          name: s.name,
+          depends_on: JSON.stringify(s.depends_on),
+          status: 'pending',
+          reason: null,
+          detail: null,
+          upstream: null,
+          attempts: 0,
+          exit_code: null,
+          signal: null,
+          started_at: null,
+          finished_at: null,
+          duration_ms: null,
+          log_path: null,
+          kind: s.kind ?? 'command',
+          instance_of: s.instance_of ?? null,
+          child_run_id: null,
+        })),
+      );
+      store.patchRun({ steps_total: store.order.length });
+      break;
+    }
     case 'step_waiting':
       store.patchStep(e.step_id, {
         status: 'waiting',

@@ -10,8 +10,10 @@ import { applyEvent } from './apply-event.js';
 
 export class RunStore {
   readonly run: Signal<ApiRun>;
-  /** Step ids in topological order (`steps.position`). */
-  readonly order: readonly string[];
+  /** Step ids in topological order (`steps.position`); for_each instances are appended as they are expanded. */
+  readonly order: string[];
+  /** Bumped when steps are added (a for_each expansion): views that list every step re-render. */
+  readonly shape = signal(0);
   readonly steps = new Map<string, Signal<ApiStep>>();
   readonly attempts = new Map<string, Signal<ApiAttempt[]>>();
   /** The step selected in any of the views. */
@@ -19,7 +21,7 @@ export class RunStore {
   /** Bumped by every applied batch: for the few views that summarise all steps (root cause). */
   readonly revision = signal(0);
 
-  constructor(detail: RunDetail) {
+  constructor(detail: Pick<RunDetail, 'run' | 'steps' | 'attempts'>) {
     this.run = signal(detail.run);
     this.order = detail.steps.map((s) => s.step_id);
     for (const s of detail.steps) {
@@ -64,6 +66,19 @@ export class RunStore {
   addAttempt(row: ApiAttempt): void {
     const list = this.attempts.get(row.step_id);
     if (list) list.value = [...list.value.filter((a) => a.attempt !== row.attempt), row];
+  }
+
+  /** Adds steps that appeared during the run (the instances of an expanded for_each step); ones already known are left alone. */
+  addSteps(rows: readonly ApiStep[]): void {
+    let added = false;
+    for (const row of rows) {
+      if (this.steps.has(row.step_id)) continue;
+      this.order.push(row.step_id);
+      this.steps.set(row.step_id, signal(row));
+      this.attempts.set(row.step_id, signal([]));
+      added = true;
+    }
+    if (added) this.shape.value++;
   }
 
   patchRun(change: Partial<ApiRun>): void {
