@@ -10,6 +10,9 @@ import { UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { packagePath } from './package-root.js';
 import { reportError, setErrorContext } from './commands/report-error.js';
+import { COLOR_CHOICES } from './commands/console-options.js';
+import { OUTPUT_MODES } from './state/sinks/step-output.js';
+import type { Shell } from './commands/completion.js';
 
 // A closed pipe (`engine run … | head`) must not kill a run: it keeps running and recording;
 // only the printing stops.
@@ -67,13 +70,13 @@ const MAX_ATTEMPT = 1_000_000;
 
 const program = new Command('engine')
   .description('Runs JSON plans: a DAG of commands with timeouts, retries, failure policies and recorded state.')
-  .version(pkg.version, '-V, --version')
+  .version(pkg.version, '-v, --version')
   .showHelpAfterError('(run engine --help for usage)')
   .exitOverride();
 
 const varOption = () => new Option('--var <KEY=VALUE>', 'set a plan variable (repeatable)').argParser(collect).default([]);
 const varsFileOption = () =>
-  new Option('--vars-file <FILE>', 'JSON object of variable values (--var wins); may be a pipe: --vars-file /dev/stdin').argParser(
+  new Option('--vars-file <FILE>', 'variable values: a JSON object, or .env lines KEY=VALUE (--var wins; ENGINE_VAR_NAME in the environment comes after); may be a pipe: --vars-file /dev/stdin').argParser(
     nonEmpty('--vars-file'),
   );
 const stateDirOption = () =>
@@ -85,8 +88,21 @@ const executorOptions = (command: Command): Command =>
     .option('--queue <NAME>', 'the BullMQ queue of the workers (default: globals.executor.queue, else "engine")', nonEmpty('--queue'))
     .option('--stalled-interval-ms <N>', 'how often the engine checks for lost workers, 10 to 3600000 ms (default 2000)', integerIn('--stalled-interval-ms', 10, 3_600_000))
     .option('--redis-wait-sec <N>', 'how long running steps wait for an unreachable Redis before they fail as lost, 1 to 86400 s (default 300)', integerIn('--redis-wait-sec', 1, 86_400));
+/** The console flags of `run` and `resume` (src/commands/console-options.ts). */
+function addConsoleOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-q, --quiet', 'print only failures and the final summary').conflicts('verbose'))
+    .addOption(new Option('--verbose', 'also print retry delays, precondition results and skip reasons'))
+    .addOption(new Option('--color <WHEN>', 'colour: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR forces it), always, never').choices(COLOR_CHOICES))
+    .addOption(
+      new Option('--output <MODE>', "steps' own output on the console, read from their log files: none, prefixed (each line as it comes), grouped (one block per step when it ends), failed (grouped, failed steps only)")
+        .choices(OUTPUT_MODES)
+        .default('none'),
+    );
+}
 const planArgument = () => new Argument('<plan>', 'plan file (JSON)').argParser(nonEmpty('PLAN'));
-const runArgument = () => new Argument('<run>', 'run id, a unique prefix of one, or "last"').argParser(nonEmpty('RUN'));
+const runArgument = () =>
+  new Argument('<run>', 'run id, a unique prefix or suffix (the random part) of one, last, last~N (the N-th before last) or last-failed').argParser(nonEmpty('RUN'));
 
 // Environment failures without a path (a full disk, SQLite) are reported naming the state
 // directory of the command (src/commands/report-error.ts).
@@ -96,23 +112,24 @@ program.hook('preAction', async (_program, command) => {
   setErrorContext({ stateDir: resolveStateDir(command.opts<{ stateDir?: string }>().stateDir) });
 });
 
-executorOptions(program
-  .command('run'))
-  .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
-  .addArgument(planArgument())
-  .addOption(varOption())
-  .addOption(varsFileOption())
-  .addOption(stateDirOption())
-  .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
-  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
-  .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
-  .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
-  .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
-  .addOption(
-    new Option('--force [STEP[,STEP...]]', 'run steps with sources even when up to date (all, or these; repeatable)').argParser(
-      (value: string, previous: unknown) => (previous === true ? true : targetList(value, Array.isArray(previous) ? (previous as string[]) : undefined)),
+addConsoleOptions(
+  executorOptions(program.command('run'))
+    .description('validate a plan, then run it; exit 0 succeeded, 1 failed, 2 invalid, 3 state directory unusable, 130 cancelled')
+    .addArgument(planArgument())
+    .addOption(varOption())
+    .addOption(varsFileOption())
+    .addOption(stateDirOption())
+    .option('--max-concurrency <N>', `steps running at once, 1 to ${MAX_COUNT} (overrides the plan)`, integerIn('--max-concurrency', 1, MAX_COUNT))
+    .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr); with --dry-run, the levels as one JSON object')
+    .option('--otel', 'export OpenTelemetry traces and metrics (also on when OTEL_* variables ask for it)')
+    .option('--dry-run', 'print the execution order as levels; run nothing, write nothing')
+    .addOption(new Option('--target <STEP[,STEP...]>', 'run only these steps and what they depend on (repeatable)').argParser(targetList))
+    .addOption(
+      new Option('--force [STEP[,STEP...]]', 'run steps with sources even when up to date (all, or these; repeatable)').argParser(
+        (value: string, previous: unknown) => (previous === true ? true : targetList(value, Array.isArray(previous) ? (previous as string[]) : undefined)),
+      ),
     ),
-  )
+)
   .action(async (planPath: string, opts) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(planPath, opts);
@@ -123,6 +140,7 @@ program
   .description('list recent runs, newest first')
   .option('--status <STATUS>', 'only runs with this status (running, succeeded, failed, cancelled, interrupted)')
   .option('--plan <PLAN_ID>', 'only runs of this plan id', nonEmpty('--plan'))
+  .option('--since <WHEN>', 'only runs started since: an age (2h, 30d) or a local date (2026-11-01)', nonEmpty('--since'))
   .option('--limit <N>', `at most N runs, 1 to ${MAX_COUNT} (default 20)`, integerIn('--limit', 1, MAX_COUNT))
   .option('--json', 'print JSON instead of a table')
   .addOption(stateDirOption())
@@ -155,16 +173,17 @@ program
     process.exitCode = await logsCommand(runRef, stepId, opts);
   });
 
-executorOptions(program
-  .command('resume'))
-  .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
-  .addArgument(runArgument())
-  .addOption(varOption())
-  .addOption(varsFileOption())
-  .option('--force', 'resume even though the plan file changed since the run started')
-  .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
-  .option('--otel', 'export OpenTelemetry traces and metrics')
-  .addOption(stateDirOption())
+addConsoleOptions(
+  executorOptions(program.command('resume'))
+    .description('continue a failed, cancelled or interrupted run in the same run id; succeeded steps are kept')
+    .addArgument(runArgument())
+    .addOption(varOption())
+    .addOption(varsFileOption())
+    .option('--force', 'resume even though the plan file changed since the run started')
+    .option('--json', 'write the event stream to stdout as JSON lines (console output goes to stderr)')
+    .option('--otel', 'export OpenTelemetry traces and metrics')
+    .addOption(stateDirOption()),
+)
   .action(async (runRef: string, opts) => {
     const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runRef, opts);
@@ -190,10 +209,25 @@ program
   .command('cancel')
   .description('ask a live run to cancel, like Ctrl-C in its terminal')
   .addArgument(runArgument())
+  .option('--json', 'print {run_id, pid, signal}')
   .addOption(stateDirOption())
   .action(async (runRef: string, opts) => {
     const { cancelCommand } = await import('./commands/cancel.js');
     process.exitCode = await cancelCommand(runRef, opts);
+  });
+
+program
+  .command('prune')
+  .description('delete finished runs (their runs.db rows and directories), all of them or those the flags choose; never a live run')
+  .option('--keep <N>', `keep the newest N runs (of --status S, when given), 0 to ${MAX_COUNT * 100}`, integerIn('--keep', 0, MAX_COUNT * 100))
+  .option('--older-than <AGE>', 'only runs started more than AGE ago: 90s, 30m, 2h, 30d, 2w', nonEmpty('--older-than'))
+  .option('--status <STATUS>', 'only runs with this status (succeeded, failed, cancelled, interrupted)', nonEmpty('--status'))
+  .option('--dry-run', 'list what would be deleted; delete nothing')
+  .option('--json', 'print JSON: {dry_run, runs, bytes, events}')
+  .addOption(stateDirOption())
+  .action(async (opts) => {
+    const { pruneCommand } = await import('./commands/prune.js');
+    process.exitCode = await pruneCommand(opts);
   });
 
 program
@@ -214,6 +248,7 @@ program
   .addArgument(planArgument())
   .addOption(varOption())
   .addOption(varsFileOption())
+  .option('--json', 'print {valid, plan_id, version, steps, unset_variables, problems: [{file, line, column, pointer, message}]}')
   .action(async (planPath: string, opts) => {
     const { validateCommand } = await import('./commands/validate.js');
     process.exitCode = await validateCommand(planPath, opts);
@@ -232,8 +267,36 @@ program
     process.exitCode = await uiCommand(opts);
   });
 
+program
+  .command('version')
+  .description('print the version (also: engine -v, engine --version)')
+  .action(() => {
+    process.stdout.write(`${pkg.version}\n`);
+  });
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(engine completion bash), or zsh, or fish')
+  .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] satisfies Shell[]))
+  .action(async (shell: Shell) => {
+    const { completionCommand } = await import('./commands/completion.js');
+    process.exitCode = completionCommand(shell, program);
+  });
+
+// For the completion scripts: `last`, `last-failed` and the newest run ids, one a line.
+program
+  .command('__complete-runs', { hidden: true })
+  .addOption(stateDirOption())
+  .action(async (opts) => {
+    const { completeRunsCommand } = await import('./commands/completion.js');
+    process.exitCode = completeRunsCommand(opts);
+  });
+
+// `-V` was the version flag before `-v`; it still is.
+const argv = process.argv.length === 3 && process.argv[2] === '-V' ? [...process.argv.slice(0, 2), '--version'] : process.argv;
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     // Help and version end with exit code 0; anything else commander rejects is usage.

@@ -15,3 +15,8 @@ export function formatDuration(ms: number | null | undefined): string {
   const s = String(totalSec % 60).padStart(2, '0');
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m${s}s` : `${m}m${s}s`;
 }
+
+/** `1 step`, `2 steps`: a count with its noun in the right number. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

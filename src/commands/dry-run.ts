@@ -1,19 +1,59 @@
 /**
  * `engine run PLAN --dry-run`: the execution order as levels (steps of one level can run
- * together), with each step's command as it would run, secrets masked. Runs nothing and
- * writes no state.
+ * together), with each step's command as it would run and its policy, secrets masked; as text
+ * or (`--json`) one JSON object. Runs nothing and writes no state.
  */
 import { planMasker } from '../engine/mask.js';
 import { levels } from '../graph/dag.js';
-import { formatDuration } from '../format.js';
+import { count, formatDuration } from '../format.js';
 import type { ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
+
+/** A step in `run --dry-run --json`: what would run and under which policy. */
+export interface DryRunStep {
+  id: string;
+  name: string;
+  depends_on: string[];
+  /** The executable, or the interpreter (`/bin/sh`) of a shell step. */
+  command: string;
+  /** The arguments, or the interpreter's (`-c`, the script line) of a shell step. */
+  args: string[];
+  /** The script line of a shell step, else null. */
+  script: string | null;
+  cwd: string;
+  policy: {
+    timeout_sec: number;
+    idle_timeout_sec: number | null;
+    deadline_sec: number | null;
+    retries: number;
+    retry_delay_sec: number;
+    retry_backoff: number;
+    retry_max_delay_sec: number;
+    retry_jitter: 'none' | 'full';
+    kill_signal: string;
+    kill_grace_sec: number;
+    on_failure: ResolvedStep['onFailure'];
+    critical: boolean;
+    trigger_rule: ResolvedStep['triggerRule'];
+    mutex: string | null;
+    preconditions: number;
+  };
+}
+
+export interface DryRunJson {
+  plan_id: string;
+  version: string;
+  max_concurrency: number;
+  steps: number;
+  /** Each level: the steps that can run together once the levels before it are done. */
+  levels: { level: number; steps: DryRunStep[] }[];
+}
 
 /** Writes the dry-run report of `plan` to `write`. */
 export function printDryRun(plan: ResolvedPlan, write: (text: string) => void): void {
   const mask = planMasker(plan);
   const byLevel = levels(plan.order, plan.steps.map((s) => s.dependsOn));
   const lines = [
-    `plan ${plan.planId} ${plan.version}: ${plan.steps.length} steps in ${byLevel.length} levels, max concurrency ${plan.maxConcurrency} (dry run: nothing runs)`,
+    `plan ${plan.planId} ${plan.version}: ${count(plan.steps.length, 'step')} in ${count(byLevel.length, 'level')}, max concurrency ${plan.maxConcurrency} (dry run: nothing runs)`,
   ];
   const runPolicy = [
     plan.timeoutMs !== null ? `run timeout ${formatDuration(plan.timeoutMs)}` : '',
@@ -50,8 +90,48 @@ function policyNotes(s: ResolvedStep, planGraceMs: number): string[] {
     s.killSignal !== 'SIGTERM' || s.killGraceMs !== planGraceMs ? `stop with ${s.killSignal}, SIGKILL after ${formatDuration(s.killGraceMs)}` : '',
     s.mutex !== null ? `mutex "${s.mutex}"` : '',
     s.sources !== null ? `skipped when up to date (${s.sources.length} source glob${s.sources.length === 1 ? '' : 's'})` : '',
-    s.preconditions.length > 0 ? `${s.preconditions.length} precondition(s)` : '',
+    s.preconditions.length > 0 ? count(s.preconditions.length, 'precondition') : '',
   ].filter(Boolean);
+}
+
+/** The dry run as one JSON object (`run --dry-run --json`). */
+export function dryRunJson(plan: ResolvedPlan): DryRunJson {
+  const mask = planMasker(plan);
+  const byLevel = levels(plan.order, plan.steps.map((s) => s.dependsOn));
+  const sec = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
+  const step = (s: ResolvedStep): DryRunStep => ({
+    id: s.id,
+    name: s.name,
+    depends_on: s.dependsOn.map((d) => plan.steps[d]!.id),
+    command: s.shell ? s.shell[0]! : mask(s.command),
+    args: s.shell ? [...s.shell.slice(1), mask(s.command)] : s.args.map(mask),
+    script: s.shell ? mask(s.command) : null,
+    cwd: mask(s.cwd),
+    policy: {
+      timeout_sec: s.timeoutMs / 1000,
+      idle_timeout_sec: sec(s.idleTimeoutMs),
+      deadline_sec: sec(s.retry.deadlineMs),
+      retries: s.retry.retries,
+      retry_delay_sec: s.retry.delayMs / 1000,
+      retry_backoff: s.retry.backoff,
+      retry_max_delay_sec: s.retry.maxDelayMs / 1000,
+      retry_jitter: s.retry.jitter,
+      kill_signal: s.killSignal,
+      kill_grace_sec: s.killGraceMs / 1000,
+      on_failure: s.onFailure,
+      critical: s.critical,
+      trigger_rule: s.triggerRule,
+      mutex: s.mutex === null ? null : mask(s.mutex),
+      preconditions: s.preconditions.length,
+    },
+  });
+  return {
+    plan_id: plan.planId,
+    version: plan.version,
+    max_concurrency: plan.maxConcurrency,
+    steps: plan.steps.length,
+    levels: byLevel.map((ids, k) => ({ level: k + 1, steps: ids.map((i) => step(plan.steps[i]!)) })),
+  };
 }
 
 function quoteArg(a: string): string {

@@ -26,6 +26,7 @@ import { JsonLinesSink } from '../state/sinks/json-lines-sink.js';
 import { SqliteSink } from '../state/sinks/sqlite-sink.js';
 import { TurnBuffer, type BatchSink } from '../state/sinks/turn-buffer.js';
 import { eventsPath, logsDir, outputsDir, runsDbPath, stepLogPath, stepOutputPath } from '../state/store/paths.js';
+import { takeCancelRequest } from '../state/store/cancel-request.js';
 import { RunsDbFingerprints } from '../state/store/fingerprints.js';
 import { RunsDbMutexes } from '../state/store/mutexes.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
@@ -34,9 +35,11 @@ import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { resolveStateDir } from './common.js';
 import type { ExecutorChoice } from './executor-options.js';
+import { runHistory } from '../query/step-history.js';
+import { consoleSettings, type ConsoleFlags } from './console-options.js';
 
 /** How a run's output is wired (shared by `run` and `resume`). */
-export interface ExecuteOptions {
+export interface ExecuteOptions extends ConsoleFlags {
   /** Event stream as JSON lines on stdout; console output on stderr. */
   json?: boolean;
   /** Export OpenTelemetry traces and metrics. */
@@ -90,16 +93,7 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     // OpenTelemetry: the SDK is loaded only when asked for (src/state/otel/enabled.ts).
     const telemetry = otelRequested(ctx.otel) ? await startTelemetry() : null;
     if (telemetry) batchSinks.push(telemetry.sink);
-    const consoleOut = ctx.json ? process.stderr : process.stdout;
-    batchSinks.push(
-      new ConsoleSink({
-        write: (text) => consoleOut.write(text),
-        color: consoleOut.isTTY === true && !process.env.NO_COLOR,
-        mask: planMasker(plan),
-        cwd,
-        stateDirOption: stateDir === resolveStateDir(undefined) ? '' : ` --state-dir ${stateDir}`,
-      }),
-    );
+    batchSinks.push(consoleSink(plan, ctx));
     // The events file first: its line is on disk before anything else can fail for that event.
     sinks = new TurnBuffer({
       file: new EventsFile(eventsPath(stateDir, runId)),
@@ -133,7 +127,11 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       },
       ...(ctx.resume ? { resume: ctx.resume } : {}),
     });
-    const onSignal = (signal: NodeJS.Signals): void => run.cancel(signal);
+    // `engine cancel` and the dashboard leave a request file before their SIGINT: who asked.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      const request = signal === 'SIGINT' ? takeCancelRequest(stateDir, runId) : null;
+      run.cancel(signal, request?.source ?? 'signal', request?.pid ?? null);
+    };
     for (const s of CANCEL_SIGNALS) process.on(s, onSignal);
     try {
       const finished = await run.start();
@@ -159,6 +157,25 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     }
     throw err;
   }
+}
+
+/** The console: settings from the flags and streams, and what earlier runs tell it. */
+function consoleSink(plan: ResolvedPlan, ctx: ExecuteContext): ConsoleSink {
+  const lines = ctx.json ? process.stderr : process.stdout;
+  const settings = consoleSettings(ctx, process.env, lines, process.stderr);
+  const history = runHistory(ctx.stateDir, plan.planId, ctx.runId, {
+    medians: settings.progress.kind === 'live',
+    kept: ctx.resume !== undefined,
+  });
+  return new ConsoleSink({
+    ...settings,
+    write: (chunk) => lines.write(chunk),
+    history,
+    withPreconditions: new Set(plan.steps.filter((s) => s.preconditions.length > 0).map((s) => s.id)),
+    mask: planMasker(plan),
+    cwd: ctx.cwd,
+    stateDirOption: ctx.stateDir === resolveStateDir(undefined) ? '' : ` --state-dir ${ctx.stateDir}`,
+  });
 }
 
 /** Ends the run's containment (after its leftovers were killed, before `run_finished`). */

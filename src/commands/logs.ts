@@ -19,6 +19,7 @@ import {
 import type { RunsDb } from '../state/store/runs-db.js';
 import { recoverBeforeReading, resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
+import { didYouMean } from '../schema/did-you-mean.js';
 
 export interface LogsOptions {
   attempt?: number;
@@ -61,7 +62,7 @@ export async function logsCommand(runRef: string, stepId: string | undefined, op
 function checkStep(db: RunsDb, runId: string, stepId: string): void {
   if (getStep(db, runId, stepId)) return;
   const ids = stepsOf(db, runId).map((s) => s.step_id);
-  throw new UserError(`run ${runId} has no step "${stepId}"; its steps: ${ids.join(', ')}`, ExitCode.usage);
+  throw new UserError(`run ${runId} has no step "${stepId}"${didYouMean(stepId, ids)}; its steps: ${ids.join(', ')}`, ExitCode.usage);
 }
 
 /** One step's log, as is: the latest attempt, or `attempt`. */

@@ -20,7 +20,7 @@ import { selectTargets } from '../schema/select-targets.js';
 import { readEvents } from '../state/store/event-log.js';
 import { eventsPath } from '../state/store/paths.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
-import { resolveStateDir, type VarOptions } from './common.js';
+import { invalidPlanJson, resolveStateDir, type VarOptions } from './common.js';
 import { executeRun, type ExecuteOptions } from './execute-run.js';
 import { chooseExecutor, type ExecutorOptions } from './executor-options.js';
 import { reportError } from './report-error.js';
@@ -56,6 +56,8 @@ export async function resumeCommand(runRef: string, opts: ResumeOptions): Promis
     const executor = chooseExecutor(plan, opts, recorded);
     return await executeRun(plan, { ...opts, runId, stateDir, cwd: run.started.cwd, resume, executor });
   } catch (err) {
+    const json = opts.json ? invalidPlanJson(err) : null;
+    if (json) process.stdout.write(json);
     return reportError(err);
   }
 }
@@ -80,6 +82,7 @@ function planForResume(run: RecordedRun, runId: string, stateDir: string, opts: 
     stateDir,
     cwd: started.cwd,
     maxConcurrency: started.max_concurrency,
+    env: process.env,
   });
   // A run started with --target recorded only its closure: resume exactly those steps.
   return plan.steps.length === started.steps.length ? plan : selectTargets(plan, started.steps.map((s) => s.id));

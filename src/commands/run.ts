@@ -7,8 +7,8 @@ import { newRunId } from '../engine/run-id.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadPlan } from '../schema/load-plan.js';
 import { selectTargets } from '../schema/select-targets.js';
-import { resolveStateDir, type VarOptions } from './common.js';
-import { printDryRun } from './dry-run.js';
+import { invalidPlanJson, resolveStateDir, type VarOptions } from './common.js';
+import { dryRunJson, printDryRun } from './dry-run.js';
 import { executeRun, type ExecuteOptions } from './execute-run.js';
 import { chooseExecutor, type ExecutorOptions } from './executor-options.js';
 import { reportError } from './report-error.js';
@@ -42,16 +42,21 @@ export async function runCommand(planPath: string, opts: RunCommandOptions): Pro
       stateDir,
       cwd,
       maxConcurrency: opts.maxConcurrency,
+      env: process.env,
     });
     const plan = opts.target ? selectTargets(loaded, parseTargets(opts.target)) : loaded;
     if (opts.dryRun) {
-      printDryRun(plan, (text) => process.stdout.write(text));
+      if (opts.json) process.stdout.write(`${JSON.stringify(dryRunJson(plan), null, 2)}\n`);
+      else printDryRun(plan, (text) => process.stdout.write(text));
       return ExitCode.ok;
     }
     const force = opts.force === undefined || opts.force === false ? false : opts.force === true ? true : new Set(parseTargets(opts.force));
     const executor = chooseExecutor(plan, opts);
     return await executeRun(plan, { ...opts, runId, stateDir, cwd, force, executor });
   } catch (err) {
+    // --json: stdout is for programs; an invalid plan is one JSON object there too.
+    const json = opts.json ? invalidPlanJson(err) : null;
+    if (json) process.stdout.write(json);
     return reportError(err);
   }
 }

@@ -4,13 +4,16 @@ import { ExitCode } from '../exit-codes.js';
 import { formatLocalTime, renderTable } from '../query/format.js';
 import { formatDuration } from '../format.js';
 import { isRunStatus, RUN_STATUSES, type RunStatus } from '../engine/status.js';
-import { engineSeemsGone, listRuns, openRunsDbForReading, using, type RunRow } from '../query/runs-reader.js';
+import { countRuns, engineSeemsGone, listRuns, openRunsDbForReading, using, type RunRow } from '../query/runs-reader.js';
+import { parseSince } from '../query/time-args.js';
 import { recoverBeforeReading, resolveStateDir } from './common.js';
 import { reportError } from './report-error.js';
 
 export interface RunsOptions {
   status?: string;
   plan?: string;
+  /** An age (`2h`) or a local date (`2026-11-01`): only runs started since. */
+  since?: string;
   limit?: number;
   json?: boolean;
   stateDir?: string;
@@ -76,19 +79,28 @@ export async function runsCommand(opts: RunsOptions): Promise<number> {
       else process.stdout.write(`no runs yet in ${stateDir}\n`);
       return ExitCode.ok;
     }
-    const rows = using(db, (d) =>
-      listRuns(d, { status, planId: opts.plan, limit: opts.limit ?? DEFAULT_RUNS_LIMIT }),
-    );
+    const filter = { status, planId: opts.plan, since: opts.since === undefined ? undefined : parseSince('--since', opts.since) };
+    const { rows, counts } = using(db, (d) => ({
+      rows: listRuns(d, { ...filter, limit: opts.limit ?? DEFAULT_RUNS_LIMIT }),
+      counts: countRuns(d, filter),
+    }));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(rows.map(runSummary), null, 2)}\n`);
       return ExitCode.ok;
     }
+    // The count goes to stderr: stdout stays the table, for programs.
+    const filtered = opts.status !== undefined || opts.plan !== undefined || opts.since !== undefined;
     if (rows.length === 0) {
-      const filtered = opts.status !== undefined || opts.plan !== undefined;
       process.stdout.write(filtered ? `no runs match in ${stateDir}\n` : `no runs yet in ${stateDir}\n`);
+      if (filtered) process.stderr.write(`0 of ${counts.all} runs match\n`);
       return ExitCode.ok;
     }
     process.stdout.write(runsTable(rows));
+    process.stderr.write(
+      filtered
+        ? `${rows.length} of ${counts.matching} matching runs (${counts.all} in all)\n`
+        : `${rows.length} of ${counts.all} runs${rows.length < counts.all ? ' (--limit N for more)' : ''}\n`,
+    );
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);

@@ -3,8 +3,14 @@ import { unreachable } from '../engine/events.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatLocalTime, formatLocalTimeOfDay, renderTable, shortPath } from '../query/format.js';
 import { formatDuration } from '../format.js';
+import type { PlannedStep, RunCancelRequestedEvent } from '../engine/events.js';
+import { cancelledBy } from '../state/sinks/run-summary.js';
+import { readLogTail } from '../state/sinks/log-tail.js';
+import { analyseFailures, type FailureAnalysis } from '../state/sinks/root-causes.js';
 import {
+  cancelRequestOf,
   engineSeemsGone,
+  plannedStepsOf,
   parseJsonColumn,
   requireRunsDb,
   resolveRun,
@@ -25,6 +31,12 @@ export interface ShowOptions {
   stateDir?: string;
 }
 
+/** What the events add to the rows: the steps' `critical` and who asked the run to cancel. */
+export interface RunStory {
+  planned: readonly PlannedStep[];
+  cancel: RunCancelRequestedEvent | null;
+}
+
 /** `engine show --json`: the run, and its steps in topological order with their attempts. */
 export interface ShowJson {
   run: RunSummary & {
@@ -32,6 +44,10 @@ export interface ShowJson {
     vars: Record<string, string>;
     max_concurrency: number;
     cancel_requested_at: string | null;
+    /** Who asked the run to cancel: `run_cancel_requested`'s source, signal and requester. */
+    cancel_request: { source: string; signal: string; requested_by_pid: number | null } | null;
+    /** Failed steps none of whose upstream steps failed (what explains the run's failure). */
+    root_causes: string[];
     /** A child run of a plan step: its parent run and step, else null. */
     parent_run_id: string | null;
     parent_step_id: string | null;
@@ -58,19 +74,25 @@ export async function showCommand(runRef: string, opts: ShowOptions): Promise<nu
   try {
     const stateDir = resolveStateDir(opts.stateDir);
     await recoverBeforeReading(stateDir);
-    const { run, steps, children } = using(requireRunsDb(stateDir), (db) => {
+    const { run, steps, story, children } = using(requireRunsDb(stateDir), (db) => {
       const r = resolveRun(db, runRef, stateDir);
-      return { run: r, steps: stepsWithAttempts(db, r.run_id), children: childRunsOf(db, r.run_id) };
+      return {
+        run: r,
+        steps: stepsWithAttempts(db, r.run_id),
+        story: { planned: plannedStepsOf(db, r.run_id), cancel: cancelRequestOf(db, r.run_id) },
+        children: childRunsOf(db, r.run_id),
+      };
     });
-    if (opts.json) process.stdout.write(`${JSON.stringify(showJson(run, steps, children), null, 2)}\n`);
-    else process.stdout.write(showText(run, steps, Date.now(), children));
+    if (opts.json) process.stdout.write(`${JSON.stringify(showJson(run, steps, story, children), null, 2)}\n`);
+    else process.stdout.write(showText(run, steps, story, Date.now(), children));
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);
   }
 }
 
-export function showJson(run: RunRow, steps: readonly StepWithAttempts[], children: readonly RunRow[] = []): ShowJson {
+export function showJson(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory, children: readonly RunRow[] = []): ShowJson {
+  const c = story.cancel;
   return {
     run: {
       ...runSummary(run),
@@ -78,6 +100,8 @@ export function showJson(run: RunRow, steps: readonly StepWithAttempts[], childr
       vars: parseJsonColumn<Record<string, string>>(run.vars_json, {}),
       max_concurrency: run.max_concurrency,
       cancel_requested_at: run.cancel_requested_at,
+      cancel_request: c ? { source: c.source, signal: c.signal, requested_by_pid: c.requested_by_pid ?? null } : null,
+      root_causes: analyse(steps, story).rootCauses,
       parent_run_id: run.parent_run_id ?? null,
       parent_step_id: run.parent_step_id ?? null,
       children: children.map((c) => ({ run_id: c.run_id, step_id: c.parent_step_id, status: c.status })),
@@ -122,15 +146,16 @@ function attemptJson(a: AttemptRow): ShowJsonAttempt {
   };
 }
 
-export function showText(run: RunRow, steps: readonly StepWithAttempts[], now: number = Date.now(), children: readonly RunRow[] = []): string {
+export function showText(run: RunRow, steps: readonly StepWithAttempts[], story: RunStory, now: number = Date.now(), children: readonly RunRow[] = []): string {
   steps = groupedOrder(steps);
   const status = run.exit_code === null ? run.status : `${run.status} (exit code ${run.exit_code})`;
   const fields: [string, string][] = [
     ['run', run.run_id],
     ['plan', `${run.plan_id} ${run.plan_version} (${shortPath(run.plan_path)})`],
-    ['status', run.cancel_requested_at && run.status === 'running' ? `${status}, cancelling` : status],
-    ['started', formatLocalTime(run.started_at)],
+    ['status', statusText(status, run, story)],
   ];
+  if (run.finish_reason) fields.push(['reason', `${run.finish_reason}${run.finish_detail ? `: ${run.finish_detail}` : ''}`]);
+  fields.push(['started', formatLocalTime(run.started_at)]);
   if (run.finished_at) fields.push(['finished', formatLocalTime(run.finished_at)]);
   fields.push(
     [run.status === 'running' ? 'elapsed' : 'duration', formatDuration(runDurationMs(run, now))],
@@ -150,6 +175,9 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], now: n
     out += `note: the run is recorded as running, but its engine (pid ${run.pid} on ${run.hostname}) is gone\n`;
   }
   out += '\n';
+  // Root cause first: what explains a failure comes before the table of every step.
+  const failures = failureText(steps, story, run.status !== 'succeeded');
+  if (failures) out += `${failures}\n`;
   out += renderTable(
     [
       { header: 'STEP' },
@@ -160,13 +188,13 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], now: n
       { header: 'DURATION', align: 'right' },
       { header: 'LOG' },
     ],
-    steps.map(({ step: s }) => [
+    steps.map(({ step: s, attempts }) => [
       s.step_id,
       s.status,
       String(s.attempts),
       stepResult(s),
       formatLocalTimeOfDay(s.started_at, run.started_at),
-      formatDuration(s.duration_ms),
+      stepDuration(s, attempts),
       s.log_path ? shortPath(s.log_path) : '-',
     ]),
   );
@@ -178,6 +206,63 @@ export function showText(run: RunRow, steps: readonly StepWithAttempts[], now: n
     }
   }
   return out;
+}
+
+/** `cancelled (exit code 130), cancelled by engine cancel from pid 4242`; `running, cancelling (requested by …)`. */
+function statusText(status: string, run: RunRow, story: RunStory): string {
+  const who = story.cancel ? cancelledBy(story.cancel) : null;
+  if (run.status === 'running' && run.cancel_requested_at) return `${status}, cancelling${who ? ` (requested by ${who})` : ''}`;
+  if (run.status === 'cancelled' && who) return `${status}, cancelled by ${who}`;
+  return status;
+}
+
+/** The last attempt's duration; for a retried step, the total of its attempts, then the last. */
+function stepDuration(s: StepRow, attempts: readonly AttemptRow[]): string {
+  const ended = attempts.filter((a) => a.duration_ms !== null);
+  if (ended.length <= 1) return formatDuration(s.duration_ms);
+  const total = ended.reduce((sum, a) => sum + a.duration_ms!, 0);
+  return `${formatDuration(total)} (last ${formatDuration(ended.at(-1)!.duration_ms)})`;
+}
+
+function analyse(steps: readonly StepWithAttempts[], story: RunStory): FailureAnalysis {
+  const critical = new Map(story.planned.map((p) => [p.id, p.critical]));
+  return analyseFailures(
+    steps.map(({ step: s }) => ({
+      id: s.step_id,
+      status: s.status,
+      dependsOn: parseJsonColumn<string[]>(s.depends_on, []),
+      critical: critical.get(s.step_id) ?? true,
+      upstream: s.upstream,
+    })),
+  );
+}
+
+/** Lines of each log tail in `engine show`. */
+const SHOW_TAIL_LINES = 10;
+
+/** The root causes with their log tails and consequences, then the non-critical failures; '' when nothing failed. */
+function failureText(steps: readonly StepWithAttempts[], story: RunStory, runFailed: boolean): string {
+  const a = analyse(steps, story);
+  const byId = new Map(steps.map((x) => [x.step.step_id, x.step]));
+  const roots = runFailed ? a.rootCauses : [];
+  const notCritical = runFailed ? a.notCritical : [...a.rootCauses, ...a.notCritical];
+  const lines: string[] = [];
+  if (roots.length > 1) lines.push(`${roots.length} root causes (failed steps none of whose upstream steps failed):`);
+  const describe = (label: string, id: string, withTail: boolean): void => {
+    const s = byId.get(id)!;
+    lines.push(`${label}: step "${id}" failed (attempt ${s.attempts}): ${s.detail ?? exitText(s)}`);
+    const c = a.caused.get(id);
+    if (c?.skipped.length) lines.push(`  skipped because of it: ${c.skipped.join(', ')}`);
+    if (c?.cancelled.length) lines.push(`  cancelled because of it: ${c.cancelled.join(', ')}`);
+    if (c?.failed.length) lines.push(`  failed after it: ${c.failed.join(', ')}`);
+    if (!withTail || !s.log_path) return;
+    const tail = readLogTail(s.log_path, SHOW_TAIL_LINES);
+    if (tail.length === 0) lines.push(`  ${shortPath(s.log_path)} is empty`);
+    else lines.push(`  last lines of ${shortPath(s.log_path)}:`, ...tail.map((l) => `    | ${l}`));
+  };
+  for (const id of roots) describe('Root cause', id, true);
+  for (const id of notCritical) describe('Not critical', id, roots.length === 0);
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
 /** Steps in position order, except that a for_each step's instances (added at the end as it
@@ -210,13 +295,13 @@ export function stepResult(s: StepRow): string {
     case 'succeeded':
       return s.exit_code === null ? 'succeeded' : `exit code ${s.exit_code}`;
     case 'failed':
-      return s.detail ?? failureText(s);
+      return s.detail ?? exitText(s);
     case 'skipped':
     case 'cancelled':
       return s.detail ?? s.reason ?? '-';
     case 'pending':
       // Waiting for a retry keeps the failed attempt's reason.
-      return s.reason ? `retrying after: ${s.detail ?? failureText(s)}` : '-';
+      return s.reason ? `retrying after: ${s.detail ?? exitText(s)}` : '-';
     case 'running':
       return '-';
     case 'waiting':
@@ -228,7 +313,7 @@ export function stepResult(s: StepRow): string {
   }
 }
 
-function failureText(s: StepRow): string {
+function exitText(s: StepRow): string {
   if (s.signal) return `killed by ${s.signal}`;
   if (s.exit_code !== null) return `exit code ${s.exit_code}`;
   return s.reason ?? 'failed';

@@ -275,12 +275,18 @@ export interface RunCancelRequestedEvent extends EventBase {
   type: 'run_cancel_requested';
   /** Signal that asked for it, e.g. `SIGINT`; `none` when no signal did (a run timeout). */
   signal: string;
-  /** What asked: a signal to the engine (Ctrl-C, `engine cancel`, SIGTERM), or the run's own
+  /** What asked: a signal to the engine (Ctrl-C in its terminal, SIGTERM), `engine cancel`,
+   * the dashboard (both leave a request file before their SIGINT), or the run's own
    * `globals.timeout_sec`. */
-  source: 'signal' | 'run_timeout';
+  source: CancelSource;
+  /** pid of the process that asked (`engine cancel`, the dashboard's server), else null. */
+  requested_by_pid: number | null;
   /** True on the second request: cleanup steps are cancelled too and the engine exits at once. */
   forced: boolean;
 }
+
+/** Who asked a run to cancel (`run_cancel_requested.source`). */
+export type CancelSource = 'signal' | 'run_timeout' | 'engine_cancel' | 'dashboard';
 
 export interface RunFinishedEvent extends EventBase {
   type: 'run_finished';

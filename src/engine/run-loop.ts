@@ -17,7 +17,7 @@ import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './at
 import type { Clock } from './clock.js';
 import { formatDuration } from '../format.js';
 import { attemptEndedDraft, decisionDraft, executorReportDraft, groupEndedDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
-import type { EventSink, RunFinishedEvent } from './events.js';
+import type { CancelSource, EventSink, RunFinishedEvent } from './events.js';
 import { createMasker, planSecrets, type Masker } from './mask.js';
 import { RunValues } from './outputs.js';
 import { plannedStep } from './planned-steps.js';
@@ -212,11 +212,12 @@ export class RunLoop {
    * Asks the run to stop (SIGINT, SIGTERM, `engine cancel`). The first request cancels pending
    * steps and stops running ones gracefully while `all_done` cleanup steps still run; the
    * second also cancels those, kills everything with SIGKILL and finishes at once.
+   * `requestedByPid`: the process that asked, when known (`engine cancel`, the dashboard).
    */
-  cancel(signal: string, source: 'signal' | 'run_timeout' = 'signal'): void {
+  cancel(signal: string, source: CancelSource = 'signal', requestedByPid: number | null = null): void {
     if (this.finishing) return;
     const forced = ++this.cancelRequests > 1;
-    this.recorder.emit({ type: 'run_cancel_requested', signal, source, forced });
+    this.recorder.emit({ type: 'run_cancel_requested', signal, source, requested_by_pid: requestedByPid, forced });
     if (!this.begun) {
       // Still waiting for globals.mutex: nothing ran, so nothing needs cleaning up.
       this.runMutex?.cancel();

@@ -9,8 +9,9 @@ import { plannedSteps } from '../engine/planned-steps.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 
 /** One step in `engine graph --format json`: the step as events announce it, plus its command
- * (the executable, or the script line of a `shell` step; variables substituted, secrets masked). */
-export type GraphStep = PlannedStep & { command: string };
+ * (the executable, or the script line of a `shell` step) and arguments, variables substituted,
+ * secrets masked. */
+export type GraphStep = PlannedStep & { command: string; args: string[] };
 
 export interface GraphJson {
   plan_id: string;
@@ -24,7 +25,10 @@ export function planGraph(plan: ResolvedPlan, mask: (text: string) => string): G
   return {
     plan_id: plan.planId,
     version: plan.version,
-    steps: plannedSteps(plan).map((s, k) => ({ ...s, command: mask(plan.steps[plan.order[k]!]!.command) })),
+    steps: plannedSteps(plan).map((s, k) => {
+      const step = plan.steps[plan.order[k]!]!;
+      return { ...s, command: mask(step.command), args: step.args.map(mask) };
+    }),
   };
 }
 

@@ -2,7 +2,8 @@
  * Reading step log files for `engine logs`: whole files, or (when following a live run) the
  * bytes appended since the last read, optionally split into `[step] `-prefixed lines.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+export { FileTail } from '../state/store/file-tail.js';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Size of one read from a log file. */
@@ -15,40 +16,6 @@ export const stdoutOutput: Output = (chunk) =>
   new Promise((resolve, reject) => {
     process.stdout.write(chunk, (err) => (err ? reject(err) : resolve()));
   });
-
-/**
- * A log file read incrementally: each {@link readNew} yields the bytes written since the
- * previous one. A file that does not exist (yet) reads as empty.
- */
-export class FileTail {
-  private offset = 0;
-
-  constructor(readonly path: string) {}
-
-  /** Chunks appended since the last call, in order (none when nothing is new). */
-  *readNew(): Generator<Buffer> {
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    try {
-      const size = fstatSync(fd).size;
-      if (size < this.offset) this.offset = 0; // truncated and rewritten: start over
-      while (this.offset < size) {
-        const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - this.offset));
-        const n = readSync(fd, buf, 0, buf.length, this.offset);
-        if (n === 0) break;
-        this.offset += n;
-        yield n === buf.length ? buf : buf.subarray(0, n);
-      }
-    } finally {
-      closeSync(fd);
-    }
-  }
-}
 
 /**
  * Splits bytes into lines and puts `prefix` in front of each complete one; an unfinished last

@@ -1,19 +1,20 @@
 /**
  * Read-only queries on `<state>/runs.db` for the read-side commands (`runs`, `show`, `logs`,
- * `cancel`, `resume`): listing runs, resolving a run reference (id, unique prefix, `last`), a
+ * `cancel`, `resume`): listing runs, resolving a run reference (run-ref.ts), a
  * run's steps and attempts. The database is opened read-only, never created, migrated or
  * recovered (commands that want dead runs recovered call crash recovery themselves, first);
  * every query is its own short read transaction, so a live engine keeps writing undisturbed
  * (WAL mode).
  */
 import { existsSync } from 'node:fs';
+import type { PlannedStep, RunCancelRequestedEvent, RunResumedEvent, RunStartedEvent } from '../engine/events.js';
 import type { AttemptStatus, RunStatus, StepReason, StepStatus } from '../engine/status.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { engineIsAlive } from '../state/store/liveness.js';
 import { runsDbPath } from '../state/store/paths.js';
 import { openRunsDb, type RunsDb } from '../state/store/runs-db.js';
-import { formatLocalTime } from './format.js';
+import { resolveRunRef } from './run-ref.js';
 
 /** A row of `runs` (docs/runs-db.md). */
 export interface RunRow {
@@ -94,9 +95,6 @@ export interface AttemptRow {
   cwd: string;
 }
 
-/** Candidates listed when a run id prefix is ambiguous. */
-const MAX_CANDIDATES = 10;
-
 /** Opens `<stateDir>/runs.db` read-only, or returns null when it does not exist. */
 export function openRunsDbForReading(stateDir: string): RunsDb | null {
   const path = runsDbPath(stateDir);
@@ -126,13 +124,28 @@ export function using<T>(db: RunsDb, fn: (db: RunsDb) => T): T {
 export interface RunFilter {
   status?: RunStatus | undefined;
   planId?: string | undefined;
-  limit: number;
+  /** Only runs started at or after this ISO 8601 UTC time. */
+  since?: string | undefined;
 }
 
-/** Runs, newest first, optionally of one status and/or plan id. */
-export function listRuns(db: RunsDb, filter: RunFilter): RunRow[] {
+/** Runs, newest first, optionally of one status and/or plan id, started since a time. */
+export function listRuns(db: RunsDb, filter: RunFilter & { limit: number }): RunRow[] {
+  const { where, params } = runFilterSql(filter);
+  const sql = `SELECT * FROM runs ${where} ORDER BY started_at DESC, run_id DESC LIMIT @limit`;
+  return db.prepare(sql).all({ ...params, limit: filter.limit }) as RunRow[];
+}
+
+/** How many runs match `filter`, and how many there are in all. */
+export function countRuns(db: RunsDb, filter: RunFilter): { matching: number; all: number } {
+  const { where, params } = runFilterSql(filter);
+  const count = (sql: string, p: Record<string, unknown>): number => (db.prepare(sql).get(p) as { n: number }).n;
+  const all = count('SELECT count(*) AS n FROM runs', {});
+  return { matching: where === '' ? all : count(`SELECT count(*) AS n FROM runs ${where}`, params), all };
+}
+
+function runFilterSql(filter: RunFilter): { where: string; params: Record<string, unknown> } {
   const where: string[] = [];
-  const params: Record<string, unknown> = { limit: filter.limit };
+  const params: Record<string, unknown> = {};
   if (filter.status !== undefined) {
     where.push('status = @status');
     params.status = filter.status;
@@ -141,9 +154,11 @@ export function listRuns(db: RunsDb, filter: RunFilter): RunRow[] {
     where.push('plan_id = @plan_id');
     params.plan_id = filter.planId;
   }
-  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-               ORDER BY started_at DESC, run_id DESC LIMIT @limit`;
-  return db.prepare(sql).all(params) as RunRow[];
+  if (filter.since !== undefined) {
+    where.push('started_at >= @since');
+    params.since = filter.since;
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
 /** The run with this exact id, or undefined. */
@@ -152,40 +167,12 @@ export function getRun(db: RunsDb, runId: string): RunRow | undefined {
 }
 
 /**
- * The run `ref` names: `last` (the newest run), an exact run id, or a unique prefix of one.
- *
- * @throws UserError (exit 2) when no run matches, or when a prefix matches several runs (the
- *   message lists them, newest first)
+ * The run `ref` names: its id, a unique prefix or suffix of it, `last`, `last~N`, `last-failed`
+ * (run-ref.ts).
+ * @throws UserError (exit 2) when no run matches, or several do
  */
 export function resolveRun(db: RunsDb, ref: string, stateDir: string): RunRow {
-  if (ref === 'last') {
-    const newest = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1').get() as RunRow | undefined;
-    if (!newest) throw new UserError(`no runs yet in ${stateDir}`, ExitCode.usage);
-    return newest;
-  }
-  if (ref !== '') {
-    const exact = getRun(db, ref);
-    if (exact) return exact;
-    // A range on the primary key (all ids starting with ref), then the exact check in JS.
-    const candidates = (
-      db
-        .prepare(
-          `SELECT * FROM runs WHERE run_id >= @lo AND run_id < @hi
-           ORDER BY started_at DESC, run_id DESC LIMIT @n`,
-        )
-        .all({ lo: ref, hi: `${ref}\u{10FFFF}`, n: MAX_CANDIDATES + 1 }) as RunRow[]
-    ).filter((r) => r.run_id.startsWith(ref));
-    if (candidates.length === 1) return candidates[0]!;
-    if (candidates.length > 1) {
-      const shown = candidates.slice(0, MAX_CANDIDATES);
-      const lines = shown.map(
-        (r) => `  ${r.run_id}  ${r.plan_id}  ${r.status}  ${formatLocalTime(r.started_at)}`,
-      );
-      if (candidates.length > MAX_CANDIDATES) lines.push('  … and more; give a longer prefix');
-      throw new UserError(`run id prefix "${ref}" is ambiguous; it matches:\n${lines.join('\n')}`, ExitCode.usage);
-    }
-  }
-  throw new UserError(`no run matches "${ref}" in ${stateDir} (engine runs lists recent runs)`, ExitCode.usage);
+  return resolveRunRef(db, ref, stateDir);
 }
 
 /** A run's steps in topological order (`steps.position`). */
@@ -264,4 +251,26 @@ export function parseJsonColumn<T>(text: string | null, fallback: T): T {
  */
 export function engineSeemsGone(run: RunRow, now: number = Date.now()): boolean {
   return run.status === 'running' && !engineIsAlive(run, now);
+}
+
+/** The steps as the run's latest `run_started` or `run_resumed` announced them (with `critical`); [] when unreadable. */
+export function plannedStepsOf(db: RunsDb, runId: string): PlannedStep[] {
+  const data = db
+    .prepare("SELECT data FROM events WHERE run_id = ? AND type IN ('run_started', 'run_resumed') ORDER BY seq DESC LIMIT 1")
+    .pluck()
+    .get(runId) as string | undefined;
+  return parseJsonColumn<RunStartedEvent | RunResumedEvent | null>(data ?? null, null)?.steps ?? [];
+}
+
+/** The first cancel request since the run (last) started or resumed, or null. */
+export function cancelRequestOf(db: RunsDb, runId: string): RunCancelRequestedEvent | null {
+  const rows = db
+    .prepare("SELECT type, data FROM events WHERE run_id = ? AND type IN ('run_resumed', 'run_cancel_requested') ORDER BY seq")
+    .all(runId) as { type: string; data: string }[];
+  let first: RunCancelRequestedEvent | null = null;
+  for (const r of rows) {
+    if (r.type === 'run_resumed') first = null;
+    else first ??= parseJsonColumn<RunCancelRequestedEvent | null>(r.data, null);
+  }
+  return first;
 }

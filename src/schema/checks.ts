@@ -5,6 +5,7 @@
  * whatever is malformed (the schema check has reported it already) instead of crashing.
  */
 import { ancestorClosure, topologicalOrder } from '../graph/dag.js';
+import { didYouMean } from './did-you-mean.js';
 import { pointer } from './json-source.js';
 import type { ProblemList } from './problem-list.js';
 import { referencesResolve, substituteVars } from './substitute.js';
@@ -76,7 +77,7 @@ export function checkSteps(steps: unknown, file: string, problems: ProblemList):
       if (typeof name !== 'string') continue;
       const d = ids.get(name);
       if (d === undefined) {
-        problems.add({ file, pointer: pointer('steps', i, 'depends_on', j), message: `depends on unknown step ${JSON.stringify(name)}` });
+        problems.add({ file, pointer: pointer('steps', i, 'depends_on', j), message: `depends on unknown step ${JSON.stringify(name)}${didYouMean(name, ids.keys())}` });
       } else if (name === stepIds[i]) {
         problems.add({ file, pointer: pointer('steps', i, 'depends_on', j), message: `step ${JSON.stringify(name)} depends on itself` });
       } else if (seenBy[d] !== i + 1) {
@@ -182,7 +183,7 @@ function checkUndoes(steps: unknown[], ids: ReadonlyMap<string, number>, depends
       if (typeof name !== 'string') continue;
       const d = ids.get(name);
       if (d === undefined) {
-        problems.add({ file, pointer: pointer('steps', i, 'undoes', j), message: `undoes unknown step ${JSON.stringify(name)}` });
+        problems.add({ file, pointer: pointer('steps', i, 'undoes', j), message: `undoes unknown step ${JSON.stringify(name)}${didYouMean(name, ids.keys())}` });
         continue;
       }
       upstream ??= ancestorClosure(dependsOn[i]!, dependsOn);

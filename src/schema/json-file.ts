@@ -67,7 +67,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * is (an offset into `text`) and what it is: a file in Latin-1 or UTF-16 must not turn into
  * U+FFFD in a command argument.
  */
-function decodeUtf8(bytes: Buffer): { text: string; invalid?: { offset: number; message: string } } {
+export function decodeUtf8(bytes: Buffer): { text: string; invalid?: { offset: number; message: string } } {
   try {
     return { text: utf8.decode(bytes) };
   } catch {

@@ -20,7 +20,7 @@ import { PlanError } from './problems.js';
 import type { ResolvedPlan } from './resolved-plan.js';
 import { resolvePlan } from './resolve.js';
 import { validatePlanSchema } from './validate-schema.js';
-import { parseVarArgs, resolveVars } from './vars.js';
+import { parseVarArgs, resolveVars, varsFromEnvironment } from './vars.js';
 import { readVarsFile } from './vars-file.js';
 
 /** Inputs of {@link loadPlan}: the plan file and what the command line gave. */
@@ -45,6 +45,15 @@ export interface LoadPlanOptions {
   bytes?: Buffer;
   /** `engine resume`: the variable values the run recorded (see vars.ts for precedence). */
   recordedVars?: ReadonlyMap<string, string>;
+  /** The environment, for `ENGINE_VAR_NAME` values (none when absent). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A plan loaded to be looked at (`validate`, `graph`, `run --dry-run` aside): it may lack required values. */
+export interface InspectedPlan {
+  plan: ResolvedPlan;
+  /** Required variables without a value; their references show as `${NAME}`. */
+  unsetVars: string[];
 }
 
 /**
@@ -58,6 +67,19 @@ export interface LoadPlanOptions {
  * @throws PlanError with every problem found (never any other error for bad input)
  */
 export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
+  return load(opts, false).plan;
+}
+
+/**
+ * {@link loadPlan} for `engine validate` and `engine graph`: every check but the one that
+ * required variables have a value; those are returned instead.
+ * @throws PlanError with every other problem found
+ */
+export function inspectPlan(opts: LoadPlanOptions): InspectedPlan {
+  return load(opts, true);
+}
+
+function load(opts: LoadPlanOptions, allowUnset: boolean): InspectedPlan {
   const problems = new ProblemList();
   const planLabel = opts.path;
 
@@ -80,7 +102,7 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
 
   for (const p of validatePlanSchema(data)) problems.add({ file: planLabel, ...p });
   const graph = checkSteps(isObject(data) ? data.steps : undefined, planLabel, problems);
-  const { values, secretNames } = resolveVars(
+  const { values, secretNames, unset } = resolveVars(
     {
       planFile: planLabel,
       declared: isObject(data) ? data.vars : undefined,
@@ -88,6 +110,8 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
       ...(fileValues && opts.varsFile !== undefined ? { varsFile: { label: opts.varsFile, values: fileValues } } : {}),
       varsFileUnreadable: opts.varsFile !== undefined && fileValues === undefined,
       ...(opts.recordedVars ? { recorded: opts.recordedVars } : {}),
+      ...(opts.env ? { env: varsFromEnvironment(opts.env) } : {}),
+      allowUnset,
       builtins: { RUN_ID: opts.runId, PLAN_DIR: path.dirname(absPath), STATE_DIR: opts.stateDir },
     },
     problems,
@@ -101,7 +125,7 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
   if (problems.source(planLabel)!.text.includes('\\u0000')) checkNulCharacters(data, planLabel, problems);
 
   if (problems.length > 0 || !graph) throw new PlanError(problems.toProblems());
-  return resolvePlan(data as Plan, {
+  const plan = resolvePlan(data as Plan, {
     path: absPath,
     sha256: createHash('sha256').update(file.bytes).digest('hex'),
     cwd: opts.cwd,
@@ -110,4 +134,5 @@ export function loadPlan(opts: LoadPlanOptions): ResolvedPlan {
     secretNames,
     graph,
   });
+  return { plan, unsetVars: unset };
 }

@@ -8,6 +8,8 @@ import type { Problem } from './problems.js';
 
 /** File label of problems in command-line arguments (`--var`, `--max-concurrency`). */
 export const COMMAND_LINE = '<command line>';
+/** File label of problems in values from the environment (`ENGINE_VAR_NAME`). */
+export const ENVIRONMENT = '<environment>';
 
 /** A problem before its position is known. */
 export interface PendingProblem {

@@ -5,6 +5,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import generatedValidator from './plan-validator.generated.js';
 import { escapePointerToken, type PositionTarget } from './json-source.js';
+import { closestName } from './did-you-mean.js';
 import { compileVarPattern } from './var-pattern.js';
 
 /** One schema violation: where (pointer into the plan), what, and which part to point at. */
@@ -65,7 +66,9 @@ function describeError(e: VerboseError): SchemaProblem | undefined {
       const prop = String(params.additionalProperty);
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const list = allowed.length ? ` (allowed: ${allowed.join(', ')})` : '';
-      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${preview(prop)}${list}`, at: 'key' };
+      const guess = closestName(prop, allowed);
+      const hint = guess === undefined ? list : `; did you mean ${JSON.stringify(guess)}?${list}`;
+      return { pointer: `${at}/${escapePointerToken(prop)}`, message: `unknown property ${preview(prop)}${hint}`, at: 'key' };
     }
     case 'required':
       return { pointer: at, message: `missing required property ${JSON.stringify(String(params.missingProperty))}`, at: 'value' };

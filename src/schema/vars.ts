@@ -2,16 +2,32 @@
  * Plan variables: `--var KEY=VALUE` parsing and resolution of every variable's value.
  *
  * Precedence, highest first: `--var`, the vars file, the values a resumed run recorded (never
- * for secret variables: they are not recorded), the declaration's `default` (in which
+ * for secret variables: they are not recorded), the environment (`ENGINE_VAR_NAME`, as
+ * Terraform's `TF_VAR_`: secrets need not go on a command line that `ps` and shell history
+ * see; undeclared names there are ignored, the environment holds much else), the
+ * declaration's `default` (in which
  * `${NAME}` references to built-ins and other variables are substituted: var-defaults.ts). A
  * declared variable without any value is an error when `required`, else it is the empty string.
  * Built-ins (RUN_ID, PLAN_DIR, STATE_DIR) are always defined and cannot be declared or set.
  */
 import { escapePointerToken, pointer } from './json-source.js';
-import { COMMAND_LINE, type ProblemList } from './problem-list.js';
+import { didYouMean } from './did-you-mean.js';
+import { COMMAND_LINE, ENVIRONMENT, type ProblemList } from './problem-list.js';
 import { VAR_NAME_PATTERN } from './substitute.js';
 import { substituteDefaults } from './var-defaults.js';
 import { compileVarPattern } from './var-pattern.js';
+
+/** A declared variable `NAME` may be given in the environment as `ENGINE_VAR_NAME`. */
+export const ENV_VAR_PREFIX = 'ENGINE_VAR_';
+
+/** The `ENGINE_VAR_*` values of an environment, by variable name. */
+export function varsFromEnvironment(env: Readonly<Record<string, string | undefined>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith(ENV_VAR_PREFIX) && key.length > ENV_VAR_PREFIX.length && value !== undefined) out.set(key.slice(ENV_VAR_PREFIX.length), value);
+  }
+  return out;
+}
 
 /** Variables every plan can reference without declaring them. */
 export const BUILTIN_VAR_NAMES = ['RUN_ID', 'PLAN_DIR', 'STATE_DIR'] as const;
@@ -66,6 +82,11 @@ export interface VarInputs {
   /** `engine resume`: the values the run recorded (secret ones are `***` there and are ignored:
    * they must be given again, else that is a problem). */
   recorded?: ReadonlyMap<string, string>;
+  /** From {@link varsFromEnvironment}. */
+  env?: ReadonlyMap<string, string>;
+  /** `validate` and `graph`: a required variable without a value is listed in `unset`, not a
+   * problem (its references show as `${NAME}`). */
+  allowUnset?: boolean;
   builtins: Record<BuiltinVarName, string>;
 }
 
@@ -75,6 +96,8 @@ export interface ResolvedVars {
   values: Map<string, string>;
   /** Declared names with `secret: true`, in declaration order. */
   secretNames: string[];
+  /** Required variables without a value (only with `allowUnset`), in declaration order. */
+  unset: string[];
 }
 
 interface Decl {
@@ -111,7 +134,7 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
         file: COMMAND_LINE,
         pointer: '',
         at: 'none',
-        message: `--var ${key}: variable ${JSON.stringify(key)} is not declared in the plan's "vars" (${declaredList()})`,
+        message: `--var ${key}: variable ${JSON.stringify(key)} is not declared in the plan's "vars"${didYouMean(key, declared.keys())} (${declaredList()})`,
       });
     }
   }
@@ -121,7 +144,7 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
       if (builtinSet.has(key) || !declared.has(key)) {
         const why = builtinSet.has(key)
           ? `${key} is a built-in variable and cannot be set`
-          : `variable ${JSON.stringify(key)} is not declared in the plan's "vars" (${declaredList()})`;
+          : `variable ${JSON.stringify(key)} is not declared in the plan's "vars"${didYouMean(key, declared.keys())} (${declaredList()})`;
         problems.add({ file: inp.varsFile.label, pointer: `/${escapePointerToken(key)}`, at: 'key', message: why });
       }
     }
@@ -129,6 +152,7 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
 
   const values = new Map<string, string>();
   const secretNames: string[] = [];
+  const unset: string[] = [];
   const fromDefault = new Set<string>();
   const checked: { name: string; decl: Decl; where: { file: string; pointer: string; at: 'none' | 'value'; from: string } }[] = [];
   for (const [name, decl] of declared) {
@@ -153,12 +177,15 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
     } else if (inp.recorded && decl.secret !== true && inp.recorded.has(name)) {
       value = inp.recorded.get(name)!;
       where = { file: inp.planFile, pointer: pointer('vars', name), at: 'none', from: ' (recorded by the run)' };
+    } else if (inp.env?.has(name)) {
+      value = inp.env.get(name)!;
+      where = { file: ENVIRONMENT, pointer: '', at: 'none', from: ` (from ${ENV_VAR_PREFIX}${name})` };
     } else if (inp.recorded && decl.secret === true) {
       problems.add({
         file: COMMAND_LINE,
         pointer: '',
         at: 'none',
-        message: `secret variable ${JSON.stringify(name)} is not recorded; give it again: --var ${name}=... or in a --vars-file`,
+        message: `secret variable ${JSON.stringify(name)} is not recorded; give it again: --var ${name}=..., in a --vars-file or as ${ENV_VAR_PREFIX}${name}`,
       });
       values.set(name, '');
       continue;
@@ -167,12 +194,19 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
       where = { file: inp.planFile, pointer: pointer('vars', name, 'default'), at: 'value', from: DEFAULT_SOURCE };
     }
     if (value === undefined || where === undefined) {
+      if (decl.required === true && inp.allowUnset) {
+        unset.push(name);
+        // No value to hide: `${NAME}` shows where it goes.
+        if (decl.secret === true) secretNames.pop();
+        values.set(name, `\${${name}}`);
+        continue;
+      }
       if (decl.required === true && !inp.varsFileUnreadable) {
         problems.add({
           file: inp.planFile,
           pointer: pointer('vars', name),
           at: 'key',
-          message: `required variable ${JSON.stringify(name)} has no value: pass --var ${name}=VALUE or set it in a vars file`,
+          message: `required variable ${JSON.stringify(name)} has no value: pass --var ${name}=VALUE, set it in a vars file or as ${ENV_VAR_PREFIX}${name}`,
         });
       }
       values.set(name, '');
@@ -199,7 +233,7 @@ export function resolveVars(inp: VarInputs, problems: ProblemList): ResolvedVars
       });
     }
   }
-  return { values, secretNames };
+  return { values, secretNames, unset };
 }
 
 /** `where.from` of a value taken from the declaration's default. */

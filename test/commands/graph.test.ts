@@ -30,9 +30,10 @@ const EXPECTED_STEPS = [
     on_failure: 'continue',
     critical: false,
     command: 'make',
+    args: ['docs'],
   },
-  { id: 'graph', name: 'graph', depends_on: [], trigger_rule: 'all_success', on_failure: 'skip_dependents', critical: true, command: 'echo world ***' },
-  { id: 'end', name: 'end', depends_on: ['graph'], trigger_rule: 'all_success', on_failure: 'abort', critical: true, command: 'echo' },
+  { id: 'graph', name: 'graph', depends_on: [], trigger_rule: 'all_success', on_failure: 'skip_dependents', critical: true, command: 'echo world ***', args: [] },
+  { id: 'end', name: 'end', depends_on: ['graph'], trigger_rule: 'all_success', on_failure: 'abort', critical: true, command: 'echo', args: ['***'] },
   {
     id: 'publish-docs',
     name: 'publish-docs',
@@ -41,8 +42,9 @@ const EXPECTED_STEPS = [
     on_failure: 'abort',
     critical: true,
     command: 'true',
+    args: [],
   },
-  { id: 'a_b', name: 'a_b', depends_on: ['graph', 'build.docs'], trigger_rule: 'one_failed', on_failure: 'abort', critical: true, command: 'true' },
+  { id: 'a_b', name: 'a_b', depends_on: ['graph', 'build.docs'], trigger_rule: 'one_failed', on_failure: 'abort', critical: true, command: 'true', args: [] },
 ];
 const EDGES = EXPECTED_STEPS.flatMap((s) => s.depends_on.map((d) => `${d} -> ${s.id}`)).sort();
 

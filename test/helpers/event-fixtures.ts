@@ -149,7 +149,7 @@ export function typicalRun(runId = 'run-1'): EngineEvent[] {
     ev({ type: 'step_skipped', step_id: 'd', reason: 'trigger_rule', detail: 'upstream c failed', upstream: 'c' }),
     ev(stepStarted('b', 2)),
     ev(stepSucceeded('b', 2, 70)),
-    ev({ type: 'run_cancel_requested', signal: 'SIGINT', source: 'signal', forced: false }),
+    ev({ type: 'run_cancel_requested', signal: 'SIGINT', source: 'signal', requested_by_pid: null, forced: false }),
     ev({
       type: 'step_cancelled',
       step_id: 'e',

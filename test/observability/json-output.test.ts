@@ -35,7 +35,7 @@ describe('engine run --json', () => {
     expect(r.stdout).not.toContain('Run succeeded');
   });
 
-  it('keeps stdout to events on a failed run, and prints nothing there for an invalid plan', async () => {
+  it('keeps stdout to events on a failed run, and prints the problems of an invalid plan there as one JSON object', async () => {
     const w = ws();
     const failing = w.writePlan(plan([{ id: 'x', command: 'false' }]), 'failing.json');
     const r = await w.engine(['run', failing, '--json']);
@@ -48,8 +48,12 @@ describe('engine run --json', () => {
     const invalid = w.writePlan({ plan_id: 'bad', version: '1', steps: [{ id: 'x' }] }, 'invalid.json');
     const bad = await w.engine(['run', invalid, '--json']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stdout).toBe('');
-    expect(bad.stderr).not.toBe('');
+    const report = JSON.parse(bad.stdout) as { valid: boolean; problems: { file: string; pointer: string; message: string }[] };
+    expect(report.valid).toBe(false);
+    expect(report.problems).toHaveLength(1);
+    const problem = report.problems[0]!;
+    expect(problem).toMatchObject({ file: invalid, pointer: '/steps/0' });
+    expect(bad.stderr).toContain(problem.message);
   });
 
   it('finishes the run when the reader of stdout goes away (EPIPE)', async () => {

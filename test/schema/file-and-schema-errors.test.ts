@@ -81,7 +81,7 @@ describe('schema violations', () => {
     const problems = problemsOf(dir, text);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file: 'plan.json', pointer: '/steps/0/timout_sec', line: 5, column: 37 });
-    expect(problems[0]!.message).toMatch(/^unknown property "timout_sec" \(allowed: id, name, .*timeout_sec/);
+    expect(problems[0]!.message).toMatch(/^unknown property "timout_sec"; did you mean "timeout_sec"\? \(allowed: id, name, .*timeout_sec/);
   });
 
   it('reports a value of the wrong type with the expected and actual type', () => {

@@ -326,9 +326,9 @@ const STRINGS: PlanCase[] = [
 // Unknown properties (typos) and duplicate keys
 
 const UNKNOWN: PlanCase[] = [
-  { name: 'a misspelt top-level property', plan: withValue(['step'], []), expect: { pointer: '/step', at: nameOf('step'), message: /^unknown property "step" \(allowed: \$schema, plan_id, version, description, metadata, vars, globals, steps\)$/ } },
+  { name: 'a misspelt top-level property', plan: withValue(['step'], []), expect: { pointer: '/step', at: nameOf('step'), message: /^unknown property "step"; did you mean "steps"\? \(allowed: \$schema, plan_id, version, description, metadata, vars, globals, steps\)$/ } },
   { name: 'a capitalised property', plan: withValue(['Plan_id'], 'p'), expect: { pointer: '/Plan_id', at: nameOf('Plan_id'), message: /^unknown property "Plan_id"/ } },
-  { name: '"cmd" instead of "command"', plan: withValue(['steps'], [{ id: 'a', cmd: 'true' }]), expect: { pointer: '/steps/0/cmd', at: nameOf('cmd'), message: /^unknown property "cmd" \(allowed: id, name, description, command, / } },
+  { name: '"cmd" instead of "command"', plan: withValue(['steps'], [{ id: 'a', cmd: 'true' }]), expect: { pointer: '/steps/0/cmd', at: nameOf('cmd'), message: /^unknown property "cmd"; did you mean "cwd"\? \(allowed: id, name, description, command, / } },
   { name: '"depends-on" with a dash', plan: step('depends-on', []), expect: { pointer: '/steps/0/depends-on', at: nameOf('depends-on'), message: /^unknown property "depends-on"/ } },
   { name: '"timeout" without the unit', plan: step('timeout', 5), expect: { pointer: '/steps/0/timeout', at: nameOf('timeout'), message: /^unknown property "timeout"/ } },
   { name: '"retry" for "retries"', plan: step('retry', 3), expect: { pointer: '/steps/0/retry', at: nameOf('retry'), message: /^unknown property "retry"/ } },
@@ -362,7 +362,7 @@ const GRAPH: PlanCase[] = [
   { name: 'a step depending on itself', plan: steps({ id: 'a', command: 'true', depends_on: ['a'] }), expect: { pointer: '/steps/0/depends_on/0', message: /^step "a" depends on itself$/ } },
   { name: 'a two-step cycle', plan: steps({ id: 'a', command: 'true', depends_on: ['b'] }, { id: 'b', command: 'true', depends_on: ['a'] }), expect: { pointer: '/steps/0/depends_on/0', message: /^dependency cycle: a -> b -> a/ } },
   { name: 'a three-step cycle behind a good step', plan: steps({ id: 'ok', command: 'true' }, { id: 'x', command: 'true', depends_on: ['ok', 'z'] }, { id: 'y', command: 'true', depends_on: ['x'] }, { id: 'z', command: 'true', depends_on: ['y'] }), expect: { pointer: '/steps/1/depends_on/1', message: /^dependency cycle: x -> z -> y -> x/ } },
-  { name: 'an id differing only in case', plan: steps({ id: 'Build', command: 'true' }, { id: 'test', command: 'true', depends_on: ['build'] }), expect: { pointer: '/steps/1/depends_on/0', message: /^depends on unknown step "build"$/ } },
+  { name: 'an id differing only in case', plan: steps({ id: 'Build', command: 'true' }, { id: 'test', command: 'true', depends_on: ['build'] }), expect: { pointer: '/steps/1/depends_on/0', message: /^depends on unknown step "build" \(did you mean "Build"\?\)$/ } },
   { name: 'shell with arguments', plan: steps({ id: 'a', command: 'echo', shell: true, args: ['hi'] }), expect: { pointer: '/steps/0/args', at: valueOf('args'), message: /^args must be empty when shell is true/ } },
   { name: 'a step that is null', plan: steps({ id: 'a', command: 'true' }, null as unknown as object), expect: { pointer: '/steps/1', message: /^expected an object, got null$/ } },
 ];

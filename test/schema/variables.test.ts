@@ -119,7 +119,7 @@ describe('variable problems', () => {
         file: 'plan.json',
         pointer: '/vars/NEED',
         ...positionOf(text, '"NEED"'),
-        message: 'required variable "NEED" has no value: pass --var NEED=VALUE or set it in a vars file',
+        message: 'required variable "NEED" has no value: pass --var NEED=VALUE, set it in a vars file or as ENGINE_VAR_NEED',
       }),
     ]);
   });

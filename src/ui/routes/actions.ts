@@ -10,7 +10,7 @@ import { HttpError, readJsonBody, sendJson } from '../http-util.js';
 import { resumeRun } from '../resume-run.js';
 
 export const cancel: Handler = (ctx, _req, res, [runId]) => {
-  sendJson(res, { ok: true, message: cancelRun(runOf(ctx, runId!)) } satisfies ActionResult, 202);
+  sendJson(res, { ok: true, message: cancelRun(ctx.stateDir, runOf(ctx, runId!)) } satisfies ActionResult, 202);
 };
 
 export const resume: Handler = async (ctx, req, res, [runId]) => {
