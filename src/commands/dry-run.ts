@@ -20,6 +20,14 @@ export interface DryRunStep {
   /** The script line of a shell step, else null. */
   script: string | null;
   cwd: string;
+  /** `command`, `plan`, `matrix` (its instances are steps of their own) or `for_each` (expanded at run time). */
+  kind: ResolvedStep['kind'];
+  /** An instance's matrix step, else null. */
+  instance_of: string | null;
+  /** A for_each step's item list as written, else null. */
+  for_each: string | null;
+  /** A plan step's child plan (absolute path) and the values it gives, else null. */
+  plan: { path: string; vars: Record<string, string> } | null;
   policy: {
     timeout_sec: number;
     idle_timeout_sec: number | null;
@@ -65,22 +73,60 @@ export function printDryRun(plan: ResolvedPlan, write: (text: string) => void): 
     lines.push(`level ${k + 1}: ${ids.map((i) => plan.steps[i]!.id).join(', ')}`);
     for (const i of ids) {
       const s = plan.steps[i]!;
-      const cmd = s.shell ? `${s.shell.join(' ')} ${JSON.stringify(s.command)}` : [s.command, ...s.args.map(quoteArg)].join(' ');
-      const notes = policyNotes(s, plan.killGraceMs).map(mask);
-      lines.push(`  ${s.id}: ${mask(cmd)}${notes.length ? `  [${notes.join(', ')}]` : ''}`);
+      const notes = (s.kind === 'matrix' ? fanOutNotes(s) : policyNotes(s, plan.killGraceMs)).map(mask);
+      lines.push(`  ${s.id}: ${mask(stepAction(plan, s))}${notes.length ? `  [${notes.join(', ')}]` : ''}`);
     }
   });
   write(lines.join('\n') + '\n');
 }
 
+/**
+ * What a step does, in one line: its command line; for a plan step the plan it runs and the
+ * values it gives; for a matrix step its instances; for a for_each step what it expands over
+ * (at run time) and what each instance runs.
+ */
+export function stepAction(plan: Pick<ResolvedPlan, 'steps'>, s: ResolvedStep): string {
+  const commandLine = (x: ResolvedStep): string =>
+    x.kind === 'plan' && x.subPlan
+      ? `runs plan ${x.subPlan.path}${Object.keys(x.subPlan.vars).length ? ` with ${Object.entries(x.subPlan.vars).map(([k, v]) => `${k}=${quoteArg(v)}`).join(' ')}` : ''}`
+      : x.shell
+        ? `${x.shell.join(' ')} ${JSON.stringify(x.command)}`
+        : [x.command, ...x.args.map(quoteArg)].join(' ');
+  switch (s.kind) {
+    case 'matrix':
+      return `matrix of ${count(s.dependsOn.length, 'instance')} (${s.dependsOn.map((d) => plan.steps[d]!.id).slice(0, 4).join(', ')}${s.dependsOn.length > 4 ? ', …' : ''})`;
+    case 'for_each':
+      return `for_each over ${s.forEach}: expands at run time into one instance per item, each: ${commandLine(s)}`;
+    default:
+      return commandLine(s);
+  }
+}
+
+/** A matrix or for_each step's fan-out policy. */
+function fanOutNotes(s: ResolvedStep): string[] {
+  const f = s.fanOut;
+  if (!f) return [];
+  const t = 'count' in f.tolerated ? f.tolerated.count : `${f.tolerated.percent}%`;
+  return [
+    f.maxParallel !== null ? `max_parallel ${f.maxParallel}` : '',
+    t !== 0 ? `tolerated_failures ${t}` : '',
+    f.failFast ? 'fail_fast' : '',
+    s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
+    s.critical ? '' : 'not critical',
+  ].filter(Boolean);
+}
+
 /** A step's policy where it differs from the defaults, in the plan's own words. */
 function policyNotes(s: ResolvedStep, planGraceMs: number): string[] {
+  if (s.kind === 'plan') return [s.triggerRule !== 'all_success' ? `trigger_rule ${s.triggerRule}` : '', s.instanceOf !== null ? '' : s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '', s.instanceOf !== null || s.critical ? '' : 'not critical'].filter(Boolean);
   const r = s.retry;
   const retryOn = r.on === null ? '' : ` on ${r.on.map((m) => (m.kind === 'reason' ? m.reason : m.from === 0 && m.to === 255 ? 'exit:*' : m.from === m.to ? `exit:${m.from}` : `exit:${m.from}-${m.to}`)).join('|')}`;
   return [
+    s.kind === 'for_each' ? fanOutNotes(s).join(', ') : '',
     s.triggerRule !== 'all_success' ? `trigger_rule ${s.triggerRule}` : '',
-    s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
-    s.critical ? '' : 'not critical',
+    // An instance's own failure only counts towards its matrix's tolerance (not a policy of its own).
+    s.instanceOf === null && s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
+    s.instanceOf !== null || s.critical ? '' : 'not critical',
     `timeout ${formatDuration(s.timeoutMs)}`,
     s.idleTimeoutMs !== null ? `idle timeout ${formatDuration(s.idleTimeoutMs)}` : '',
     r.deadlineMs !== null ? `deadline ${formatDuration(r.deadlineMs)}` : '',
@@ -107,6 +153,10 @@ export function dryRunJson(plan: ResolvedPlan): DryRunJson {
     args: s.shell ? [...s.shell.slice(1), mask(s.command)] : s.args.map(mask),
     script: s.shell ? mask(s.command) : null,
     cwd: mask(s.cwd),
+    kind: s.kind,
+    instance_of: s.instanceOf === null ? null : plan.steps[s.instanceOf]!.id,
+    for_each: s.forEach === null ? null : mask(s.forEach),
+    plan: s.subPlan === null ? null : { path: s.subPlan.path, vars: Object.fromEntries(Object.entries(s.subPlan.vars).map(([k, v]) => [k, mask(v)])) },
     policy: {
       timeout_sec: s.timeoutMs / 1000,
       idle_timeout_sec: sec(s.idleTimeoutMs),

@@ -7,16 +7,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { systemClock } from '../engine/clock.js';
 import { planMasker } from '../engine/mask.js';
-import { commandChecks } from '../engine/process/command-check.js';
 import { containRun, type RunContainment } from '../engine/process/containment.js';
 import type { AttemptPort } from '../engine/attempt.js';
 import { launcher } from '../engine/process/launch.js';
-import { localAttempts } from '../engine/process/local-attempts.js';
 import type { RemoteAttempts } from '../engine/remote/remote-attempts.js';
 import type { ResumeState } from '../engine/resume.js';
-import { RunLoop, type RunPorts } from '../engine/run-loop.js';
+import pLimit from 'p-limit';
+import { RunLoop } from '../engine/run-loop.js';
+import { childRunPort } from './child-runs.js';
+import { localPorts, storePorts } from './run-ports.js';
 import type { ResolvedPlan } from '../schema/resolved-plan.js';
 import { otelRequested } from '../state/otel/enabled.js';
 import type { RunTelemetry } from '../state/otel/otel-sink.js';
@@ -25,10 +25,8 @@ import { EventsFile } from '../state/sinks/events-file-sink.js';
 import { JsonLinesSink } from '../state/sinks/json-lines-sink.js';
 import { SqliteSink } from '../state/sinks/sqlite-sink.js';
 import { TurnBuffer, type BatchSink } from '../state/sinks/turn-buffer.js';
-import { eventsPath, logsDir, outputsDir, runsDbPath, stepLogPath, stepOutputPath } from '../state/store/paths.js';
+import { eventsPath, logsDir, outputsDir, runsDbPath } from '../state/store/paths.js';
 import { takeCancelRequest } from '../state/store/cancel-request.js';
-import { RunsDbFingerprints } from '../state/store/fingerprints.js';
-import { RunsDbMutexes } from '../state/store/mutexes.js';
 import { recoverInterruptedRuns } from '../state/store/recovery.js';
 import { prepareStateDir } from '../state/store/state-dir.js';
 import { UserError } from '../errors.js';
@@ -106,11 +104,13 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     if (ctx.executor) remote = await connectWorkers(plan, runId, ctx.executor, ports.attempts);
     const host = { pid: process.pid, hostname: hostname(), cgroup: contained.cgroup, executor: remote?.record ?? null };
     // Opened only for plans that use them: no cost for a feature a plan does not use.
-    const mutexes = plan.mutex || plan.steps.some((s) => s.mutex !== null) ? new RunsDbMutexes(runsDbPath(stateDir), { runId, ...host }, () => recoverInterruptedRuns(stateDir)) : null;
-    const fingerprints = plan.steps.some((s) => s.sources !== null)
-      ? new RunsDbFingerprints(runsDbPath(stateDir), { planId: plan.planId, runId, force: ctx.force ?? false })
+    const stores = storePorts(plan, stateDir, runId, host, ctx.force ?? false);
+    closing.push(() => stores.close());
+    // One limit for the run and the child runs of its plan steps (issue 13).
+    const limit = pLimit(plan.maxConcurrency);
+    const childRuns = hasPlanSteps(plan)
+      ? childRunPort({ stateDir, cwd, parentRunId: runId, host: { ...host, executor: null }, runsDb: sqlite, limit, cgroup: contained.cgroup, env: process.env, force: ctx.force ?? false })
       : null;
-    closing.push(() => mutexes?.close(), () => fingerprints?.close());
     const run = new RunLoop({
       plan,
       runId,
@@ -121,10 +121,15 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
       ports: {
         ...ports,
         ...(remote ? { attempts: remote } : {}),
-        beforeFinish: () => contained.killLeftovers(),
-        ...(mutexes ? { mutexes } : {}),
-        ...(fingerprints ? { fingerprints } : {}),
+        // Child runs are recorded to their end before the run's own end, and its leftovers killed.
+        beforeFinish: async () => {
+          await childRuns?.drain();
+          await contained.killLeftovers();
+        },
+        ...stores.ports,
+        ...(childRuns ? { childRuns } : {}),
       },
+      limit,
       ...(ctx.resume ? { resume: ctx.resume } : {}),
     });
     // `engine cancel` and the dashboard leave a request file before their SIGINT: who asked.
@@ -178,23 +183,15 @@ function consoleSink(plan: ResolvedPlan, ctx: ExecuteContext): ConsoleSink {
   });
 }
 
+/** True when the plan has a step that runs another plan (or a for_each step whose instances will). */
+export function hasPlanSteps(plan: ResolvedPlan): boolean {
+  return plan.steps.some((s) => s.kind === 'plan' || (s.kind === 'for_each' && s.late?.source.plan !== undefined));
+}
+
 /** Ends the run's containment (after its leftovers were killed, before `run_finished`). */
 async function releaseContainment(containment: RunContainment): Promise<void> {
   const problem = await containment.release();
   if (problem) process.stderr.write(`engine: warning: ${problem}\n`);
-}
-
-/** The ports of a run on this machine. */
-function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, cgroup: string | null, telemetry: RunTelemetry | null): RunPorts {
-  return {
-    // A bounded window: each prepared log file holds a descriptor.
-    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256), cgroup),
-    checks: commandChecks(),
-    logPath: (stepId, attempt) => stepLogPath(stateDir, runId, stepId, attempt),
-    outputPath: (stepId, attempt) => stepOutputPath(stateDir, runId, stepId, attempt),
-    ...(telemetry ? { stepEnv: telemetry.traceContext.stepEnv } : {}),
-    clock: systemClock,
-  };
 }
 
 /**

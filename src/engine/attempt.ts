@@ -129,3 +129,35 @@ export interface RunningCheck {
 
 /** Runs precondition commands. Never throws. */
 export type CheckPort = (req: CheckRequest) => RunningCheck;
+
+/**
+ * A plan step's attempt (issue 13): a child run of another plan, in the same engine process
+ * and state directory, under the parent's concurrency limit.
+ */
+export interface ChildRunRequest {
+  stepId: string;
+  attempt: number;
+  /** Absolute path of the child plan file. */
+  planPath: string;
+  /** Values for the child's variables (substituted, outputs included; not masked). */
+  vars: Readonly<Record<string, string>>;
+  /** The parent run's secret values: masked in the child run's record too. */
+  secrets: readonly string[];
+  /** The step's log file: what the child run is and how it ended. */
+  logPath: string;
+  /** The child run an earlier part of the parent run started for this step: resumed (its
+   * succeeded steps kept) when it did not succeed, instead of starting a new one. */
+  previousChildRunId: string | null;
+}
+
+/** A child run in progress: `childRunId` is known at once (null when its plan could not be loaded). */
+export interface RunningChildRun extends RunningAttempt {
+  readonly childRunId: string | null;
+}
+
+/** Starts child runs. Never throws: a child plan that cannot be loaded ends as `spawn_error`. */
+export interface ChildRunPort {
+  start(req: ChildRunRequest): RunningChildRun;
+  /** Resolves once every child run started has finished and is recorded. */
+  drain(): Promise<void>;
+}

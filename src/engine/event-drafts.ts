@@ -25,7 +25,7 @@ export interface EngineHost {
 }
 
 /** `run_started`: the plan, its variables (secrets as `***`) and every planned step. */
-export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHost, mask: Masker): Draft<RunStartedEvent> {
+export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHost, mask: Masker, parent: { runId: string; stepId: string } | null = null): Draft<RunStartedEvent> {
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(plan.vars)) vars[k] = mask(v);
   for (const k of plan.secretNames) vars[k] = '***';
@@ -43,6 +43,8 @@ export function runStartedDraft(plan: ResolvedPlan, cwd: string, host: EngineHos
     cgroup: host.cgroup,
     executor: host.executor,
     steps: plannedSteps(plan),
+    parent_run_id: parent?.runId ?? null,
+    parent_step_id: parent?.stepId ?? null,
   };
 }
 
@@ -79,6 +81,8 @@ export interface StartedAttempt {
   readyAtMs: number;
   /** Epoch ms when its process was spawned. */
   startedAtMs: number;
+  /** A plan step's child run, else null. */
+  childRunId: string | null;
 }
 
 export function stepStartedDraft(step: ResolvedStep, a: StartedAttempt, mask: Masker): Draft<StepStartedEvent> {
@@ -93,6 +97,7 @@ export function stepStartedDraft(step: ResolvedStep, a: StartedAttempt, mask: Ma
     log_path: a.logPath,
     ready_at_ms: a.readyAtMs,
     started_at_ms: a.startedAtMs,
+    child_run_id: a.childRunId,
   };
 }
 

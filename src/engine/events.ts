@@ -68,6 +68,9 @@ export interface RunStartedEvent extends EventBase {
   executor: ExecutorRecord | null;
   /** Steps in topological order. */
   steps: PlannedStep[];
+  /** A child run of a plan step (issue 13): the parent run and its step; null otherwise. */
+  parent_run_id: string | null;
+  parent_step_id: string | null;
 }
 
 /**
@@ -105,6 +108,8 @@ export interface StepStartedEvent extends EventBase {
   /** When its process was spawned: Unix epoch ms with sub-millisecond precision. The gap to
    * `ready_at_ms` is the wait for a concurrency slot plus the engine's own latency. */
   started_at_ms: number;
+  /** A plan step (issue 13): the child run this attempt is, else null. */
+  child_run_id: string | null;
 }
 
 export interface StepSucceededEvent extends EventBase {
@@ -276,8 +281,8 @@ export interface RunCancelRequestedEvent extends EventBase {
   /** Signal that asked for it, e.g. `SIGINT`; `none` when no signal did (a run timeout). */
   signal: string;
   /** What asked: a signal to the engine (Ctrl-C in its terminal, SIGTERM), `engine cancel`,
-   * the dashboard (both leave a request file before their SIGINT), or the run's own
-   * `globals.timeout_sec`. */
+   * the dashboard (both leave a request file before their SIGINT), the run's own
+   * `globals.timeout_sec`, or (a child run of a plan step) its parent run stopping the step. */
   source: CancelSource;
   /** pid of the process that asked (`engine cancel`, the dashboard's server), else null. */
   requested_by_pid: number | null;
@@ -286,7 +291,7 @@ export interface RunCancelRequestedEvent extends EventBase {
 }
 
 /** Who asked a run to cancel (`run_cancel_requested.source`). */
-export type CancelSource = 'signal' | 'run_timeout' | 'engine_cancel' | 'dashboard';
+export type CancelSource = 'signal' | 'run_timeout' | 'engine_cancel' | 'dashboard' | 'parent_run';
 
 export interface RunFinishedEvent extends EventBase {
   type: 'run_finished';

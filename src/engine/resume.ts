@@ -33,6 +33,8 @@ export interface ResumeState {
   attempts: ReadonlyMap<string, number>;
   /** Recorded outputs of the kept steps (instances of for_each steps included), by step id. */
   outputs: ReadonlyMap<string, Record<string, string>>;
+  /** The last child run of each plan step (issue 13), which a rerun of the step resumes. */
+  childRuns: ReadonlyMap<string, string>;
 }
 
 /** A run as its events tell it, for resume. */
@@ -50,6 +52,8 @@ export interface RecordedRun {
   maskedOutputs: ReadonlySet<string>;
   /** Instance ids of each expanded for_each step (its last expansion). */
   expansions: ReadonlyMap<string, readonly string[]>;
+  /** The last child run of each plan step. */
+  childRuns: ReadonlyMap<string, string>;
 }
 
 /** Reads the record of a run from its events, in order; undefined when there is no `run_started`. */
@@ -61,6 +65,7 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
   const outputs = new Map<string, Record<string, string>>();
   const maskedOutputs = new Set<string>();
   const expansions = new Map<string, readonly string[]>();
+  const childRuns = new Map<string, string>();
   for (const e of events) {
     switch (e.type) {
       case 'run_started':
@@ -68,6 +73,7 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
         break;
       case 'step_started':
         attempts.set(e.step_id, e.attempt);
+        if (e.child_run_id) childRuns.set(e.step_id, e.child_run_id);
         break;
       case 'step_succeeded':
         succeeded.add(e.step_id);
@@ -106,7 +112,7 @@ export function recordedRun(events: readonly EngineEvent[]): RecordedRun | undef
     }
   }
   if (!started) return undefined;
-  return { started, status, lastSeq: events.at(-1)?.seq ?? 0, succeeded, attempts, outputs, maskedOutputs, expansions };
+  return { started, status, lastSeq: events.at(-1)?.seq ?? 0, succeeded, attempts, outputs, maskedOutputs, expansions, childRuns };
 }
 
 /**
@@ -148,7 +154,7 @@ export function resumeState(plan: ResolvedPlan, run: RecordedRun, previousStatus
   }
   const outputs = new Map<string, Record<string, string>>();
   for (const id of kept) outputs.set(id, run.outputs.get(id) ?? {});
-  return { previousStatus, lastSeq: run.lastSeq, kept, rerun, attempts: run.attempts, outputs };
+  return { previousStatus, lastSeq: run.lastSeq, kept, rerun, attempts: run.attempts, outputs, childRuns: run.childRuns };
 }
 
 /** Every ancestor (transitive dependency) of step `i`. */

@@ -13,7 +13,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { bindStep, expandForEach, forEachText, type RunValueLookup } from '../schema/bind-step.js';
 import type { Precondition, ResolvedPlan, ResolvedStep } from '../schema/resolved-plan.js';
-import type { AttemptPort, AttemptResult, CheckPort, RunningAttempt } from './attempt.js';
+import type { AttemptPort, AttemptResult, CheckPort, ChildRunPort, RunningAttempt } from './attempt.js';
 import type { Clock } from './clock.js';
 import { formatDuration } from '../format.js';
 import { attemptEndedDraft, decisionDraft, executorReportDraft, groupEndedDraft, runFinishedDraft, runResumedDraft, runStartedDraft, stepStartedDraft, type EngineHost, type KillCause } from './event-drafts.js';
@@ -51,6 +51,8 @@ export interface RunPorts {
   mutexes?: MutexPort;
   /** Up-to-date checks of steps with `sources`; without it, such steps always run. */
   fingerprints?: FingerprintPort;
+  /** Child runs of plan steps (issue 13); without it, a plan step fails as `spawn_error`. */
+  childRuns?: ChildRunPort;
 }
 
 export interface RunOptions {
@@ -67,6 +69,15 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Uniform in [0, 1), for jittered retry delays (default Math.random). */
   random?: () => number;
+  /** A child run of a plan step (issue 13): the parent run and step, recorded in `run_started`. */
+  parent?: { runId: string; stepId: string };
+  /** The run's concurrency limit when something else shares it (the child runs of its plan
+   * steps); default: a limit of `plan.maxConcurrency` of its own. */
+  limit?: LimitFunction;
+  /** The root run's concurrency limit: a child run's steps hold a slot of it too. */
+  parentLimit?: LimitFunction;
+  /** Secret values from the parent run, masked in this run's record as well. */
+  inheritedSecrets?: readonly string[];
 }
 
 export class RunLoop {
@@ -138,8 +149,11 @@ export class RunLoop {
     // p-limit starts a task on a microtask after limit() returns, never inside the caller,
     // so a decision is recorded before the attempt it leads to starts; queued tasks run in
     // FIFO order, the order the scheduler found the steps ready.
-    this.limit = pLimit(this.plan.maxConcurrency);
-    this.secrets = planSecrets(this.plan);
+    const own = opts.limit ?? pLimit(this.plan.maxConcurrency);
+    const parentLimit = opts.parentLimit;
+    // A child run's step holds a slot of its own run and one of the root run's.
+    this.limit = parentLimit ? (((fn: () => Promise<void>) => own(() => parentLimit(fn))) as LimitFunction) : own;
+    this.secrets = [...new Set([...planSecrets(this.plan), ...(opts.inheritedSecrets ?? [])])];
     this.mask = createMasker(this.secrets);
     this.baseEnv = { ...opts.baseEnv, ENGINE_RUN_ID: opts.runId };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
@@ -164,7 +178,7 @@ export class RunLoop {
       for (const i of kept) this.values.ended(plan.steps[i]!.id, 'succeeded', resume.outputs.get(plan.steps[i]!.id) ?? {});
       this.recorder.emit(runResumedDraft(plan, resume, opts.host));
     } else {
-      this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask));
+      this.recorder.emit(runStartedDraft(plan, opts.cwd, opts.host, this.mask, opts.parent ?? null));
     }
     if (plan.timeoutMs !== null) {
       this.cancelRunTimeout = this.ports.clock.setTimer(plan.timeoutMs, () => this.cancel('none', 'run_timeout'));
@@ -330,7 +344,8 @@ export class RunLoop {
     }
     const g = step.instanceOf;
     if (g !== null && !this.groupStartMs.has(g)) this.groupStartMs.set(g, now);
-    const slot = () => this.limit(() => this.runStep(i));
+    // A plan step runs nothing itself: its child run's steps take the slots.
+    const slot = step.kind === 'plan' ? () => this.runStep(i) : () => this.limit(() => this.runStep(i));
     const groupLimit = g === null ? null : this.groupLimit(g);
     // A step waiting for its mutex holds no concurrency slot.
     this.mutexGate.enter(i, step.id, step.mutex, groupLimit ? () => void groupLimit(slot) : () => void slot());
@@ -450,6 +465,10 @@ export class RunLoop {
     const attemptNo = this.scheduler.startAttempt(i, this.ports.clock.now());
     if (attemptNo === 0) return;
     const logPath = this.ports.logPath(step.id, attemptNo);
+    if (step.kind === 'plan') {
+      this.startChildRun(i, step, attemptNo, logPath);
+      return;
+    }
     const outputPath = this.ports.outputPath(step.id, attemptNo);
     const attempt = this.ports.attempts.start({
       stepId: step.id,
@@ -475,12 +494,43 @@ export class RunLoop {
     this.running.set(i, entry);
     const readyAtMs = this.readyAt.get(i) ?? startMs;
     this.readyAt.delete(i);
-    this.recorder.emit(stepStartedDraft(step, { attempt: attemptNo, pid: attempt.pid, logPath, readyAtMs, startedAtMs: startMs }, this.mask));
+    this.recorder.emit(stepStartedDraft(step, { attempt: attemptNo, pid: attempt.pid, logPath, readyAtMs, startedAtMs: startMs, childRunId: null }, this.mask));
     const result = await attempt.result;
     // A forced cancel may already have recorded this attempt as cancelled.
     if (this.running.get(i) !== entry) return;
     this.running.delete(i);
     this.attemptEnded(i, result);
+  }
+
+  /**
+   * A plan step's attempt: a child run (issue 13) through the child-run port. A resumed
+   * parent continues the child run this step started before, if any.
+   */
+  private startChildRun(i: number, step: ResolvedStep, attemptNo: number, logPath: string): void {
+    const sub = step.subPlan!;
+    const port = this.ports.childRuns;
+    const attempt = port
+      ? port.start({
+          stepId: step.id,
+          attempt: attemptNo,
+          planPath: sub.path,
+          vars: sub.vars,
+          secrets: this.secrets,
+          logPath,
+          previousChildRunId: this.opts.resume?.childRuns.get(step.id) ?? null,
+        })
+      : { childRunId: null, pid: null, cancel: () => {}, result: Promise.resolve<AttemptResult>({ outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs: 0, error: 'this engine cannot run child plans here' }) };
+    const startMs = this.ports.clock.now();
+    const entry = { attempt, startMs };
+    this.running.set(i, entry);
+    const readyAtMs = this.readyAt.get(i) ?? startMs;
+    this.readyAt.delete(i);
+    this.recorder.emit({ ...stepStartedDraft(step, { attempt: attemptNo, pid: null, logPath, readyAtMs, startedAtMs: startMs, childRunId: attempt.childRunId }, this.mask), command: step.subPlan!.path, args: [] });
+    void attempt.result.then((result) => {
+      if (this.running.get(i) !== entry) return;
+      this.running.delete(i);
+      this.attemptEnded(i, result);
+    });
   }
 
   /**
@@ -576,7 +626,8 @@ export class RunLoop {
     const steps = this.steps;
     while (logs.hasRoom && this.prepareCursor < order.length) {
       const i = order[this.prepareCursor++]!;
-      if (this.scheduler.attemptsOf(i) !== 0) continue;
+      // Only command steps open a log file for their process (a plan step's log is a few notes).
+      if (steps[i]!.kind !== 'command' || this.scheduler.attemptsOf(i) !== 0) continue;
       const status = this.scheduler.statusOf(i);
       if (status !== 'pending' && status !== 'running') continue;
       logs.want(this.ports.logPath(steps[i]!.id, 1));

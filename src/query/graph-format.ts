@@ -11,7 +11,16 @@ import type { ResolvedPlan } from '../schema/resolved-plan.js';
 /** One step in `engine graph --format json`: the step as events announce it, plus its command
  * (the executable, or the script line of a `shell` step) and arguments, variables substituted,
  * secrets masked. */
-export type GraphStep = PlannedStep & { command: string; args: string[] };
+export type GraphStep = PlannedStep & {
+  command: string;
+  args: string[];
+  /** A for_each step's item list as written (it is expanded at run time), else absent. */
+  for_each?: string;
+  /** A matrix step's number of instances, else absent. */
+  instances?: number;
+  /** A plan step's child plan (absolute path), else absent. */
+  plan?: string;
+};
 
 export interface GraphJson {
   plan_id: string;
@@ -27,18 +36,22 @@ export function planGraph(plan: ResolvedPlan, mask: (text: string) => string): G
     version: plan.version,
     steps: plannedSteps(plan).map((s, k) => {
       const step = plan.steps[plan.order[k]!]!;
-      return { ...s, command: mask(step.command), args: step.args.map(mask) };
+      const g: GraphStep = { ...s, command: mask(step.command), args: step.args.map(mask) };
+      if (step.forEach !== null) g.for_each = mask(step.forEach);
+      if (step.kind === 'matrix') g.instances = step.dependsOn.length;
+      if (step.subPlan !== null) g.plan = step.subPlan.path;
+      return g;
     }),
   };
 }
 
 /** The lines of a node label: id (and name when it differs), policy, trigger rule. */
 function labelLines(s: GraphStep): string[] {
-  return [
-    s.name === s.id ? s.id : `${s.id}: ${s.name}`,
-    `on_failure: ${s.on_failure}, ${s.critical ? 'critical' : 'not critical'}`,
-    `trigger: ${s.trigger_rule}`,
-  ];
+  const title = s.name === s.id ? s.id : `${s.id}: ${s.name}`;
+  if (s.instances !== undefined) return [title, `matrix of ${s.instances} instances`, `on_failure: ${s.on_failure}, ${s.critical ? 'critical' : 'not critical'}`];
+  const what = s.for_each !== undefined ? [`for_each: expands at run time over ${s.for_each}`] : s.plan !== undefined ? [`runs plan ${s.plan}`] : [];
+  if (s.instance_of !== undefined) return [title, ...what, `instance of ${s.instance_of}`];
+  return [title, ...what, `on_failure: ${s.on_failure}, ${s.critical ? 'critical' : 'not critical'}`, `trigger: ${s.trigger_rule}`];
 }
 
 /** Every edge `[dependency, dependent]`, in topological order of the dependents. */

@@ -1,8 +1,10 @@
 /**
  * The ways a command names a run (`RUN` of `show`, `logs`, `resume`, `cancel`): its full id,
  * a unique prefix of it, a unique suffix (the random part: `4f2a9c`), `last` (the newest run),
- * `last~N` (the N-th before the newest) and `last-failed` (the newest failed run). A reference
- * that names no run, or several, is a UserError listing the close matches.
+ * `last~N` (the N-th before the newest) and `last-failed` (the newest failed run). `last…`
+ * counts only runs that are not child runs of a plan step (issue 13): `engine resume last` after
+ * a failed run resumes it, not the child run it started last. A reference that names no run,
+ * or several, is a UserError listing the close matches.
  */
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -26,14 +28,14 @@ export function resolveRunRef(db: RunsDb, ref: string, stateDir: string): RunRow
   const relative = /^last(?:~(\d+))?$/.exec(ref);
   if (relative) {
     const back = relative[1] === undefined ? 0 : Number(relative[1]);
-    const row = db.prepare(`SELECT * FROM runs ${NEWEST} LIMIT 1 OFFSET ?`).get(back) as RunRow | undefined;
+    const row = db.prepare(`SELECT * FROM runs WHERE parent_run_id IS NULL ${NEWEST} LIMIT 1 OFFSET ?`).get(back) as RunRow | undefined;
     if (row) return row;
-    const n = (db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    const n = (db.prepare('SELECT count(*) AS n FROM runs WHERE parent_run_id IS NULL').get() as { n: number }).n;
     if (n === 0) throw new UserError(`no runs yet in ${stateDir}`, ExitCode.usage);
     throw new UserError(`"${ref}": there ${n === 1 ? 'is only 1 run' : `are only ${n} runs`} in ${stateDir} (last~${n - 1} is the oldest)`, ExitCode.usage);
   }
   if (ref === 'last-failed') {
-    const row = db.prepare(`SELECT * FROM runs WHERE status = 'failed' ${NEWEST} LIMIT 1`).get() as RunRow | undefined;
+    const row = db.prepare(`SELECT * FROM runs WHERE status = 'failed' AND parent_run_id IS NULL ${NEWEST} LIMIT 1`).get() as RunRow | undefined;
     if (row) return row;
     throw new UserError(`no failed run in ${stateDir}`, ExitCode.usage);
   }

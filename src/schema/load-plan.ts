@@ -11,7 +11,12 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { checkMutexes, checkNulCharacters, checkReferences, checkSteps, isObject } from './checks.js';
+import { existsSync } from 'node:fs';
+import { checkMutexes, checkNulCharacters, checkReferences, checkSteps, isObject, type StepGraph } from './checks.js';
+import { didYouMean } from './did-you-mean.js';
+import { pointer } from './json-source.js';
+import { matrixCombinations, type MatrixSpec } from './matrix.js';
+import { substitute, substituteVars, varValue } from './substitute.js';
 import { checkDataReferences, checkStepKinds } from './data-checks.js';
 import { readJsonFile } from './json-file.js';
 import type { Plan } from './plan-file.generated.js';
@@ -79,6 +84,117 @@ export function inspectPlan(opts: LoadPlanOptions): InspectedPlan {
   return load(opts, true);
 }
 
+/** The checks after variable resolution, for a plan and for each plan its steps run. */
+function checkPlanData(data: unknown, graph: StepGraph | undefined, values: ReadonlyMap<string, string>, label: string, problems: ProblemList): void {
+  checkReferences(data, new Set(values.keys()), label, problems);
+  const stepsData = isObject(data) ? data.steps : undefined;
+  const combos = checkStepKinds(stepsData, label, problems);
+  if (graph) checkDataReferences(stepsData, graph, combos, values, label, problems);
+  checkMutexes(data, label, problems);
+  // A NUL can only be in a parsed string as the escape \u0000: most plans skip the check.
+  if (problems.source(label)?.text.includes('\\u0000')) checkNulCharacters(data, label, problems);
+}
+
+/** What a parent needs to know of a child plan: the variables it declares. */
+interface ChildInfo {
+  declared: Record<string, { default?: unknown; required?: unknown }>;
+}
+
+/**
+ * Loads and checks every plan the steps of `data` run (`"plan": "deploy.json"`, relative to
+ * `absPath`'s directory; one per matrix combination when the path uses matrix values), with
+ * problems located in the child's own file, and checks each step's `vars` against the child's
+ * declarations: every name declared, every required one without a default given. A plan that
+ * runs itself, directly or through others, is a cycle. Each child file is read once (`seen`).
+ */
+function checkChildPlans(
+  data: unknown,
+  absPath: string,
+  file: string,
+  values: ReadonlyMap<string, string>,
+  ctx: { cwd: string; stateDir: string; runId: string },
+  problems: ProblemList,
+  chain: readonly string[],
+  seen: Map<string, ChildInfo | null>,
+): void {
+  if (!isObject(data) || !Array.isArray(data.steps)) return;
+  const label = (abs: string) => (abs === absPath ? file : path.relative(ctx.cwd, abs) || abs);
+  data.steps.forEach((step: unknown, i) => {
+    if (!isObject(step) || typeof step.plan !== 'string') return;
+    const at = pointer('steps', i, 'plan');
+    const raw = step.plan;
+    if (raw.includes('${steps.') || raw.includes('${item')) {
+      problems.add({ file: label(absPath), pointer: at, message: 'the plan path cannot use outputs or for_each items (it is checked before the run starts); use variables or matrix values' });
+      return;
+    }
+    const m = isObject(step.matrix) ? matrixCombinations(step.matrix as MatrixSpec) : null;
+    const combos = m && 'combinations' in m ? m.combinations : [null];
+    const paths = new Set(combos.map((c) => substitute(raw, (ref) => (ref.kind === 'matrix' ? (c?.[ref.key] === undefined ? undefined : substituteVars(c[ref.key]!, values)) : varValue(ref, values)))));
+    for (const text of paths) {
+      if (text.includes('${')) continue; // an unknown reference, reported by the reference checks
+      const childAbs = path.resolve(path.dirname(absPath), text);
+      if (chain.includes(childAbs)) {
+        const cycle = [...chain.slice(chain.indexOf(childAbs)), childAbs].map(label).join(' -> ');
+        problems.add({ file: label(absPath), pointer: at, message: `plan cycle: ${cycle} (a plan cannot run itself, directly or through other plans)` });
+        continue;
+      }
+      if (!existsSync(childAbs)) {
+        problems.add({ file: label(absPath), pointer: at, message: `plan file not found: ${childAbs}` });
+        continue;
+      }
+      let info = seen.get(childAbs);
+      if (info === undefined) {
+        info = checkChild(childAbs, label(childAbs), ctx, problems, [...chain, childAbs], seen);
+        seen.set(childAbs, info);
+      }
+      if (info === null) continue;
+      checkChildVars(step, i, info, label(absPath), label(childAbs), problems);
+    }
+  });
+}
+
+/** Reads and checks one child plan (and, recursively, its children); null when unreadable. */
+function checkChild(
+  absPath: string,
+  childLabel: string,
+  ctx: { cwd: string; stateDir: string; runId: string },
+  problems: ProblemList,
+  chain: readonly string[],
+  seen: Map<string, ChildInfo | null>,
+): ChildInfo | null {
+  const file = readJsonFile('plan file', childLabel, absPath, problems);
+  if (!file) return null;
+  const data = file.value;
+  for (const p of validatePlanSchema(data)) problems.add({ file: childLabel, ...p });
+  const graph = checkSteps(isObject(data) ? data.steps : undefined, childLabel, problems);
+  // Values come from the parent step at run time: here only names matter.
+  const { values } = resolveVars(
+    { planFile: childLabel, declared: isObject(data) ? data.vars : undefined, cli: new Map(), varsFileUnreadable: false, allowUnset: true, builtins: { RUN_ID: ctx.runId, PLAN_DIR: path.dirname(absPath), STATE_DIR: ctx.stateDir } },
+    problems,
+  );
+  checkPlanData(data, graph, values, childLabel, problems);
+  checkChildPlans(data, absPath, childLabel, values, ctx, problems, chain, seen);
+  const declared = isObject(data) && isObject(data.vars) ? (data.vars as ChildInfo['declared']) : {};
+  return { declared };
+}
+
+/** A plan step's `vars` name only variables its child declares, and give every required one without a default. */
+function checkChildVars(step: Record<string, unknown>, i: number, info: ChildInfo, file: string, childLabel: string, problems: ProblemList): void {
+  const given = isObject(step.vars) ? step.vars : {};
+  const names = Object.keys(info.declared);
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(info.declared, key)) {
+      problems.add({ file, pointer: pointer('steps', i, 'vars', key), at: 'key', message: `${childLabel} declares no variable "${key}"${didYouMean(key, names)} (${names.length ? `declared: ${names.slice(0, 20).join(', ')}` : 'it declares none'})` });
+    }
+  }
+  for (const [name, decl] of Object.entries(info.declared)) {
+    const d = isObject(decl) ? decl : {};
+    if (d.required === true && d.default === undefined && !Object.hasOwn(given, name)) {
+      problems.add({ file, pointer: pointer('steps', i, isObject(step.vars) ? 'vars' : 'plan'), message: `${childLabel} requires variable "${name}": give it in "vars"` });
+    }
+  }
+}
+
 function load(opts: LoadPlanOptions, allowUnset: boolean): InspectedPlan {
   const problems = new ProblemList();
   const planLabel = opts.path;
@@ -116,13 +232,9 @@ function load(opts: LoadPlanOptions, allowUnset: boolean): InspectedPlan {
     },
     problems,
   );
-  checkReferences(data, new Set(values.keys()), planLabel, problems);
-  const stepsData = isObject(data) ? data.steps : undefined;
-  const combos = checkStepKinds(stepsData, planLabel, problems);
-  if (graph) checkDataReferences(stepsData, graph, combos, values, planLabel, problems);
-  checkMutexes(data, planLabel, problems);
-  // A NUL can only be in a parsed string as the escape \u0000: most plans skip the check.
-  if (problems.source(planLabel)!.text.includes('\\u0000')) checkNulCharacters(data, planLabel, problems);
+  checkPlanData(data, graph, values, planLabel, problems);
+  // Plans that steps run (issue 13): loaded and checked too, each problem in its own file.
+  checkChildPlans(data, absPath, planLabel, values, { cwd: opts.cwd, stateDir: opts.stateDir, runId: opts.runId }, problems, [absPath], new Map());
 
   if (problems.length > 0 || !graph) throw new PlanError(problems.toProblems());
   const plan = resolvePlan(data as Plan, {

@@ -312,7 +312,7 @@ describe('preconditions', () => {
 
 describe('resume', () => {
   it('keeps the kept steps, continues attempt numbers and seq, and announces what reruns', async () => {
-    const r = run([{ id: 'a' }, { id: 'b', deps: ['a'] }], {}, { resume: { previousStatus: 'failed', lastSeq: 7, kept: new Set(['a']), rerun: new Map([['b', { cause: 'not_succeeded' as const }]]), attempts: new Map([['a', 1], ['b', 2]]), outputs: new Map() } });
+    const r = run([{ id: 'a' }, { id: 'b', deps: ['a'] }], {}, { resume: { previousStatus: 'failed', lastSeq: 7, kept: new Set(['a']), rerun: new Map([['b', { cause: 'not_succeeded' as const }]]), attempts: new Map([['a', 1], ['b', 2]]), outputs: new Map(), childRuns: new Map() } });
     await settle();
     expect(r.log.events[0]).toMatchObject({ type: 'run_resumed', seq: 8, previous_status: 'failed', kept: ['a'], rerun: ['b'], plan_id: 'test', plan_version: '1' });
     expect(r.log.of('run_resumed')[0]!.rerun_causes).toEqual([{ step_id: 'b', cause: 'not_succeeded', by: null }]);

@@ -68,6 +68,8 @@ export function runStarted(steps: PlannedStepSpec[]): Omit<RunStartedEvent, keyo
     cgroup: null,
     executor: null,
     steps: steps.map((s) => ({ trigger_rule: 'all_success', on_failure: 'abort', critical: true, ...s })),
+    parent_run_id: null,
+    parent_step_id: null,
   };
 }
 
@@ -86,6 +88,7 @@ export function stepStarted(
     args: ['-c', `echo ${stepId}`],
     cwd: '/work',
     log_path: logPath,
+    child_run_id: null,
   };
 }
 

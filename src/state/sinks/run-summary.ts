@@ -60,6 +60,8 @@ export function cancelledBy(e: Pick<RunCancelRequestedEvent, 'source' | 'signal'
       return `the dashboard${pid}`;
     case 'run_timeout':
       return "the run's timeout_sec";
+    case 'parent_run':
+      return 'its parent run';
     case 'signal':
       return e.signal;
     default:

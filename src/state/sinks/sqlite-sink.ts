@@ -113,9 +113,11 @@ export class SqliteSink implements BatchSink {
         ),
         insertRun: db.prepare(
           `INSERT INTO runs (run_id, plan_id, plan_version, plan_path, plan_sha256, cwd, status,
-             started_at, vars_json, max_concurrency, pid, hostname, heartbeat_at, steps_total, last_seq)
+             started_at, vars_json, max_concurrency, pid, hostname, heartbeat_at, steps_total, last_seq,
+             parent_run_id, parent_step_id)
            VALUES (@run_id, @plan_id, @plan_version, @plan_path, @plan_sha256, @cwd, 'running',
-             @ts, @vars_json, @max_concurrency, @pid, @hostname, @ts, @steps_total, @seq)`,
+             @ts, @vars_json, @max_concurrency, @pid, @hostname, @ts, @steps_total, @seq,
+             @parent_run_id, @parent_step_id)`,
         ),
         insertStep: db.prepare(
           `INSERT INTO steps (run_id, step_id, position, name, depends_on, status, kind, instance_of)
@@ -135,7 +137,7 @@ export class SqliteSink implements BatchSink {
           `UPDATE steps SET status = 'running', attempts = MAX(attempts, @attempt),
              started_at = COALESCE(started_at, @ts), finished_at = NULL, duration_ms = NULL,
              exit_code = NULL, signal = NULL, reason = NULL, detail = NULL, upstream = NULL,
-             log_path = @log_path
+             log_path = @log_path, child_run_id = COALESCE(@child_run_id, child_run_id)
            WHERE run_id = @run_id AND step_id = @step_id`,
         ),
         insertAttempt: db.prepare(
@@ -472,6 +474,8 @@ export class SqliteSink implements BatchSink {
       hostname: e.hostname,
       steps_total: e.steps.length,
       seq: e.seq,
+      parent_run_id: e.parent_run_id ?? null,
+      parent_step_id: e.parent_step_id ?? null,
     });
     e.steps.forEach((step, position) => {
       this.s.insertStep.run(e.run_id, step.id, position, step.name, JSON.stringify(step.depends_on), step.kind ?? 'command', step.instance_of ?? null);
@@ -481,7 +485,7 @@ export class SqliteSink implements BatchSink {
 
   private stepStarted(e: StepStartedEvent): void {
     const key = { ...attemptKey(e), log_path: e.log_path };
-    this.s.stepStarted.run(key);
+    this.s.stepStarted.run({ ...key, child_run_id: e.child_run_id ?? null });
     this.s.insertAttempt.run({ ...key, pid: e.pid, command: e.command, args_json: JSON.stringify(e.args), cwd: e.cwd });
   }
 
