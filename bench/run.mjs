@@ -278,6 +278,7 @@ const R = {
   perStep: [],
   output: null,
   policyCost: null,
+  matrixCost: null,
   launcher: null,
   spawnCost: null,
   profile: null,
@@ -545,6 +546,38 @@ async function comparePolicyCost() {
     ratio: summary(runs.idle.map((r, i) => r.ms / runs.plain[i].ms)),
   };
   log(`  plain ${fmtMs(R.policyCost.plain.median)}, idle_timeout_sec ${fmtMs(R.policyCost.idle.median)}, ratio ${fmtRatio(R.policyCost.ratio.median)}`);
+}
+
+/**
+ * Fan-out (issue 13): a matrix of N `true` instances against N plain independent `true` steps
+ * (the same work: N processes, none depending on another), alternating runs. The matrix also
+ * records its own step and aggregates nothing (the instances write no outputs).
+ */
+async function compareMatrixCost() {
+  const id = 'matrix-true';
+  if (!selected(id)) return;
+  const n = C.trueN;
+  const plain = join(TMP, `${id}-plain-${n}.json`);
+  const steps = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, command: 'true' }));
+  writeFileSync(plain, JSON.stringify({ plan_id: 'bench-plain', version: '1', globals: { max_concurrency: JOBS }, steps }));
+  const matrix = join(TMP, `${id}-${n}.json`);
+  const values = Array.from({ length: n }, (_, i) => String(i));
+  writeFileSync(matrix, JSON.stringify({ plan_id: 'bench-matrix', version: '1', globals: { max_concurrency: JOBS }, steps: [{ id: 'm', command: 'true', matrix: { i: values } }] }));
+  const variants = { plain, matrix };
+  log(`${id}: ${fmtInt(n)} independent \`true\` steps vs a matrix of ${fmtInt(n)} \`true\` instances, ${C.warmup} warm-up + ${C.runs} runs each`);
+  for (let w = 0; w < C.warmup; w++) await engineRun(w % 2 === 0 ? plain : matrix);
+  const runs = { plain: [], matrix: [] };
+  for (let i = 0; i < C.runs; i++) {
+    for (const v of i % 2 === 0 ? ['plain', 'matrix'] : ['matrix', 'plain']) runs[v].push(await engineRun(variants[v]));
+  }
+  R.matrixCost = {
+    id,
+    n,
+    plain: summary(runs.plain.map((r) => r.ms)),
+    matrix: summary(runs.matrix.map((r) => r.ms)),
+    ratio: summary(runs.matrix.map((r, i) => r.ms / runs.plain[i].ms)),
+  };
+  log(`  plain ${fmtMs(R.matrixCost.plain.median)}, matrix ${fmtMs(R.matrixCost.matrix.median)}, ratio ${fmtRatio(R.matrixCost.ratio.median)}`);
 }
 
 // ---- 3. start-up ---------------------------------------------------------------------------
@@ -955,6 +988,13 @@ function markdown(durationMs) {
       verdict(R.policyCost.ratio.median, 1.1),
     ]);
   }
+  if (R.matrixCost) {
+    targets.push([
+      `a matrix of ${fmtInt(R.matrixCost.n)} \`true\` instances: ≤ 1.10 × ${fmtInt(R.matrixCost.n)} plain steps (per instance)`,
+      fmtRatio(R.matrixCost.ratio.median),
+      verdict(R.matrixCost.ratio.median, 1.1),
+    ]);
+  }
   if (R.redacted?.length) {
     const big = R.redacted.at(-1);
     targets.push([`redacted output (a step with a secret) ≥ 200 MB/s`, `${big.mbPerS.toFixed(0)} MB/s`, big.mbPerS >= 200 ? 'pass' : '**FAIL**']);
@@ -1050,6 +1090,18 @@ function markdown(durationMs) {
         `running attempt, watching its log file's size), runs alternating; median (min–max) of ${C.runs} runs each.`,
       '',
       table(['case', 'steps', 'plain', 'with idle_timeout_sec', 'ratio'], [[`\`${P.id}\``, fmtInt(P.n), fmtRange(P.plain), fmtRange(P.idle), fmtRatioRange(P.ratio)]]),
+      '',
+    );
+  }
+
+  if (R.matrixCost) {
+    const M = R.matrixCost;
+    out.push('## What fan-out costs', '');
+    out.push(
+      `${fmtInt(M.n)} independent \`true\` steps, and one step with a \`matrix\` of ${fmtInt(M.n)} values (${fmtInt(M.n)} instances of ` +
+        '`true` plus the matrix step that ends with their verdict), runs alternating; median (min–max) of ' + `${C.runs} runs each.`,
+      '',
+      table(['case', 'instances', 'plain steps', 'matrix', 'ratio'], [[`\`${M.id}\``, fmtInt(M.n), fmtRange(M.plain), fmtRange(M.matrix), fmtRatioRange(M.ratio)]]),
       '',
     );
   }
@@ -1333,6 +1385,7 @@ async function main() {
   summarizeLatency();
   await compareLaunchers();
   await comparePolicyCost();
+  await compareMatrixCost();
   await startup();
   await scale();
   await bigOutput();

@@ -18,8 +18,9 @@ import { recoverInterruptedRuns } from '../state/store/recovery.js';
 /** The ports of a run on this machine. */
 export function localPorts(plan: ResolvedPlan, stateDir: string, runId: string, cgroup: string | null, telemetry: RunTelemetry | null): RunPorts {
   return {
-    // A bounded window: each prepared log file holds a descriptor.
-    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256), cgroup),
+    // A bounded window: each prepared log file holds a descriptor. Outputs files: one spare per
+    // attempt that can run at once (output-files.ts), bounded for a huge max_concurrency.
+    attempts: localAttempts(Math.min(Math.max(64, 2 * plan.maxConcurrency), 256), Math.min(plan.maxConcurrency, 256), cgroup),
     checks: commandChecks(),
     logPath: (stepId, attempt) => stepLogPath(stateDir, runId, stepId, attempt),
     outputPath: (stepId, attempt) => stepOutputPath(stateDir, runId, stepId, attempt),

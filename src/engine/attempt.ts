@@ -79,7 +79,8 @@ export interface RunningAttempt {
 export interface LogPreparer {
   /** True when another {@link want} would prepare a file. */
   readonly hasRoom: boolean;
-  want(logPath: string): void;
+  /** Prepares an attempt's log file and, when given, an outputs file in `outputPath`'s directory (issue 13). */
+  want(logPath: string, outputPath?: string): void;
   /** The step will not start: give the file back. */
   drop(logPath: string): void;
   /** The run ended: give back every file not taken. */

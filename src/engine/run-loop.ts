@@ -630,7 +630,7 @@ export class RunLoop {
       if (steps[i]!.kind !== 'command' || this.scheduler.attemptsOf(i) !== 0) continue;
       const status = this.scheduler.statusOf(i);
       if (status !== 'pending' && status !== 'running') continue;
-      logs.want(this.ports.logPath(steps[i]!.id, 1));
+      logs.want(this.ports.logPath(steps[i]!.id, 1), this.ports.outputPath(steps[i]!.id, 1));
     }
   }
 

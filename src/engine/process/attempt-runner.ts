@@ -16,7 +16,7 @@
  * after 5s; …`) are appended to the log, secrets masked, so the log alone explains how the
  * attempt ended.
  */
-import { appendFileSync, closeSync, createWriteStream, existsSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, createWriteStream, existsSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +24,7 @@ import { formatDuration } from '../../format.js';
 import type { AttemptRequest, AttemptResult, RunningAttempt } from '../attempt.js';
 import { createMasker, type Masker } from '../mask.js';
 import { MAX_OUTPUT_BYTES, parseOutputs } from '../outputs.js';
+import type { OutputFiles } from './output-files.js';
 import { launcher as processLauncher, type Launcher } from './launch.js';
 import { cgroupPids } from './containment.js';
 import { processesOfRun } from './process-scan.js';
@@ -41,6 +42,8 @@ const DRAIN_AFTER_EXIT_MS = 1000;
 export interface LocalAttemptRequest extends AttemptRequest {
   /** An open, empty, write-only descriptor of `logPath`, used instead of opening it; closed here. */
   logFd?: number;
+  /** Where `outputPath` comes from and goes back to (output-files.ts); without it the file is created here and deleted after the attempt. */
+  outputFiles?: Pick<OutputFiles, 'take' | 'giveBack'>;
   /** The run's cgroup (containment.ts), where a stop looks for children that left the step's process group. */
   cgroup?: string | null;
 }
@@ -60,7 +63,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
     return notStarted(error, Math.round(performance.now() - startedAt));
   }
   try {
-    closeSync(openSync(req.outputPath, 'w', 0o600));
+    if (!req.outputFiles?.take(req.outputPath)) closeSync(openSync(req.outputPath, 'w', 0o600));
   } catch (err) {
     closeSync(fd);
     return notStarted(mask(`cannot create the outputs file ${req.outputPath}: ${(err as Error).message}`), Math.round(performance.now() - startedAt));
@@ -72,7 +75,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
       pipe = launch.pipe();
     } catch (err) {
       closeSync(fd);
-      removeOutputs(req.outputPath);
+      removeOutputs(req);
       return notStarted(`cannot make a pipe for the step's output: ${(err as Error).message}`, Math.round(performance.now() - startedAt));
     }
   }
@@ -100,7 +103,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
       const r = classify(end, req, mask);
       if (r.outcome === 'failed') writeSync(fd, `engine: ${r.error}\n`);
       closeSync(fd);
-      removeOutputs(req.outputPath);
+      removeOutputs(req);
       return r;
     });
     return { pid: null, result, cancel: () => {} };
@@ -118,7 +121,7 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
   const result = Promise.all([proc.ended, output]).then(([end]) => {
     let r = classify(end, req, mask);
     if (r.outcome === 'succeeded') r = withOutputs(r, req.outputPath, mask);
-    removeOutputs(req.outputPath);
+    removeOutputs(req);
     if (r.outcome === 'failed' && r.reason !== 'exit_code' && r.reason !== 'signal') {
       const stopped = r.reason === 'timeout' || r.reason === 'idle_timeout' || r.reason === 'deadline';
       appendFileSync(req.logPath, `engine: ${stopped ? `${r.error}; the process group got ${req.killSignal}` : r.error}\n`);
@@ -212,12 +215,16 @@ function withOutputs(r: Extract<AttemptResult, { outcome: 'succeeded' }>, output
 
 const NO_OUTPUTS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** Removes an attempt's outputs file (it may hold a secret the step fetched). */
-function removeOutputs(outputPath: string): void {
+/** Removes an attempt's outputs file (it may hold a secret the step fetched), or gives it back to be emptied and reused. */
+function removeOutputs(req: LocalAttemptRequest): void {
+  if (req.outputFiles) {
+    req.outputFiles.giveBack(req.outputPath);
+    return;
+  }
   try {
-    rmSync(outputPath, { force: true });
+    unlinkSync(req.outputPath);
   } catch {
-    // Nothing to do: the run directory is private to the engine.
+    // Gone already (the step removed it), or nothing to do: the run directory is private to the engine.
   }
 }
 
