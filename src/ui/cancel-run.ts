@@ -5,6 +5,7 @@
  * before it so the run records the dashboard as who asked (src/state/store/cancel-request.ts).
  */
 import { hostname } from 'node:os';
+import { signalProcess } from '../engine/process/process-group.js';
 import { leaveCancelRequest } from '../state/store/cancel-request.js';
 import { isEngineProcess as isProcessAlive } from '../state/store/liveness.js';
 import type { ApiRun } from './api-types.js';
@@ -20,11 +21,16 @@ export function cancelRun(stateDir: string, run: ApiRun): string {
   if (run.hostname !== hostname()) throw new HttpError(409, `run ${run.run_id} runs on host ${run.hostname}; cancel it there`);
   if (!isProcessAlive(run.pid)) throw new HttpError(409, `the engine process ${run.pid} of run ${run.run_id} is gone`);
   const withdraw = leaveCancelRequest(stateDir, run.run_id, { source: 'dashboard', pid: process.pid });
+  let sent: boolean;
   try {
-    process.kill(run.pid, 'SIGINT');
+    sent = signalProcess(run.pid, 'SIGINT');
   } catch (err) {
     withdraw();
     throw err;
+  }
+  if (!sent) {
+    withdraw();
+    throw new HttpError(409, `the engine process ${run.pid} of run ${run.run_id} is gone`);
   }
   return `cancel requested: run ${run.run_id} (engine pid ${run.pid})`;
 }

@@ -8,9 +8,9 @@
  * The engine's console output goes to `<state>/ui/resume-<run_id>.log`, so a resume that fails
  * to start can be explained to the page, and one that runs can be looked at later.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startDetached } from '../engine/process/detached.js';
 import { packagePath } from '../package-root.js';
 import { canResume, secretVariables } from './action-rules.js';
 import type { ApiRun } from './api-types.js';
@@ -55,11 +55,7 @@ export async function resumeRun(input: ResumeInput): Promise<string> {
   const logFd = openSync(logPath, 'w');
   const args = [packagePath('dist', 'cli.js'), 'resume', run.run_id, '--state-dir', stateDir];
   if (secretNames.length > 0) args.push('--vars-file', '/dev/stdin');
-  const child = spawn(process.execPath, args, {
-    cwd: stateDir,
-    detached: true,
-    stdio: [secretNames.length > 0 ? 'pipe' : 'ignore', logFd, logFd],
-  });
+  const child = startDetached(process.execPath, args, { cwd: stateDir, stdio: [secretNames.length > 0 ? 'pipe' : 'ignore', logFd, logFd] });
   closeSync(logFd);
   child.stdin?.end(JSON.stringify(input.secrets));
 

@@ -3,8 +3,8 @@
  * `engine ui: http://HOST:PORT/`, so scripts and tests can read the address (with `--port 0`,
  * the port the system chose). Beyond loopback it warns on stderr and prints the token.
  */
-import { spawn } from 'node:child_process';
 import { resolveStateDir } from '../commands/common.js';
+import { startDetached } from '../engine/process/detached.js';
 import { reportError } from '../commands/report-error.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -59,7 +59,7 @@ function stopSignal(): Promise<void> {
 /** Opens `url` in the desktop's browser, if there is one; failing to is not an error. */
 function openBrowser(url: string): void {
   const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
-  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+  const child = startDetached(opener, [url], { stdio: 'ignore' });
   child.on('error', () => process.stderr.write(`engine ui: could not start ${opener}; open ${url} yourself\n`));
   child.unref();
 }
