@@ -13,6 +13,11 @@ export interface FingerprintCheck {
   upToDate: boolean;
   /** Why, in words: `3 sources unchanged since run R`, `src/a.c changed`, `build/app is missing`. */
   detail: string;
+  /**
+   * When up to date: the outputs its last success wrote (issue 13), which later steps get as if
+   * it had just run. A step with `secret_outputs` is never up to date (they are not recorded).
+   */
+  outputs: Record<string, string>;
 }
 
 export interface FingerprintPort {

@@ -546,6 +546,8 @@ export class RunLoop {
     if (this.checking.get(i)?.cancel !== check.cancel) return false;
     this.checking.delete(i);
     if (r?.upToDate) {
+      // Before the skip is applied: the dependents it starts bind their references now.
+      this.values.ended(step.id, 'skipped', r.outputs);
       this.apply(this.scheduler.upToDate(i, `up to date: ${r.detail}`));
       return false;
     }

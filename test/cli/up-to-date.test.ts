@@ -72,3 +72,28 @@ describe('up-to-date skipping', () => {
     expect(finalStatuses(await run()).build).toBe('skipped');
   });
 });
+
+describe('up-to-date steps and outputs (issue 13)', () => {
+  it('an up-to-date step hands on the outputs of its last success; one with secret outputs runs again', async () => {
+    const ws = workspace();
+    writeFileSync(join(ws.dir, 'VERSION'), '7.1.0\n');
+    const path = ws.writePlan(
+      plan([
+        { id: 'version', command: 'echo "v=$(cat VERSION)" >> "$ENGINE_OUTPUT"; echo ran >> version.log', shell: true, sources: ['VERSION'] },
+        { id: 'token', command: 'echo "t=tok-$$" >> "$ENGINE_OUTPUT"; echo ran >> token.log', shell: true, sources: ['VERSION'], secret_outputs: ['t'] },
+        { id: 'use', depends_on: ['version', 'token'], command: 'sh', args: ['-c', 'echo "${steps.version.outputs.v} ${steps.token.outputs.t}" > used.txt'] },
+      ]),
+    );
+    const runs = (name: string) => readFileSync(join(ws.dir, name), 'utf8').trim().split('\n').length;
+    for (let i = 0; i < 2; i++) {
+      const r = await ws.engine(['run', path]);
+      expect(r.exitCode, r.all).toBe(0);
+    }
+    const events = readEvents(ws);
+    expect(oneEvent(events, 'step_skipped', 'version')).toMatchObject({ reason: 'up_to_date' });
+    expect(finalStatuses(events)).toEqual({ version: 'skipped', token: 'succeeded', use: 'succeeded' });
+    expect(runs('version.log')).toBe(1);
+    expect(runs('token.log')).toBe(2);
+    expect(readFileSync(join(ws.dir, 'used.txt'), 'utf8')).toMatch(/^7\.1\.0 tok-\d+\n$/);
+  });
+});

@@ -29,7 +29,7 @@ export interface FingerprintOptions {
 
 export class RunsDbFingerprints implements FingerprintPort {
   private readonly db: RunsDb;
-  private readonly s: Record<'cached' | 'cache' | 'last' | 'record', Database.Statement>;
+  private readonly s: Record<'cached' | 'cache' | 'last' | 'record' | 'runKept' | 'outputs', Database.Statement>;
 
   constructor(
     dbPath: string,
@@ -40,6 +40,8 @@ export class RunsDbFingerprints implements FingerprintPort {
       cached: this.db.prepare('SELECT sha256 FROM file_hashes WHERE path = ? AND size = ? AND mtime_ns = ?').pluck(),
       cache: this.db.prepare('INSERT OR REPLACE INTO file_hashes (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)'),
       last: this.db.prepare('SELECT fingerprint, run_id FROM fingerprints WHERE plan_id = ? AND step_id = ?'),
+      runKept: this.db.prepare('SELECT 1 FROM runs WHERE run_id = ?').pluck(),
+      outputs: this.db.prepare('SELECT key, value FROM outputs WHERE run_id = ? AND step_id = ?'),
       record: this.db.prepare(
         `INSERT OR REPLACE INTO fingerprints (plan_id, step_id, fingerprint, run_id, attempt, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`,
       ),
@@ -50,14 +52,20 @@ export class RunsDbFingerprints implements FingerprintPort {
     const files = expand(step.sources ?? [], step.cwd);
     const fingerprint = this.fingerprintOf(step, files);
     const forced = this.opts.force === true || (this.opts.force !== false && this.opts.force.has(step.id));
-    if (forced) return { fingerprint, upToDate: false, detail: 'forced (--force)' };
+    const no = (detail: string): FingerprintCheck => ({ fingerprint, upToDate: false, detail, outputs: {} });
+    if (forced) return no('forced (--force)');
     const last = this.s.last.get(this.opts.planId, step.id) as { fingerprint: string; run_id: string } | undefined;
-    if (!last) return { fingerprint, upToDate: false, detail: 'no earlier success recorded' };
-    if (last.fingerprint !== fingerprint) return { fingerprint, upToDate: false, detail: 'its sources or command changed' };
+    if (!last) return no('no earlier success recorded');
+    if (last.fingerprint !== fingerprint) return no('its sources or command changed');
     const missing = step.generates.find((g) => expand([g], step.cwd, false).length === 0);
-    if (missing !== undefined) return { fingerprint, upToDate: false, detail: `${missing} does not exist` };
+    if (missing !== undefined) return no(`${missing} does not exist`);
+    // Its outputs (issue 13) come from the run that succeeded; secret ones were never recorded.
+    if (step.secretOutputs.length > 0) return no('its secret outputs are not recorded, so it runs again');
+    if (this.s.runKept.get(last.run_id) === undefined) return no(`run ${last.run_id}, which recorded its outputs, was pruned`);
+    const outputs: Record<string, string> = {};
+    for (const o of this.s.outputs.all(last.run_id, step.id) as { key: string; value: string }[]) outputs[o.key] = o.value;
     const n = files.length;
-    return { fingerprint, upToDate: true, detail: `${n} source file${n === 1 ? '' : 's'} unchanged since run ${last.run_id}` };
+    return { fingerprint, upToDate: true, detail: `${n} source file${n === 1 ? '' : 's'} unchanged since run ${last.run_id}`, outputs };
   }
 
   record(step: ResolvedStep, fingerprint: string, attempt: number): void {
