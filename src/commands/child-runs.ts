@@ -8,10 +8,11 @@
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import type { LimitFunction } from 'p-limit';
-import type { AttemptResult, ChildRunPort, ChildRunRequest, RunningChildRun } from '../engine/attempt.js';
+import type { AttemptPort, AttemptResult, ChildRunPort, ChildRunRequest, RunningChildRun } from '../engine/attempt.js';
 import type { EngineHost } from '../engine/event-drafts.js';
 import { createMasker } from '../engine/mask.js';
 import { recordedRun, resumeState, type ResumeState } from '../engine/resume.js';
+import type { RemoteAttempts } from '../engine/remote/remote-attempts.js';
 import { newRunId } from '../engine/run-id.js';
 import { RunLoop } from '../engine/run-loop.js';
 import { isResumableRunStatus } from '../engine/status.js';
@@ -39,6 +40,13 @@ export interface ChildRunContext {
   cgroup: string | null;
   env: NodeJS.ProcessEnv;
   force: boolean | ReadonlySet<string>;
+  /**
+   * When the root run sends its steps to workers (issue 16): connects a child run to them, as
+   * the root run is (its own job ids, report stream and executor record), `local` carrying out
+   * its `runs_on: "local"` steps. Absent: the child's steps run here.
+   * @throws Error when Redis cannot be reached (the plan step fails with that message)
+   */
+  connectWorkers?: (plan: ResolvedPlan, runId: string, local: AttemptPort) => Promise<RemoteAttempts>;
 }
 
 /** The child-run port of one run (each child run gets its own, for its own plan steps). */
@@ -89,26 +97,48 @@ function startChildRun(ctx: ChildRunContext, req: ChildRunRequest): RunningChild
   mkdirSync(logsDir(ctx.stateDir, runId), { recursive: true });
   mkdirSync(outputsDir(ctx.stateDir, runId), { recursive: true, mode: 0o700 });
   note(`${prepared.resume ? 'resuming' : 'starting'} child run ${runId} of ${plan.path} (engine show ${runId})`);
-  const sinks = new TurnBuffer({ file: new EventsFile(eventsPath(ctx.stateDir, runId)), sinks: [shared(ctx.runsDb)], onError: () => {} });
-  const stores = storePorts(plan, ctx.stateDir, runId, ctx.host, ctx.force);
-  const children = childRunPort({ ...ctx, parentRunId: runId });
-  const loop = new RunLoop({
-    plan,
-    runId,
-    cwd: ctx.cwd,
-    baseEnv: ctx.env,
-    host: ctx.host,
-    sinks: [sinks],
-    ports: { ...localPorts(plan, ctx.stateDir, runId, ctx.cgroup, null), ...stores.ports, childRuns: children, beforeFinish: () => children.drain() },
-    parent: { runId: ctx.parentRunId, stepId: req.stepId },
-    parentLimit: ctx.limit,
-    inheritedSecrets: req.secrets,
-    ...(prepared.resume ? { resume: prepared.resume } : {}),
-  });
   let cancelRequests = 0;
-  const result = loop.start().then(async (finished): Promise<AttemptResult> => {
-    stores.close();
-    await sinks.close();
+  let loop: RunLoop | null = null;
+  const cancelLoop = (): void => void loop?.cancel('none', 'parent_run');
+  const run = async (): Promise<AttemptResult> => {
+    const local = localPorts(plan, ctx.stateDir, runId, ctx.cgroup, null);
+    let remote: RemoteAttempts | null = null;
+    if (ctx.connectWorkers) {
+      try {
+        remote = await ctx.connectWorkers(plan, runId, local.attempts);
+      } catch (err) {
+        const error = `child run ${runId} cannot reach its workers: ${(err as Error).message}`;
+        note(error);
+        return { outcome: 'failed', reason: 'spawn_error', exitCode: null, signal: null, durationMs: Math.round(performance.now() - startedAt), error: mask(error) };
+      }
+    }
+    const host = { ...ctx.host, executor: remote?.record ?? null };
+    const sinks = new TurnBuffer({ file: new EventsFile(eventsPath(ctx.stateDir, runId)), sinks: [shared(ctx.runsDb)], onError: () => {} });
+    const stores = storePorts(plan, ctx.stateDir, runId, host, ctx.force);
+    const children = childRunPort({ ...ctx, parentRunId: runId });
+    loop = new RunLoop({
+      plan,
+      runId,
+      cwd: ctx.cwd,
+      baseEnv: ctx.env,
+      host,
+      sinks: [sinks],
+      ports: { ...local, ...(remote ? { attempts: remote } : {}), ...stores.ports, childRuns: children, beforeFinish: () => children.drain() },
+      parent: { runId: ctx.parentRunId, stepId: req.stepId },
+      parentLimit: ctx.limit,
+      inheritedSecrets: req.secrets,
+      ...(prepared.resume ? { resume: prepared.resume } : {}),
+    });
+    // Requests that came while it connected.
+    for (let k = 0; k < cancelRequests; k++) cancelLoop();
+    let finished;
+    try {
+      finished = await loop.start();
+    } finally {
+      await remote?.close();
+      stores.close();
+      await sinks.close();
+    }
     const durationMs = Math.round(performance.now() - startedAt);
     const counts = `${finished.succeeded} succeeded, ${finished.failed} failed, ${finished.skipped} skipped, ${finished.cancelled} cancelled`;
     note(`child run ${runId} ${finished.status} (${counts})`);
@@ -116,7 +146,8 @@ function startChildRun(ctx: ChildRunContext, req: ChildRunRequest): RunningChild
     if (finished.status === 'cancelled' && cancelRequests > 0) return { outcome: 'cancelled', exitCode: null, signal: null, durationMs };
     const why = finished.status === 'cancelled' ? 'was cancelled' : `failed${finished.reason ? ` (${finished.detail ?? finished.reason})` : ''}`;
     return { outcome: 'failed', reason: 'exit_code', exitCode: finished.exit_code, signal: null, durationMs, error: `child run ${runId} ${why}: ${counts} (engine show ${runId})` };
-  });
+  };
+  const result = run();
   return {
     childRunId: runId,
     pid: null,
@@ -126,7 +157,7 @@ function startChildRun(ctx: ChildRunContext, req: ChildRunRequest): RunningChild
       const wanted = forced ? 2 : 1;
       while (cancelRequests < wanted) {
         cancelRequests++;
-        loop.cancel('none', 'parent_run');
+        cancelLoop();
       }
     },
   };

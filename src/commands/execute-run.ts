@@ -109,7 +109,19 @@ export async function executeRun(plan: ResolvedPlan, ctx: ExecuteContext): Promi
     // One limit for the run and the child runs of its plan steps (issue 13).
     const limit = pLimit(plan.maxConcurrency);
     const childRuns = hasPlanSteps(plan)
-      ? childRunPort({ stateDir, cwd, parentRunId: runId, host: { ...host, executor: null }, runsDb: sqlite, limit, cgroup: contained.cgroup, env: process.env, force: ctx.force ?? false })
+      ? childRunPort({
+          stateDir,
+          cwd,
+          parentRunId: runId,
+          host: { ...host, executor: null },
+          runsDb: sqlite,
+          limit,
+          cgroup: contained.cgroup,
+          env: process.env,
+          force: ctx.force ?? false,
+          // Child runs send their steps to the same workers.
+          ...(ctx.executor ? { connectWorkers: (childPlan: ResolvedPlan, childRunId: string, local: AttemptPort) => connectWorkers(childPlan, childRunId, ctx.executor!, local) } : {}),
+        })
       : null;
     const run = new RunLoop({
       plan,

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { engineResult, plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
 import { isProcessGone, processesIn, readPidFile, waitFor } from '../helpers/processes.js';
-import { eventsOf, lastRunId, readEvents, readLog, runRow, type EngineEvent } from '../helpers/record.js';
+import { eventsOf, lastRunId, readEvents, readLog, runIds, runRow, type EngineEvent } from '../helpers/record.js';
 import { engineRedisArgs, redisForThisFile, workDirForThisFile, workersForThisFile } from '../helpers/redis.js';
 
 const ws = workspacesForThisFile('engine-workers-');
@@ -96,6 +96,39 @@ describe('a plan on two workers', () => {
     writeFileSync(join(w.dir, 'go'), '');
     expect((await engineResult(run)).exitCode).toBe(0);
     expect(readLog(w.stateDir, 'talk')).toBe('first\nsecond\n');
+  });
+});
+
+describe('a sub-plan in a run on workers', () => {
+  it("sends the child run's steps to the workers too, its runs_on: local steps staying in the engine", async () => {
+    const r = await redis();
+    await worker(r.url, { name: 'wc', workDir: workDir() });
+    const w = ws();
+    w.writePlan(
+      {
+        plan_id: 'child',
+        version: '1',
+        vars: { WHAT: {} },
+        steps: [
+          { id: 'remote_step', command: 'sh', args: ['-c', 'echo "remote ${WHAT}"'] },
+          { id: 'local_step', command: 'sh', args: ['-c', 'echo local'], runs_on: 'local', depends_on: ['remote_step'] },
+        ],
+      },
+      'child.json',
+    );
+    const p = w.writePlan(plan([{ id: 'sub', plan: 'child.json', vars: { WHAT: 'thing' } }]));
+    const res = await engineResult(w.engine(['run', p, ...engineRedisArgs(r.url)]));
+    expect(res.exitCode, res.all).toBe(0);
+    const parentId = runIds(w.stateDir).find((id) => !eventsOf(readEvents(w.stateDir, id), 'run_started')[0]!.parent_run_id)!;
+    const parent = readEvents(w.stateDir, parentId);
+    const childRunId = eventsOf(parent, 'step_started', 'sub')[0]!.child_run_id!;
+    expect(childRunId).toBeTruthy();
+    const child = readEvents(w.stateDir, childRunId);
+    expect(eventsOf(child, 'run_started')[0]!.executor).toMatchObject({ type: 'bullmq', queue: 'engine' });
+    expect(eventsOf(child, 'step_picked_up', 'remote_step').map((e) => e.worker)).toEqual(['wc']);
+    expect(eventsOf(child, 'step_picked_up', 'local_step')).toEqual([]);
+    expect(readLog(w.stateDir, 'remote_step', 1, childRunId)).toBe('remote thing\n');
+    expect(eventsOf(child, 'run_finished')[0]!.status).toBe('succeeded');
   });
 });
 
