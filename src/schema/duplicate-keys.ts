@@ -10,6 +10,7 @@
  * with many names switches to a Map.
  */
 import { pointer } from './json-source.js';
+import { QUOTE, BACKSLASH, COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET } from './json-chars.js';
 
 /** A property name that occurs a second (or later) time in the same object. */
 export interface DuplicateKey {
@@ -33,14 +34,6 @@ const LINEAR_SCAN_MAX = 16;
 export function findDuplicateKeys(text: string): DuplicateKey[] {
   return new DuplicateScan(text).run();
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 /**
  * The scan's state: a stack of open containers and, for the objects among them, the names

@@ -8,6 +8,7 @@
  * iterative: a file of 10,000 nested `[` must not exhaust the call stack.
  */
 import { findSyntaxError } from './json-syntax.js';
+import { QUOTE, BACKSLASH, COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET } from './json-chars.js';
 
 /** A 1-based line and column (column counted in UTF-16 code units, as editors mostly do). */
 export interface SourcePosition {
@@ -144,14 +145,6 @@ export class JsonSource {
 
 /** Array: offsets of the elements. Object: name → offsets of the name and of the value. */
 type Members = number[] | Map<string, { key: number; value: number }>;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;

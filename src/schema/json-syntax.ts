@@ -4,6 +4,7 @@
  * quotes, no NaN. Iterative, with an explicit stack, so 10,000 unclosed `[` cost a few
  * microseconds and never the call stack; it runs only on the failure path.
  */
+import { QUOTE, BACKSLASH, COMMA, COLON, MINUS, DOT, SLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET } from './json-chars.js';
 
 /** Where and why a text is not JSON. */
 export interface SyntaxErrorAt {
@@ -110,18 +111,6 @@ export function findSyntaxError(text: string): SyntaxErrorAt | undefined {
     }
   }
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const SLASH = 0x2f;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 function skipWhitespace(text: string, i: number): number {
   for (;;) {
