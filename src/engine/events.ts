@@ -202,6 +202,8 @@ export interface StepExpandedEvent extends EventBase {
   instances: string[];
   /** The instances as planned steps (the same order), each depending on what the step depends on. */
   steps: PlannedStep[];
+  /** Instances that succeeded in an earlier part of the run (`engine resume`): kept with their outputs, not run again. */
+  kept: string[];
 }
 
 /**

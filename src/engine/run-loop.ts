@@ -390,17 +390,25 @@ export class RunLoop {
     this.groupStartMs.set(g, this.ports.clock.now());
     const ids = r.instances.map((s) => s.id);
     this.values.expanded(node.id, ids);
-    this.recorder.emit({ type: 'step_expanded', step_id: node.id, instances: ids, steps: r.instances.map((s) => plannedStep(this.steps, s)) });
     const kept = new Set<number>();
+    const attemptsMade: number[] = [];
     const resume = this.opts.resume;
     if (resume) {
       for (const inst of r.instances) {
+        attemptsMade.push(resume.attempts.get(inst.id) ?? 0);
         if (!resume.kept.has(inst.id)) continue;
         kept.add(inst.index);
         this.values.ended(inst.id, 'succeeded', resume.outputs.get(inst.id) ?? {});
       }
     }
-    this.apply(this.scheduler.expand(g, r.instances, kept));
+    this.recorder.emit({
+      type: 'step_expanded',
+      step_id: node.id,
+      instances: ids,
+      steps: r.instances.map((s) => plannedStep(this.steps, s)),
+      kept: r.instances.filter((s) => kept.has(s.index)).map((s) => s.id),
+    });
+    this.apply(this.scheduler.expand(g, r.instances, kept, attemptsMade));
   }
 
   /** Step `i` fails before any attempt, recorded as a `step_failed` of attempt 0. */

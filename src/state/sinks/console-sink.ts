@@ -212,7 +212,8 @@ export class ConsoleSink implements BatchSink {
         break;
       }
       case 'step_expanded':
-        this.addSteps(e.steps);
+        this.addSteps(e.steps, e.step_id);
+        for (const id of e.kept) this.keep(id);
         // Instances have no history of their own: no ETA rather than a wrong one.
         this.eta = null;
         if (level !== 'quiet') this.line(`  ${this.style.paint('cyan', '⋔')} ${this.pad(e.step_id)} expanded into ${count(e.instances.length, 'instance')}`);
@@ -303,23 +304,31 @@ export class ConsoleSink implements BatchSink {
   }
 
   /** Steps to show and count: the plan's, and the instances of a step that expanded. */
-  private addSteps(steps: readonly PlannedStep[]): void {
+  /**
+   * Adds planned steps; with `after` (a for_each step that expanded), they are listed right
+   * after it, in their order. A step already known keeps its state (a kept instance of a
+   * resumed run).
+   */
+  private addSteps(steps: readonly PlannedStep[], after?: string): void {
+    const known = new Map<string, StepView>();
     for (const s of steps) {
-      if (!this.steps.has(s.id)) this.total++;
-      this.steps.set(s.id, {
-        id: s.id,
-        status: 'pending',
-        attempts: 0,
-        durationMs: null,
-        totalMs: 0,
-        logPath: null,
-        upstream: null,
-        error: null,
-        dependsOn: s.depends_on,
-        critical: s.critical,
-      });
+      const v = this.steps.get(s.id);
+      if (v) known.set(s.id, v);
+      this.steps.delete(s.id);
+    }
+    const keys = after === undefined ? [] : [...this.steps.keys()];
+    const later = after === undefined || !this.steps.has(after) ? [] : keys.slice(keys.indexOf(after) + 1).map((id) => this.steps.get(id)!);
+    for (const v of later) this.steps.delete(v.id);
+    for (const s of steps) {
+      const v = known.get(s.id);
+      if (v === undefined) this.total++;
+      this.steps.set(
+        s.id,
+        v ?? { id: s.id, status: 'pending', attempts: 0, durationMs: null, totalMs: 0, logPath: null, upstream: null, error: null, dependsOn: s.depends_on, critical: s.critical },
+      );
       if (s.id.length > this.width) this.width = Math.min(s.id.length, 40);
     }
+    for (const v of later) this.steps.set(v.id, v);
   }
 
   /** A kept step of a resumed run: succeeded, with what it recorded. */
