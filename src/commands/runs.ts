@@ -41,6 +41,9 @@ export interface RunSummary {
   cwd: string;
   pid: number;
   hostname: string;
+  /** For a child run of a plan step (issue 13): the run and step that started it, else null. */
+  parent_run_id: string | null;
+  parent_step_id: string | null;
 }
 
 export function runSummary(r: RunRow): RunSummary {
@@ -62,6 +65,8 @@ export function runSummary(r: RunRow): RunSummary {
     cwd: r.cwd,
     pid: r.pid,
     hostname: r.hostname,
+    parent_run_id: r.parent_run_id,
+    parent_step_id: r.parent_step_id,
   };
 }
 
@@ -107,8 +112,26 @@ export async function runsCommand(opts: RunsOptions): Promise<number> {
   }
 }
 
-/** The table of `engine runs`. */
+/**
+ * The table of `engine runs`. A child run of a plan step (issue 13) is listed right under its
+ * parent when the parent is listed too, as `↳ RUN_ID` (indented by depth), oldest child first;
+ * otherwise in its place, marked `↳`.
+ */
 export function runsTable(rows: readonly RunRow[], now: number = Date.now()): string {
+  const listed = new Set(rows.map((r) => r.run_id));
+  const children = new Map<string, RunRow[]>();
+  for (const r of rows) {
+    if (r.parent_run_id === null || !listed.has(r.parent_run_id)) continue;
+    const list = children.get(r.parent_run_id) ?? [];
+    list.push(r);
+    children.set(r.parent_run_id, list);
+  }
+  const ordered: { row: RunRow; depth: number }[] = [];
+  const visit = (r: RunRow, depth: number): void => {
+    ordered.push({ row: r, depth });
+    for (const c of (children.get(r.run_id) ?? []).reverse()) visit(c, depth + 1);
+  };
+  for (const r of rows) if (r.parent_run_id === null || !listed.has(r.parent_run_id)) visit(r, r.parent_run_id === null ? 0 : 1);
   return renderTable(
     [
       { header: 'RUN ID' },
@@ -118,8 +141,8 @@ export function runsTable(rows: readonly RunRow[], now: number = Date.now()): st
       { header: 'DURATION', align: 'right' },
       { header: 'STEPS ok/failed/skipped' },
     ],
-    rows.map((r) => [
-      r.run_id,
+    ordered.map(({ row: r, depth }) => [
+      depth === 0 ? r.run_id : `${'  '.repeat(depth - 1)}↳ ${r.run_id}`,
       r.plan_id,
       engineSeemsGone(r, now) ? `${r.status} (engine gone)` : r.status,
       formatLocalTime(r.started_at),

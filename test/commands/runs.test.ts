@@ -130,6 +130,8 @@ describe('engine runs', () => {
       'cwd',
       'pid',
       'hostname',
+      'parent_run_id',
+      'parent_step_id',
     ]);
     expect(runs[1]).toMatchObject({
       plan_id: 'beta',
