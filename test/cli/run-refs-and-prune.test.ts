@@ -157,6 +157,32 @@ describe('engine prune', () => {
     expect((await engineQ(w, ['prune', '--keep', '1'])).stdout).toContain('nothing to prune');
   });
 
+  it('prunes child runs of plan steps with their parent, never alone, and --keep counts top-level runs', async () => {
+    const w = workspaces();
+    w.writePlan(plan([{ id: 'c', command: 'true' }], { plan_id: 'child' }), 'child.json');
+    const parent = w.writePlan(plan([{ id: 'sub', plan: 'child.json' }], { plan_id: 'parent' }), 'parent.json');
+    const runParent = async (): Promise<string> => {
+      const r = await w.engine(['run', parent]);
+      expect(r.exitCode, r.all).toBe(0);
+      return (JSON.parse((await engineQ(w, ['show', 'last', '--json'])).stdout) as { run: { run_id: string } }).run.run_id;
+    };
+    const first = await runParent();
+    const second = await runParent();
+    expect(first).not.toBe(second);
+    expect(runIdsInDb(w)).toHaveLength(4);
+    const kept = await engineQ(w, ['prune', '--keep', '1', '--json']);
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    const report = JSON.parse(kept.stdout) as { runs: { run_id: string; plan_id: string }[] };
+    // The older parent and its child run went; the newer parent kept its child run.
+    expect(report.runs.map((r) => r.plan_id)).toEqual(['parent', 'child']);
+    expect(report.runs[0]!.run_id).toBe(first);
+    const left = runIdsInDb(w);
+    expect(left).toHaveLength(2);
+    expect(left).toContain(second);
+    for (const r of report.runs) expect(existsSync(join(w.stateDir, 'runs', r.run_id))).toBe(false);
+    expect(integrity(w)).toBe('ok');
+  });
+
   it('without flags deletes every finished run (no question without a terminal)', async () => {
     const w = workspaces();
     const ok = w.writePlan(plan([{ id: 'a', command: 'true' }]));

@@ -67,8 +67,14 @@ export function pruneRuns(stateDir: string, criteria: PruneCriteria, dryRun: boo
   }
 }
 
+/**
+ * Top-level runs only (`keep` and `status` count them); each chosen run brings its child runs
+ * (issue 13: the runs of its plan steps, recursively), listed right after it: a child run is
+ * part of its parent's record (`engine show` links it, a resumed parent resumes it), so it is
+ * never pruned alone.
+ */
 function choose(db: RunsDb, stateDir: string, c: PruneCriteria): PrunedRun[] {
-  const where: string[] = [];
+  const where: string[] = ['parent_run_id IS NULL'];
   const params: Record<string, unknown> = { keep: c.keep ?? 0 };
   if (c.status !== undefined) {
     where.push('status = @status');
@@ -80,8 +86,17 @@ function choose(db: RunsDb, stateDir: string, c: PruneCriteria): PrunedRun[] {
        ORDER BY started_at DESC, run_id DESC LIMIT -1 OFFSET @keep`,
     )
     .all(params) as Omit<PrunedRun, 'bytes'>[];
+  const descendants = db.prepare(
+    `WITH RECURSIVE d(run_id) AS (SELECT run_id FROM runs WHERE parent_run_id = ? UNION ALL SELECT r.run_id FROM runs r JOIN d ON r.parent_run_id = d.run_id)
+     SELECT runs.run_id, plan_id, status, started_at, last_seq AS events FROM runs JOIN d USING (run_id) ORDER BY started_at, run_id`,
+  );
   return rows
     .filter((r) => r.status !== 'running' && (c.startedBefore === undefined || r.started_at < c.startedBefore))
+    .flatMap((r) => {
+      const family = [r, ...(descendants.all(r.run_id) as Omit<PrunedRun, 'bytes'>[])];
+      // A family with a live member (a child run resumed on its own) is left whole.
+      return family.some((m) => m.status === 'running') ? [] : family;
+    })
     .map((r) => ({ ...r, bytes: treeBytes(runDir(stateDir, r.run_id)) }));
 }
 
