@@ -75,8 +75,7 @@ async function printStep(db: RunsDb, runId: string, stepId: string, attempt: num
   } else {
     chosen = attempts.at(-1);
     if (!chosen) {
-      const status = getStep(db, runId, stepId)?.status ?? 'unknown';
-      process.stderr.write(`engine: step "${stepId}" has no log: it never started (${status})\n`);
+      process.stderr.write(`engine: ${noLogWhy(db, runId, stepId)}\n`);
       return ExitCode.ok;
     }
   }
@@ -85,6 +84,19 @@ async function printStep(db: RunsDb, runId: string, stepId: string, attempt: num
     return ExitCode.failed;
   }
   return ExitCode.ok;
+}
+
+/** Why a step has no log: it never started, or it runs no process of its own (issue 13: a matrix or for_each step, whose instances have logs). */
+function noLogWhy(db: RunsDb, runId: string, stepId: string): string {
+  const step = getStep(db, runId, stepId);
+  if (step?.kind === 'matrix' || step?.kind === 'for_each') {
+    const instances = stepsOf(db, runId)
+      .filter((s) => s.instance_of === stepId)
+      .map((s) => s.step_id);
+    const list = instances.length === 0 ? 'it has no instances' : `its instances have them: ${instances.slice(0, 10).join(', ')}${instances.length > 10 ? `, … (${instances.length})` : ''}`;
+    return `step "${stepId}" is a ${step.kind} step and runs nothing itself (${step.status}); ${list}`;
+  }
+  return `step "${stepId}" has no log: it never started (${step?.status ?? 'unknown'})`;
 }
 
 /** Every step's attempts in topological order, each under a header line. */

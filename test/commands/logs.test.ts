@@ -93,6 +93,16 @@ describe('engine logs', () => {
     expect(r.stderr).toContain('step "never" has no log: it never started (skipped)');
   });
 
+  it('says that a matrix step runs nothing itself and names its instances, whose logs are there', async () => {
+    const w = newWorkspace('engine-logs-matrix-');
+    const id = await runPlanFile(w, w.writePlan(plan([{ id: 'm', command: 'echo', args: ['on ${matrix.os}'], matrix: { os: ['linux', 'mac'] } }]), 'matrix.json'));
+    const group = await engineQ(w, ['logs', id, 'm']);
+    expect(group.exitCode).toBe(0);
+    expect(group.stderr).toContain('step "m" is a matrix step and runs nothing itself (succeeded); its instances have them: m[os=linux], m[os=mac]');
+    const one = await engineQ(w, ['logs', id, 'm[os=mac]']);
+    expect(one.stdout).toBe('on mac\n');
+  });
+
   it("exits 2 for an unknown step, listing the run's steps", async () => {
     const r = await engineQ(ws, ['logs', runId, 'nosuchstep']);
     expect(r.exitCode).toBe(2);
