@@ -58,7 +58,10 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
       store.patchStep(e.step_id, { status: 'succeeded', signal: null, reason: null, detail: null, ...ended });
       store.patchRun({ steps_succeeded: run.steps_succeeded + 1 });
       // runs.db replaces the step's outputs rows (runs recorded before outputs had none).
-      if (e.outputs !== undefined) store.outputs.value = { ...store.outputs.value, [e.step_id]: e.outputs };
+      if (e.outputs !== undefined) {
+        const { [e.step_id]: _replaced, ...others } = store.outputs.value;
+        store.outputs.value = Object.keys(e.outputs).length > 0 ? { ...others, [e.step_id]: e.outputs } : others;
+      }
       break;
     }
     case 'step_failed': {
