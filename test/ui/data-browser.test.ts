@@ -339,6 +339,23 @@ describe('parent and child runs', () => {
   });
 });
 
+describe('a failed child run', () => {
+  it("is named by its parent's root-cause banner, which links to it", async () => {
+    ws.writePlan(plan([shStep('boom', 'echo broken >&2; exit 3')], { plan_id: 'bad-kid' }), 'bad-kid.json');
+    const p = plan([{ id: 'sub', plan: 'bad-kid.json' }, { id: 'after', command: 'true', depends_on: ['sub'] }], { plan_id: 'bad-family' });
+    expect((await ws.engine(['run', ws.writePlan(p, 'bad-family.json')])).exitCode).toBe(1);
+    const runId = (await runsOf('bad-family'))[0]!.run_id;
+    const child = (await runsOf('bad-kid'))[0]!;
+    expect(child.parent_run_id).toBe(runId);
+    await openRun(runId);
+    const link = page.locator('.root-cause[data-step-id="sub"] a[data-link="child-run"]');
+    await link.waitFor({ timeout: SHOW_MS });
+    await link.click();
+    await shown(`.root-cause[data-step-id="boom"][data-status="failed"]`);
+    expect(new URL(page.url()).pathname).toBe(`/runs/${child.run_id}`);
+  });
+});
+
 describe('the page', () => {
   it('made no request to any other host than the dashboard', () => {
     expect(browser.foreignRequests).toEqual([]);
