@@ -137,7 +137,9 @@ export class Queries {
       if (q.planId !== null) where.push('plan_id = @plan_id');
       if (q.text !== null) where.push(`(run_id LIKE @pattern ESCAPE '\\' OR plan_id LIKE @pattern ESCAPE '\\')`);
       if (q.parentRunId !== null) where.push('parent_run_id = @parent');
-      if (q.topLevel) where.push('parent_run_id IS NULL');
+      // Unary plus: not by runs_parent_run_id (every top-level run has NULL there), but along
+      // runs_started_at, stopping after one page, as without the filter.
+      if (q.topLevel) where.push('+parent_run_id IS NULL');
       if (q.beforeRunId !== null) {
         where.push('(started_at, run_id) < (SELECT started_at, run_id FROM runs WHERE run_id = @before)');
       }
