@@ -300,6 +300,8 @@ async function main() {
     const list = await timeRequests(`${ui.url}api/runs?limit=50`, SIZES.apiRequests);
     const filtered = await timeRequests(`${ui.url}api/runs?limit=50&status=failed&plan=plan-3`, SIZES.apiRequests);
     const text = await timeRequests(`${ui.url}api/runs?limit=50&q=plan-7`, SIZES.apiRequests);
+    // What the runs page asks by default: top-level runs only (child runs nested under them).
+    const top = await timeRequests(`${ui.url}api/runs?limit=50&top_level=1`, SIZES.apiRequests);
     const middle = (await (await fetch(`${ui.url}api/runs?limit=${Math.min(500, Math.floor(SIZES.runs / 2))}`)).json()).next;
     const deep = await timeRequests(`${ui.url}api/runs?limit=50&before=${middle}`, SIZES.apiRequests);
     const detail = await timeRequests(`${ui.url}api/runs/${big}`, Math.max(3, SIZES.apiRequests / 10));
@@ -307,6 +309,7 @@ async function main() {
     rows.push(['`api-runs`', `\`GET /api/runs?limit=50\` over ${fmtInt(SIZES.runs + 1)} runs, median (p95)`, `${fmt(median(list))} (${fmt(percentile(list, 95))})`, '≤ 20 ms', verdict(median(list), 20)]);
     rows.push(['`api-runs-filtered`', 'the same with `status=failed&plan=plan-3`', `${fmt(median(filtered))} (${fmt(percentile(filtered, 95))})`, '', '']);
     rows.push(['`api-runs-text`', 'the same with `q=plan-7` (a scan of run ids and plan ids)', `${fmt(median(text))} (${fmt(percentile(text, 95))})`, '', '']);
+    rows.push(['`api-runs-top`', 'the same with `top_level=1` (the runs page\'s default: no child runs)', `${fmt(median(top))} (${fmt(percentile(top, 95))})`, '', '']);
     rows.push(['`api-runs-deep`', 'the same from the middle of the list (`before=`)', `${fmt(median(deep))} (${fmt(percentile(deep, 95))})`, '', '']);
     rows.push(['`api-run-big`', `\`GET /api/runs/<id>\` of the ${fmtInt(SIZES.bigSteps)}-step run (steps and attempts), median`, fmt(median(detail)), '', '']);
     rows.push(['`api-log-tail`', `the last 64 KiB of a ${(SIZES.logBytes / 1e6).toFixed(0)} MB log (\`?offset=\`), median`, fmt(median(tail)), '', '']);

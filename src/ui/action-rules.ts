@@ -13,16 +13,27 @@ const BUILTINS: ReadonlySet<string> = new Set(['RUN_ID', 'PLAN_DIR', 'STATE_DIR'
 interface RunState {
   status: RunStatus;
   engine_gone: boolean;
+  parent_run_id: string | null;
 }
 
-/** A live run: its engine can be asked to cancel. */
+/**
+ * A child run of a plan step is cancelled and resumed through its parent run (its engine is
+ * the parent's: a signal to it stops the parent; resuming the parent resumes the child).
+ * Returns the sentence saying so, or null for a top-level run.
+ */
+export function childRunActionNote(run: RunState & { run_id: string; parent_step_id: string | null }): string | null {
+  if (run.parent_run_id === null) return null;
+  return `run ${run.run_id} is a child run of step ${run.parent_step_id ?? '?'} of run ${run.parent_run_id}: cancel or resume that run (resuming it resumes this one)`;
+}
+
+/** A live top-level run: its engine can be asked to cancel. */
 export function canCancel(run: RunState): boolean {
-  return run.status === 'running' && !run.engine_gone;
+  return run.parent_run_id === null && run.status === 'running' && !run.engine_gone;
 }
 
-/** A failed, cancelled or interrupted run, or a `running` one whose engine died. */
+/** A failed, cancelled or interrupted top-level run, or a `running` one whose engine died. */
 export function canResume(run: RunState): boolean {
-  return RESUMABLE.has(run.status) || (run.status === 'running' && run.engine_gone);
+  return run.parent_run_id === null && (RESUMABLE.has(run.status) || (run.status === 'running' && run.engine_gone));
 }
 
 /** The run's secret variables (recorded as `***` in `vars_json`): their values must be given again. */

@@ -14,6 +14,8 @@ export interface ApiRun extends Omit<RunRow, 'status'> {
   status: RunStatus;
   /** Derived: the run is `running` but its engine process is gone (it died; resume continues it). */
   engine_gone: boolean;
+  /** Derived: how many runs name this one as their `parent_run_id` (child runs of its plan steps). */
+  child_runs: number;
 }
 
 /** A `steps` row. */
@@ -54,6 +56,8 @@ export interface StepDetail {
   attempts: ApiAttempt[];
   /** The step's recorded outputs (secret values masked). */
   outputs: Record<string, string>;
+  /** A matrix or for_each step: its instances' rows (`instance_of` = the step), in position order; else empty. */
+  instances: ApiStep[];
 }
 
 /** An item of `GET /api/plans`: a plan id the state directory has runs of. */

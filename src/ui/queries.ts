@@ -15,6 +15,10 @@ export interface RunsQuery {
   text: string | null;
   /** Only runs older than this run (keyset pagination). */
   beforeRunId: string | null;
+  /** Only runs that are no child run of a plan step (`parent_run_id IS NULL`). */
+  topLevel: boolean;
+  /** Only the child runs of this run. */
+  parentRunId: string | null;
   limit: number;
 }
 
@@ -31,6 +35,9 @@ export interface NewEvents {
 }
 
 type Row = Record<string, unknown>;
+
+/** A `runs` row and its derived number of child runs (an index lookup: `runs_parent_run_id`). */
+const RUN_COLUMNS = 'runs.*, (SELECT count(*) FROM runs AS c WHERE c.parent_run_id = runs.run_id) AS child_runs';
 type Statement = ReturnType<RunsDb['prepare']>;
 
 export class Queries {
@@ -41,12 +48,13 @@ export class Queries {
 
   constructor(private readonly db: RunsDb) {
     this.s = {
-      run: db.prepare('SELECT * FROM runs WHERE run_id = ?'),
+      run: db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`),
       steps: db.prepare('SELECT * FROM steps WHERE run_id = ? ORDER BY position'),
       step: db.prepare('SELECT * FROM steps WHERE run_id = ? AND step_id = ?'),
       attempts: db.prepare('SELECT * FROM attempts WHERE run_id = ? ORDER BY step_id, attempt'),
       attemptsOfStep: db.prepare('SELECT * FROM attempts WHERE run_id = ? AND step_id = ? ORDER BY attempt'),
       outputs: db.prepare('SELECT step_id, key, value FROM outputs WHERE run_id = ? ORDER BY step_id, key'),
+      instancesOf: db.prepare('SELECT * FROM steps WHERE run_id = ? AND instance_of = ? ORDER BY position'),
       outputsOfStep: db.prepare('SELECT key, value FROM outputs WHERE run_id = ? AND step_id = ? ORDER BY key'),
       children: db.prepare('SELECT run_id, parent_step_id AS step_id, status FROM runs WHERE parent_run_id = ? ORDER BY started_at, run_id'),
       attemptStatus: db.prepare('SELECT status FROM attempts WHERE run_id = ? AND step_id = ? AND attempt = ?').pluck(),
@@ -94,7 +102,8 @@ export class Queries {
       );
       const outputs: Record<string, string> = {};
       for (const o of this.s.outputsOfStep.all(runId, stepId) as { key: string; value: string }[]) outputs[o.key] = o.value;
-      return { run, step, attempts, outputs };
+      const instances = step.kind === 'matrix' || step.kind === 'for_each' ? (this.s.instancesOf.all(runId, stepId) as ApiStep[]) : [];
+      return { run, step, attempts, outputs, instances };
     });
   }
 
@@ -110,6 +119,7 @@ export class Queries {
       plan_id: q.planId,
       pattern: q.text === null ? null : `%${q.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
       before: q.beforeRunId,
+      parent: q.parentRunId,
       limit: q.limit + 1,
     }) as Row[];
     const more = rows.length > q.limit;
@@ -119,18 +129,22 @@ export class Queries {
 
   /** One statement per combination of filters, so each can use its index (prepared on first use). */
   private runsStatement(q: RunsQuery): Statement {
-    const shape = [q.status, q.planId, q.text, q.beforeRunId].map((v) => (v === null ? '0' : '1')).join('');
+    const shape = [q.status, q.planId, q.text, q.beforeRunId, q.parentRunId, q.topLevel || null].map((v) => (v === null ? '0' : '1')).join('');
     let stmt = this.runsByShape.get(shape);
     if (stmt === undefined) {
       const where: string[] = [];
       if (q.status !== null) where.push('status = @status');
       if (q.planId !== null) where.push('plan_id = @plan_id');
       if (q.text !== null) where.push(`(run_id LIKE @pattern ESCAPE '\\' OR plan_id LIKE @pattern ESCAPE '\\')`);
+      if (q.parentRunId !== null) where.push('parent_run_id = @parent');
+      // Unary plus: not by runs_parent_run_id (every top-level run has NULL there), but along
+      // runs_started_at, stopping after one page, as without the filter.
+      if (q.topLevel) where.push('+parent_run_id IS NULL');
       if (q.beforeRunId !== null) {
         where.push('(started_at, run_id) < (SELECT started_at, run_id FROM runs WHERE run_id = @before)');
       }
       stmt = this.db.prepare(
-        `SELECT * FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        `SELECT ${RUN_COLUMNS} FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY started_at DESC, run_id DESC LIMIT @limit`,
       );
       this.runsByShape.set(shape, stmt);

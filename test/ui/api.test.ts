@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan, workspace, type Workspace } from '../helpers/cli.js';
 import { removeDir } from '../helpers/temp-dirs.js';
-import type { RunDetail, RunsPage } from '../../src/ui/api-types.js';
+import type { RunDetail, RunsPage, StepDetail } from '../../src/ui/api-types.js';
 import { gate, rawRequest, readSse, shStep, startDashboard, until, waitForFile, type Dashboard } from '../helpers/dashboard.js';
 
 let ws: Workspace;
@@ -301,5 +301,89 @@ describe('POST /api/runs/<run_id>/resume', () => {
       return run.status === 'succeeded' ? run : undefined;
     });
     expect(done.status).toBe('succeeded');
+  });
+});
+
+describe('child runs and fan-out in the API', () => {
+  let parent: string;
+  let children: RunDetail['children'];
+  beforeAll(async () => {
+    ws.writePlan(plan([{ id: 'hello', command: 'echo', args: ['${WHO}'] }], { plan_id: 'kid', vars: { WHO: { required: true } } }), 'kid.json');
+    const p = plan(
+      [
+        shStep('build', 'echo version=7 >> "$ENGINE_OUTPUT"'),
+        { id: 'deploy', plan: 'kid.json', vars: { WHO: '${matrix.who}' }, matrix: { who: ['a', 'b'] }, depends_on: ['build'] },
+        { id: 'single', plan: 'kid.json', vars: { WHO: 'c' } },
+      ],
+      { plan_id: 'family' },
+    );
+    const r = await ws.engine(['run', ws.writePlan(p, 'family.json')]);
+    expect(r.exitCode, r.all).toBe(0);
+    parent = (await getJson<RunsPage>('/api/runs?plan=family')).body.runs[0]!.run_id;
+    children = (await getJson<RunDetail>(`/api/runs/${parent}`)).body.children;
+  });
+
+  it('counts a run\'s child runs, lists top-level runs only or the children of one run', async () => {
+    expect(children.map((c) => c.step_id).sort()).toEqual(['deploy[who=a]', 'deploy[who=b]', 'single']);
+    const top = (await getJson<RunsPage>('/api/runs?top_level=1&limit=500')).body.runs;
+    expect(top.some((r) => r.run_id === parent)).toBe(true);
+    expect(top.every((r) => r.parent_run_id === null)).toBe(true);
+    expect(top.find((r) => r.run_id === parent)!.child_runs).toBe(3);
+    const all = (await getJson<RunsPage>('/api/runs?limit=500')).body.runs;
+    expect(all.length).toBe(top.length + 3);
+    const kids = (await getJson<RunsPage>(`/api/runs?parent=${parent}`)).body;
+    expect(kids.next).toBeNull();
+    expect(kids.runs.map((r) => r.run_id).sort()).toEqual(children.map((c) => c.run_id).sort());
+    expect(kids.runs.every((r) => r.parent_run_id === parent && r.child_runs === 0 && r.plan_id === 'kid')).toBe(true);
+    // Keyset pages over one run's children.
+    const first = (await getJson<RunsPage>(`/api/runs?parent=${parent}&limit=2`)).body;
+    const second = (await getJson<RunsPage>(`/api/runs?parent=${parent}&limit=2&before=${first.next}`)).body;
+    expect([...first.runs, ...second.runs].map((r) => r.run_id)).toEqual(kids.runs.map((r) => r.run_id));
+    expect(second.next).toBeNull();
+    expect((await getJson<RunDetail>(`/api/runs/${parent}`)).body.run.child_runs).toBe(3);
+    for (const q of ['parent=nope', `top_level=1&parent=${parent}`, 'top_level=maybe']) {
+      const r = await getJson<{ error: string }>(`/api/runs?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error).toBeTruthy();
+    }
+  });
+
+  it("answers a matrix step's instances and outputs with the step, and a plan step's child run", async () => {
+    const group = (await getJson<StepDetail>(`/api/runs/${parent}/steps/deploy`)).body;
+    expect(group.step.kind).toBe('matrix');
+    expect(group.instances.map((s) => [s.step_id, s.instance_of, s.kind, s.status])).toEqual([
+      ['deploy[who=a]', 'deploy', 'plan', 'succeeded'],
+      ['deploy[who=b]', 'deploy', 'plan', 'succeeded'],
+    ]);
+    expect(group.instances.map((s) => s.child_run_id).sort()).toEqual(children.filter((c) => c.step_id!.startsWith('deploy[')).map((c) => c.run_id).sort());
+    const build = (await getJson<StepDetail>(`/api/runs/${parent}/steps/build`)).body;
+    expect(build.outputs).toEqual({ version: '7' });
+    expect(build.instances).toEqual([]);
+  });
+
+  it('refuses to cancel or resume a child run (409, naming its parent): its parent is the one to act on', async () => {
+    const token = await pageToken();
+    for (const action of ['cancel', 'resume']) {
+      const r = await rawRequest(ui.port, 'POST', `/api/runs/${children[0]!.run_id}/${action}`, { 'x-engine-token': token }, '{}');
+      expect(r.status, r.body).toBe(409);
+      expect(JSON.parse(r.body).error).toContain(`child run of step ${children[0]!.step_id} of run ${parent}`);
+    }
+  });
+
+  it("tells the runs page about a new child run's parent, with its new count", async () => {
+    const go = gate(ws.dir, 'kid');
+    ws.writePlan(plan([shStep('wait', waitForFile(go.path))], { plan_id: 'slow-kid' }), 'slow-kid.json');
+    const updates = readSse(new URL('/api/updates', ui.url).href, {}, (m) => m.some((x) => {
+      const r = JSON.parse(x.data) as RunsPage['runs'][number];
+      return r.plan_id === 'slow-family' && r.child_runs === 1;
+    }), 15_000);
+    await updates.opened;
+    const engine = ws.engine(['run', ws.writePlan(plan([{ id: 'sub', plan: 'slow-kid.json' }], { plan_id: 'slow-family' }), 'slow-family.json')]);
+    const rows = (await updates.messages).map((m) => JSON.parse(m.data) as RunsPage['runs'][number]);
+    go.open();
+    expect((await engine).exitCode).toBe(0);
+    const child = rows.find((r) => r.plan_id === 'slow-kid');
+    expect(child?.parent_step_id).toBe('sub');
+    expect(rows.filter((r) => r.plan_id === 'slow-family').at(-1)).toMatchObject({ run_id: child!.parent_run_id, child_runs: 1 });
   });
 });

@@ -39,6 +39,8 @@ function snapshotAtStart(final: RunDetail, started: Extract<EngineEvent, { type:
     steps_failed: 0,
     steps_skipped: 0,
     steps_cancelled: 0,
+    // for_each instances are counted as they are expanded.
+    steps_total: started.steps.length,
     last_seq: started.seq,
     pid: started.pid,
     plan_sha256: started.plan_sha256,
@@ -80,8 +82,8 @@ function replayed(final: RunDetail, events: EngineEvent[]): RunDetail {
     run: store.run.value,
     steps: store.allSteps(),
     attempts: store.order.flatMap((id) => store.attempts.get(id)!.value).sort((a, b) => a.step_id.localeCompare(b.step_id) || a.attempt - b.attempt),
-    outputs: final.outputs,
-    children: final.children,
+    outputs: store.outputs.value,
+    children: store.children.value,
   };
 }
 
@@ -116,6 +118,55 @@ describe('the page applying a run\'s events', () => {
     const db = await detail(runId);
     expect(new Set(db.steps.map((s) => s.status))).toEqual(new Set(['succeeded', 'failed', 'skipped', 'cancelled']));
     expectSameRows(replayed(db, events), db);
+  });
+
+  it('ends with the rows, outputs and child runs runs.db has, for a matrix, a for_each expansion and sub-plans', async () => {
+    ws.writePlan(plan([{ id: 'inner', command: 'echo', args: ['${WHO}'] }], { plan_id: 'inner', vars: { WHO: { required: true } } }), 'inner.json');
+    const p = plan(
+      [
+        shStep('test', 'echo "r=${matrix.os}" >> "$ENGINE_OUTPUT"; [ ${matrix.os} != mac ]', { matrix: { os: ['linux', 'mac', 'bsd'] }, tolerated_failures: 1 }),
+        shStep('list', `echo 'items=["a","b"]' >> "$ENGINE_OUTPUT"`),
+        shStep('each', 'echo "seen=${item}" >> "$ENGINE_OUTPUT"', { for_each: '${steps.list.outputs.items}', depends_on: ['list'] }),
+        { id: 'none', command: 'true', for_each: '[]' },
+        { id: 'sub', plan: 'inner.json', vars: { WHO: 'one' }, depends_on: ['each'] },
+        { id: 'subs', plan: 'inner.json', vars: { WHO: '${matrix.who}' }, matrix: { who: ['x', 'y'] } },
+      ],
+      { plan_id: 'fanned' },
+    );
+    const r = await ws.engine(['run', ws.writePlan(p, 'fanned.json')]);
+    expect(r.exitCode, r.all).toBe(0);
+    // The newest run is a child run: the parent is the plan's.
+    const runId = ((await (await fetch(new URL('/api/runs?plan=fanned', ui.url))).json()) as RunsPage).runs[0]!.run_id;
+    const events = readEvents(ws, runId);
+    expect(events.some((e) => e.type === 'step_expanded')).toBe(true);
+    const db = await detail(runId);
+    expect(db.steps.map((s) => s.kind)).toContain('for_each');
+    expect(db.children).toHaveLength(3);
+    const page = replayed(db, events);
+    expectSameRows(page, db);
+    expect(page.outputs).toEqual(db.outputs);
+    expect(page.outputs.test).toEqual({ r: '["linux",null,"bsd"]' });
+    expect(page.children.map((c) => [c.run_id, c.step_id])).toEqual(db.children.map((c) => [c.run_id, c.step_id]));
+    // The page's groups: each group's instances, in instance order.
+    const store = new RunStore(db);
+    expect(store.groups.get('test')).toEqual(['test[os=linux]', 'test[os=mac]', 'test[os=bsd]']);
+    expect(store.groups.get('each')).toEqual(['each[a]', 'each[b]']);
+    expect(store.groups.get('none')).toEqual([]);
+    expect(store.lines.value.map((l) => `${'  '.repeat(l.depth)}${l.id}`)).toEqual([
+      'test',
+      '  test[os=linux]',
+      '  test[os=mac]',
+      '  test[os=bsd]',
+      'list',
+      'each',
+      '  each[a]',
+      '  each[b]',
+      'none',
+      'sub',
+      'subs',
+      '  subs[who=x]',
+      '  subs[who=y]',
+    ]);
   });
 
   it('ends with the rows runs.db has after a resume', async () => {

@@ -29,5 +29,6 @@ export function timeMs(iso: string | null | undefined): number {
 export function elapsedMs(startedAt: string | null, durationMs: number | null, running: boolean, nowMs: number): number | null {
   if (durationMs !== null && !running) return durationMs;
   if (startedAt === null) return null;
-  return running ? nowMs - timeMs(startedAt) : durationMs;
+  // The clock ticks once a second: a step that started since its last tick has run ~0 ms, not less.
+  return running ? Math.max(0, nowMs - timeMs(startedAt)) : durationMs;
 }

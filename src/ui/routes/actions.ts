@@ -3,6 +3,7 @@
  * (body `{"vars": {"SECRET": "value"}}` when the run has secret variables). The security checks
  * (src/ui/security.ts) have already required the page's token and a same-origin request.
  */
+import { childRunActionNote } from '../action-rules.js';
 import type { ActionResult, ResumeRequest } from '../api-types.js';
 import { cancelRun } from '../cancel-run.js';
 import { queriesOf, type Handler, type UiContext } from '../context.js';
@@ -25,9 +26,15 @@ export const resume: Handler = async (ctx, req, res, [runId]) => {
   sendJson(res, { ok: true, message } satisfies ActionResult, 202);
 };
 
+/**
+ * The run an action names.
+ * @throws HttpError 404 for an unknown run, 409 for a child run (its parent is the one to act on)
+ */
 function runOf(ctx: UiContext, runId: string) {
   const run = queriesOf(ctx)?.run(runId);
   if (run === undefined) throw new HttpError(404, `no run ${runId}`);
+  const note = childRunActionNote(run);
+  if (note !== null) throw new HttpError(409, note);
   return run;
 }
 

@@ -55,10 +55,16 @@ export const updates: Handler = (ctx, req, res) => {
   stream.onClose(unsubscribe);
 };
 
-/** Sends the current row of each run in `owed` (removing it), pausing while the client is slow. */
+/**
+ * Sends the current row of each run in `owed` (removing it), pausing while the client is slow.
+ * A child run's parent row follows it (once per call), so the parent's `child_runs` count is
+ * current as soon as a child run appears.
+ */
 function sendRuns(ctx: UiContext, stream: SseStream, owed: Set<string>, again: () => void): void {
   const q = queriesOf(ctx);
   if (q === null) return;
+  const sent = new Set<string>();
+  // A Set's iteration visits the ids added while it runs: the parents added below.
   for (const id of owed) {
     if (stream.closed) return;
     if (stream.congested) {
@@ -66,7 +72,10 @@ function sendRuns(ctx: UiContext, stream: SseStream, owed: Set<string>, again: (
       return;
     }
     owed.delete(id);
+    sent.add(id);
     const run = q.run(id);
-    if (run !== undefined) stream.send({ data: JSON.stringify(run) });
+    if (run === undefined) continue;
+    stream.send({ data: JSON.stringify(run) });
+    if (run.parent_run_id !== null && !sent.has(run.parent_run_id)) owed.add(run.parent_run_id);
   }
 }

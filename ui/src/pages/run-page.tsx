@@ -16,7 +16,48 @@ import { followRun } from '../run/run-stream.js';
 import { StepTable } from '../run/step-table.js';
 import { Timeline } from '../run/timeline.js';
 import { nowMs, tickWhile } from '../status.js';
-import type { RunDetail } from '../types.js';
+import type { RunDetail, RunStatus } from '../types.js';
+import { OutputsTable } from '../components/outputs-table.js';
+import { groupWord, shownStatus, tallyOf, tallyText } from '../run/groups.js';
+
+/** How many child runs the header lists; the runs page (`/?parent=RUN`) lists them all. */
+const CHILDREN_SHOWN = 10;
+
+/** Statuses a plan step shares with its child run while that run is its latest. */
+const RUN_LIKE: ReadonlySet<string> = new Set(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+
+/** The child runs of the run's plan steps, each with its status (live: its step's, which is the child run's outcome). */
+function ChildRuns({ store }: { store: RunStore }) {
+  const run = store.run.value;
+  const children = store.children.value;
+  if (children.length === 0) return null;
+  return (
+    <>
+      <dt>child runs</dt>
+      <dd class="child-runs">
+        {children.slice(0, CHILDREN_SHOWN).map((c) => {
+          const step = c.step_id === null ? undefined : store.steps.get(c.step_id)?.value;
+          const status = (step && step.child_run_id === c.run_id && RUN_LIKE.has(step.status) ? step.status : c.status) as RunStatus;
+          return (
+            <span key={c.run_id} class="child-run" data-child-run-id={c.run_id} data-status={status}>
+              <StatusBadge status={status} />{' '}
+              <a class="mono" href={runHref(c.run_id)}>
+                {c.run_id}
+              </a>
+              {c.step_id !== null ? (
+                <span class="muted">
+                  {' '}
+                  of step <a href={runHref(run.run_id, c.step_id)}>{c.step_id}</a>
+                </span>
+              ) : null}
+            </span>
+          );
+        })}
+        {children.length > CHILDREN_SHOWN ? <a href={`/?parent=${encodeURIComponent(run.run_id)}`}>all {children.length} child runs →</a> : null}
+      </dd>
+    </>
+  );
+}
 
 function RunHeader({ store }: { store: RunStore }) {
   const run = store.run.value;
@@ -31,6 +72,25 @@ function RunHeader({ store }: { store: RunStore }) {
       <dl class="facts">
         <dt>run</dt>
         <dd class="mono">{run.run_id}</dd>
+        {run.parent_run_id !== null ? (
+          <>
+            <dt>parent run</dt>
+            <dd class="parent-run">
+              <a class="mono" data-link="parent-run" href={`${runHref(run.parent_run_id)}${run.parent_step_id ? `?step=${encodeURIComponent(run.parent_step_id)}` : ''}`}>
+                {run.parent_run_id}
+              </a>
+              {run.parent_step_id !== null ? (
+                <>
+                  , step{' '}
+                  <a data-link="parent-step" href={runHref(run.parent_run_id, run.parent_step_id)}>
+                    {run.parent_step_id}
+                  </a>
+                </>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
+        <ChildRuns store={store} />
         <dt>started</dt>
         <dd>{formatTime(run.started_at)}</dd>
         <dt>duration</dt>
@@ -56,6 +116,60 @@ function RunHeader({ store }: { store: RunStore }) {
       {run.cancel_requested_at && running ? <p class="warning">Cancelling since {formatTime(run.cancel_requested_at)}…</p> : null}
       <RunActions run={run} />
     </header>
+  );
+}
+
+/** The selected step: what it is, its group's counts or its child run, its outputs. */
+function StepPanel({ store, stepId }: { store: RunStore; stepId: string }) {
+  const step = store.steps.get(stepId)!.value;
+  const outputs = store.outputs.value[stepId];
+  const group = store.isGroup(stepId);
+  store.shape.value;
+  const tally = group ? tallyOf(store, stepId) : null;
+  const runId = step.run_id;
+  return (
+    <section class="step-panel" data-step-id={stepId} data-status={step.status}>
+      <h2>
+        <StatusBadge status={tally ? shownStatus(step, tally) : step.status} /> <span class="mono">{stepId}</span>{' '}
+        <a href={runHref(runId, stepId)} class="open-step">
+          open its page{group ? '' : ' (attempts and log)'} →
+        </a>
+      </h2>
+      <dl class="facts">
+        {tally ? (
+          <>
+            <dt>{groupWord(step)}</dt>
+            <dd class="group-tally">
+              {tally.total} instance{tally.total === 1 ? '' : 's'}: {tallyText(step, tally)}
+            </dd>
+          </>
+        ) : null}
+        {step.instance_of !== null ? (
+          <>
+            <dt>instance of</dt>
+            <dd>
+              <a href={`${runHref(runId)}?step=${encodeURIComponent(step.instance_of)}`} onClick={(e) => (e.preventDefault(), (store.selected.value = step.instance_of))}>
+                {step.instance_of}
+              </a>
+            </dd>
+          </>
+        ) : null}
+        {step.kind === 'plan' ? (
+          <>
+            <dt>child run</dt>
+            <dd>{step.child_run_id !== null ? <a class="mono" data-link="child-run" href={runHref(step.child_run_id)}>{step.child_run_id}</a> : <span class="muted">not started</span>}</dd>
+          </>
+        ) : null}
+        {step.detail ? (
+          <>
+            <dt>detail</dt>
+            <dd>{step.detail}</dd>
+          </>
+        ) : null}
+      </dl>
+      <h3>Outputs</h3>
+      <OutputsTable step={step} outputs={outputs} />
+    </section>
   );
 }
 
@@ -97,7 +211,16 @@ export function RunPage({ runId }: { runId: string }) {
   return (
     <div class="run-page">
       <nav class="crumbs">
-        <a href="/">runs</a> / <span class="mono">{runId}</span>
+        <a href="/">runs</a> /{' '}
+        {store.run.value.parent_run_id !== null ? (
+          <>
+            <a class="mono" href={runHref(store.run.value.parent_run_id)}>
+              {store.run.value.parent_run_id}
+            </a>{' '}
+            / {store.run.value.parent_step_id ?? '?'} /{' '}
+          </>
+        ) : null}
+        <span class="mono">{runId}</span>
       </nav>
       <RunHeader store={store} />
       <RootCauseBanner store={store} />
@@ -115,11 +238,7 @@ export function RunPage({ runId }: { runId: string }) {
           <Timeline store={store} />
         </section>
       </div>
-      {selected !== null ? (
-        <p class="selection">
-          Selected <a href={runHref(runId, selected)}>{selected}</a>: open its attempts and log (or double-click it).
-        </p>
-      ) : null}
+      {selected !== null && store.steps.has(selected) ? <StepPanel store={store} stepId={selected} /> : null}
     </div>
   );
 }

@@ -1,8 +1,14 @@
 /**
  * `/`: the runs, newest first, with filters (status, plan, text) and keyset pages, all in the
- * address (`?status=&plan=&q=&before=`). Live: `/api/updates` sends the row of every run that
- * changed; a row on the page is replaced, a new run matching the filters appears on the first page.
+ * address (`?status=&plan=&q=&before=`). Child runs of plan steps do not flood the list: by
+ * default it shows top-level runs only, each with a toggle that lists its child runs under it
+ * (nested, to any depth); `?children=1` (or a plan filter or a search, which may be after a
+ * child run) lists every run, child runs marked with their parent; `?parent=RUN` lists the
+ * child runs of one run. Live: `/api/updates` sends the row of every run that changed (a child
+ * run's parent row too, with its new count); a row on the page is replaced, a new run matching
+ * the filters appears on the first page, a new child run under its open parent.
  */
+import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiPath, getJson, withToken } from '../api.js';
 import { ProgressBar } from '../components/progress-bar.js';
@@ -13,11 +19,27 @@ import { nowMs, RUN_STATUSES, tickWhile } from '../status.js';
 import type { ApiPlan, ApiRun, RunsPage as RunsPageData } from '../types.js';
 
 const PAGE_SIZE = 50;
+/** Child runs listed under an open parent; the rest are on `/?parent=RUN`. */
+const NESTED_SIZE = 20;
+
+/** Which runs the list shows. */
+type Mode = { kind: 'top' } | { kind: 'all' } | { kind: 'children'; parent: string };
+
+function modeOf(q: URLSearchParams): Mode {
+  const parent = q.get('parent');
+  if (parent) return { kind: 'children', parent };
+  // A plan filter or a search may be after a child run: those list every run.
+  if (q.get('children') === '1' || q.get('plan') || q.get('q')) return { kind: 'all' };
+  return { kind: 'top' };
+}
 
 function matches(run: ApiRun, q: URLSearchParams): boolean {
   const status = q.get('status');
   const plan = q.get('plan');
   const text = q.get('q');
+  const mode = modeOf(q);
+  if (mode.kind === 'top' && run.parent_run_id !== null) return false;
+  if (mode.kind === 'children' && run.parent_run_id !== mode.parent) return false;
   return (!status || run.status === status) && (!plan || run.plan_id === plan) && (!text || run.run_id.includes(text) || run.plan_id.includes(text));
 }
 
@@ -29,16 +51,74 @@ function withParam(q: URLSearchParams, name: string, value: string | null): stri
   return next.size > 0 ? `/?${next}` : '/';
 }
 
-function RunRow({ run }: { run: ApiRun }) {
+/** The API query of a page address. */
+function apiQuery(q: URLSearchParams): string {
+  const params = new URLSearchParams();
+  for (const name of ['status', 'plan', 'q', 'before']) {
+    const v = q.get(name);
+    if (v) params.set(name, v);
+  }
+  const mode = modeOf(q);
+  if (mode.kind === 'top') params.set('top_level', '1');
+  if (mode.kind === 'children') params.set('parent', mode.parent);
+  params.set('limit', String(PAGE_SIZE));
+  return params.toString();
+}
+
+interface RowProps {
+  run: ApiRun;
+  /** 0 for a row of the list itself, 1+ for a child run listed under its parent. */
+  depth: number;
+  /** Whether the row marks a child run with its parent (a list of every run). */
+  markParent: boolean;
+  /** Whether its child runs can be listed under it (else its count links to them). */
+  nests: boolean;
+  open: boolean;
+  onToggle: (runId: string) => void;
+}
+
+function ChildrenControl({ run, nests, open, onToggle }: Pick<RowProps, 'run' | 'nests' | 'open' | 'onToggle'>) {
+  if (run.child_runs === 0) return null;
+  const text = `${run.child_runs} child run${run.child_runs === 1 ? '' : 's'}`;
+  if (!nests) {
+    return (
+      <a class="children-link" href={`/?parent=${encodeURIComponent(run.run_id)}`}>
+        {text}
+      </a>
+    );
+  }
+  return (
+    <button type="button" class="children-toggle link" data-children-of={run.run_id} aria-expanded={open} onClick={() => onToggle(run.run_id)}>
+      {open ? '▾' : '▸'} {text}
+    </button>
+  );
+}
+
+function RunRow({ run, depth, markParent, nests, open, onToggle }: RowProps) {
   const running = run.status === 'running';
   return (
-    <tr data-run-id={run.run_id} data-status={run.status}>
+    <tr
+      data-run-id={run.run_id}
+      data-status={run.status}
+      data-parent-run-id={run.parent_run_id ?? undefined}
+      data-depth={depth}
+      class={depth > 0 ? 'child-run' : run.parent_run_id !== null ? 'child-run flat' : undefined}
+    >
       <td>
         <StatusBadge status={run.status} />
         {run.engine_gone ? <span class="warning" title="its engine is gone"> !</span> : null}
       </td>
-      <td class="mono">
-        <a href={runHref(run.run_id)}>{run.run_id}</a>
+      <td class="mono run-cell" style={depth > 0 ? { paddingLeft: `${10 + 22 * depth}px` } : undefined}>
+        {depth > 0 ? <span class="muted">↳ </span> : null}
+        <a href={runHref(run.run_id)}>{run.run_id}</a>{' '}
+        {depth > 0 && run.parent_step_id !== null ? <span class="muted step-of">step {run.parent_step_id}</span> : null}
+        <ChildrenControl run={run} nests={nests} open={open} onToggle={onToggle} />
+        {markParent && run.parent_run_id !== null ? (
+          <div class="parent-of">
+            ↳ child of <a href={runHref(run.parent_run_id)}>{run.parent_run_id}</a>
+            {run.parent_step_id !== null ? <>, step <a href={runHref(run.parent_run_id, run.parent_step_id)}>{run.parent_step_id}</a></> : null}
+          </div>
+        ) : null}
       </td>
       <td>
         <a href={withParam(new URLSearchParams(), 'plan', run.plan_id)}>{run.plan_id}</a> <span class="muted">{run.plan_version}</span>
@@ -52,21 +132,34 @@ function RunRow({ run }: { run: ApiRun }) {
   );
 }
 
+/** Replaces `run` in `runs` when it is there; returns null when it is not. */
+function replaced(runs: readonly ApiRun[], run: ApiRun): ApiRun[] | null {
+  return runs.some((r) => r.run_id === run.run_id) ? runs.map((r) => (r.run_id === run.run_id ? run : r)) : null;
+}
+
+function newestFirst(runs: ApiRun[]): ApiRun[] {
+  return runs.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : a.run_id < b.run_id ? 1 : -1));
+}
+
 export function RunsPage() {
   const query = location.value.query;
   const key = query.toString();
   const [page, setPage] = useState<RunsPageData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [plans, setPlans] = useState<ApiPlan[]>([]);
+  /** The child runs loaded under a parent row, by parent run id. */
+  const [nested, setNested] = useState<Record<string, RunsPageData>>({});
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const textInput = useRef<HTMLInputElement>(null);
-  const anyRunning = page?.runs.some((r) => r.status === 'running') ?? false;
+  const mode = modeOf(query);
+  const anyRunning = (page?.runs.some((r) => r.status === 'running') ?? false) || Object.values(nested).some((n) => n.runs.some((r) => r.status === 'running'));
   useEffect(() => tickWhile(anyRunning), [anyRunning]);
 
   useEffect(() => {
     const abort = new AbortController();
-    const params = new URLSearchParams(query);
-    params.set('limit', String(PAGE_SIZE));
-    getJson<RunsPageData>(`${apiPath('runs')}?${params}`, abort.signal)
+    setNested({});
+    setOpen(new Set());
+    getJson<RunsPageData>(`${apiPath('runs')}?${apiQuery(query)}`, abort.signal)
       .then((p) => {
         setPage(p);
         setError(null);
@@ -85,13 +178,63 @@ export function RunsPage() {
       setPlans((ps) => (ps.some((p) => p.plan_id === run.plan_id) ? ps : [...ps, { plan_id: run.plan_id, plan_version: run.plan_version, runs: 1, last_run_id: run.run_id, last_started_at: run.started_at, last_status: run.status }]));
       setPage((p) => {
         if (p === null) return p;
-        if (p.runs.some((r) => r.run_id === run.run_id)) return { ...p, runs: p.runs.map((r) => (r.run_id === run.run_id ? run : r)) };
+        const runs = replaced(p.runs, run);
+        if (runs !== null) return { ...p, runs };
         if (!firstPage || !matches(run, query)) return p;
-        return { ...p, runs: [run, ...p.runs].sort((a, b) => (a.started_at < b.started_at ? 1 : -1)) };
+        return { ...p, runs: newestFirst([run, ...p.runs]) };
+      });
+      setNested((n) => {
+        let changed = false;
+        const next: Record<string, RunsPageData> = {};
+        for (const [parent, list] of Object.entries(n)) {
+          const runs = replaced(list.runs, run) ?? (run.parent_run_id === parent ? newestFirst([run, ...list.runs]) : null);
+          next[parent] = runs === null ? list : { ...list, runs };
+          changed ||= runs !== null;
+        }
+        return changed ? next : n;
       });
     };
     return () => source.close();
   }, [key]);
+
+  const toggle = (runId: string): void => {
+    const next = new Set(open);
+    if (!next.delete(runId)) {
+      next.add(runId);
+      if (nested[runId] === undefined) {
+        getJson<RunsPageData>(`${apiPath('runs')}?parent=${encodeURIComponent(runId)}&limit=${NESTED_SIZE}`)
+          .then((p) => setNested((n) => ({ ...n, [runId]: n[runId] ?? p })))
+          .catch((e: unknown) => setError(String(e)));
+      }
+    }
+    setOpen(next);
+  };
+
+  /** The rows of `runs` and, under each open parent, its child runs (recursively). */
+  const rows = (runs: readonly ApiRun[], depth: number, seen: ReadonlySet<string>): JSX.Element[] =>
+    runs.flatMap((r) => {
+      const isOpen = open.has(r.run_id) && !seen.has(r.run_id);
+      const own = (
+        <RunRow key={r.run_id} run={r} depth={depth} markParent={mode.kind === 'all'} nests={mode.kind !== 'all'} open={isOpen} onToggle={toggle} />
+      );
+      const children = isOpen ? nested[r.run_id] : undefined;
+      if (children === undefined) return [own];
+      const more = r.child_runs > children.runs.length || children.next !== null;
+      return [
+        own,
+        ...rows(children.runs, depth + 1, new Set([...seen, r.run_id])),
+        ...(more
+          ? [
+              <tr key={`${r.run_id}-more`} class="child-run more">
+                <td />
+                <td colSpan={5} style={{ paddingLeft: `${10 + 22 * (depth + 1)}px` }}>
+                  <a href={`/?parent=${encodeURIComponent(r.run_id)}`}>all {r.child_runs} child runs of {r.run_id} →</a>
+                </td>
+              </tr>,
+            ]
+          : []),
+      ];
+    });
 
   return (
     <div class="runs-page">
@@ -127,8 +270,25 @@ export function RunsPage() {
         </label>
         <input ref={textInput} name="q" type="search" placeholder="run id or plan" defaultValue={query.get('q') ?? ''} key={query.get('q') ?? ''} />
         <button type="submit">Search</button>
+        {mode.kind !== 'children' ? (
+          <label title={query.get('plan') || query.get('q') ? 'a plan filter or a search lists child runs too' : 'list child runs of plan steps as rows of their own'}>
+            <input
+              type="checkbox"
+              name="children"
+              checked={mode.kind === 'all'}
+              disabled={Boolean(query.get('plan') || query.get('q'))}
+              onChange={(e) => navigate(withParam(query, 'children', e.currentTarget.checked ? '1' : null))}
+            />{' '}
+            child runs too
+          </label>
+        ) : null}
         {key !== '' ? <a href="/">clear</a> : null}
       </form>
+      {mode.kind === 'children' ? (
+        <p class="children-of">
+          Child runs of <a class="mono" href={runHref(mode.parent)}>{mode.parent}</a> (started by its plan steps).
+        </p>
+      ) : null}
       {error !== null ? <p class="error">{error}</p> : null}
       {page === null ? (
         <p class="muted">loading…</p>
@@ -146,11 +306,7 @@ export function RunsPage() {
               <th>progress</th>
             </tr>
           </thead>
-          <tbody>
-            {page.runs.map((r) => (
-              <RunRow key={r.run_id} run={r} />
-            ))}
-          </tbody>
+          <tbody>{rows(page.runs, 0, new Set())}</tbody>
         </table>
       )}
       <nav class="pager">

@@ -1,7 +1,8 @@
 /**
  * `/runs/<run_id>/steps/<step_id>`: the step, its attempts and the log of one of them (the
- * latest unless `?attempt=N`; a new attempt is followed as it starts), and what runs.db knows
- * about its preconditions.
+ * latest unless `?attempt=N`; a new attempt is followed as it starts), what runs.db knows
+ * about its preconditions, its outputs, its child run (a plan step), its group (an instance)
+ * or its instances (a matrix or for_each step, live as a for_each step expands).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { RequestError, apiPath, getJson } from '../api.js';
@@ -11,10 +12,14 @@ import { LogView } from '../log/log-view.js';
 import { location, navigate, runHref } from '../router.js';
 import { RunStore } from '../run/run-store.js';
 import { followRun } from '../run/run-stream.js';
+import { OutputsTable } from '../components/outputs-table.js';
+import { groupWord, shownStatus, tallyOf, tallyText } from '../run/groups.js';
+import { StepTable } from '../run/step-table.js';
 import type { ApiAttempt, ApiStep, StepDetail } from '../types.js';
 
 /** What the recorded events say about the step's preconditions (a passing check leaves no event). */
 function preconditionText(step: ApiStep): string {
+  if (step.kind === 'matrix' || step.kind === 'for_each') return 'Its instances check them, each for itself.';
   if (step.reason === 'precondition') return `A precondition did not hold, so the step was skipped: ${step.detail ?? ''}`;
   if (step.attempts > 0) return 'Its preconditions, if it has any, held: the step started.';
   if (step.status === 'pending') return 'Not checked yet: preconditions are checked when the step becomes ready.';
@@ -71,7 +76,13 @@ function StepView({ store, stepId }: { store: RunStore; stepId: string }) {
   const shown = pinned ?? attempts.at(-1)?.attempt ?? null;
   const current = attempts.find((a) => a.attempt === shown);
   const stepHref = runHref(run.run_id, stepId);
-  const dependsOn = JSON.parse(step.depends_on) as string[];
+  const group = step.kind === 'matrix' || step.kind === 'for_each';
+  store.shape.value;
+  const tally = group ? tallyOf(store, stepId) : null;
+  // A matrix step depends on its instances (listed below); what they depend on is its real upstream.
+  const dependsOn = group
+    ? [...new Set((store.groups.get(stepId) ?? []).flatMap((m) => JSON.parse(store.steps.get(m)!.value.depends_on) as string[]).concat(step.kind === 'for_each' ? (JSON.parse(step.depends_on) as string[]) : []))]
+    : (JSON.parse(step.depends_on) as string[]);
   return (
     <div class="step-page">
       <nav class="crumbs">
@@ -79,9 +90,41 @@ function StepView({ store, stepId }: { store: RunStore; stepId: string }) {
       </nav>
       <header class="step-header" data-step-id={stepId} data-status={step.status}>
         <h1>
-          <StatusBadge status={step.status} /> {stepId} {step.name !== stepId ? <span class="muted">{step.name}</span> : null}
+          <StatusBadge status={tally ? shownStatus(step, tally) : step.status} /> {stepId} {step.name !== stepId ? <span class="muted">{step.name}</span> : null}
         </h1>
         <dl class="facts">
+          {tally ? (
+            <>
+              <dt>{groupWord(step)}</dt>
+              <dd class="group-tally">
+                {tally.total} instance{tally.total === 1 ? '' : 's'}: {tallyText(step, tally)}
+              </dd>
+            </>
+          ) : null}
+          {step.instance_of !== null ? (
+            <>
+              <dt>instance of</dt>
+              <dd>
+                <a data-link="group" href={runHref(run.run_id, step.instance_of)}>
+                  {step.instance_of}
+                </a>
+              </dd>
+            </>
+          ) : null}
+          {step.kind === 'plan' ? (
+            <>
+              <dt>child run</dt>
+              <dd>
+                {step.child_run_id !== null ? (
+                  <a class="mono" data-link="child-run" href={runHref(step.child_run_id)}>
+                    {step.child_run_id}
+                  </a>
+                ) : (
+                  <span class="muted">not started yet</span>
+                )}
+              </dd>
+            </>
+          ) : null}
           <dt>depends on</dt>
           <dd>{dependsOn.length === 0 ? '—' : dependsOn.map((d, i) => <>{i > 0 ? ', ' : ''}<a href={runHref(run.run_id, d)}>{d}</a></>)}</dd>
           <dt>attempts</dt>
@@ -108,7 +151,20 @@ function StepView({ store, stepId }: { store: RunStore; stepId: string }) {
           ) : null}
         </dl>
       </header>
-      {attempts.length > 0 ? <AttemptsTable attempts={attempts} shown={shown ?? 0} stepHref={stepHref} /> : <p class="muted">No attempt has started.</p>}
+      <section>
+        <h2>Outputs</h2>
+        <OutputsTable step={step} outputs={store.outputs.value[stepId]} />
+      </section>
+      {group ? (
+        <section>
+          <h2>Instances</h2>
+          <StepTable store={store} />
+        </section>
+      ) : attempts.length > 0 ? (
+        <AttemptsTable attempts={attempts} shown={shown ?? 0} stepHref={stepHref} />
+      ) : (
+        <p class="muted">No attempt has started.</p>
+      )}
       {current ? (
         <section>
           <h2>
@@ -136,7 +192,9 @@ export function StepPage({ runId, stepId }: { runId: string; stepId: string }) {
     setError(null);
     getJson<StepDetail>(apiPath('runs', runId, 'steps', stepId), abort.signal)
       .then((d) => {
-        const s = new RunStore({ run: d.run, steps: [d.step], attempts: d.attempts });
+        // A group's page holds its instances too, and takes on the ones a for_each expansion adds.
+        const s = new RunStore({ run: d.run, steps: [d.step, ...d.instances], attempts: d.attempts, outputs: { [stepId]: d.outputs } }, (row) => row.instance_of === stepId);
+        s.openByDefault.add(stepId);
         stop = followRun(s);
         setStore(s);
       })

@@ -28,7 +28,9 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
         detail: null,
         upstream: null,
         log_path: e.log_path,
+        child_run_id: e.child_run_id ?? store.steps.get(e.step_id)?.value.child_run_id ?? null,
       });
+      if (e.child_run_id) store.noteChild({ run_id: e.child_run_id, step_id: e.step_id, status: 'running' });
       store.addAttempt({
         run_id: e.run_id,
         step_id: e.step_id,
@@ -55,6 +57,11 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
       store.patchAttempt(e.step_id, e.attempt, { status: 'succeeded', ...ended });
       store.patchStep(e.step_id, { status: 'succeeded', signal: null, reason: null, detail: null, ...ended });
       store.patchRun({ steps_succeeded: run.steps_succeeded + 1 });
+      // runs.db replaces the step's outputs rows (runs recorded before outputs had none).
+      if (e.outputs !== undefined) {
+        const { [e.step_id]: _replaced, ...others } = store.outputs.value;
+        store.outputs.value = Object.keys(e.outputs).length > 0 ? { ...others, [e.step_id]: e.outputs } : others;
+      }
       break;
     }
     case 'step_failed': {
@@ -87,7 +94,7 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
       break;
     case 'step_expanded': {
       const base = store.order.length;
-      store.addSteps(
+      const added = store.addSteps(
         e.steps.map((s, k) => ({
           run_id: e.run_id,
           step_id: s.id,
@@ -110,7 +117,7 @@ export function applyEvent(store: RunStore, e: EngineEvent): void {
           child_run_id: null,
         })),
       );
-      store.patchRun({ steps_total: store.order.length });
+      store.patchRun({ steps_total: run.steps_total + added });
       break;
     }
     case 'step_waiting':

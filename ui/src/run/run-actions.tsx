@@ -4,6 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { apiPath, post } from '../api.js';
+import { runHref } from '../router.js';
 import { canCancel, canResume, secretVariables } from '../../../src/ui/action-rules.js';
 import type { ActionResult, ApiRun } from '../types.js';
 
@@ -24,6 +25,16 @@ export function RunActions({ run }: { run: ApiRun }) {
       setBusy(false);
     }
   };
+  if (run.parent_run_id !== null) {
+    // Its engine is the parent's: the parent is what cancel and resume act on (the server refuses them here).
+    return (
+      <div class="actions">
+        <span class="muted child-note">
+          A child run: cancel or resume it through its parent run, <a href={runHref(run.parent_run_id)}>{run.parent_run_id}</a> (resuming the parent resumes this run).
+        </span>
+      </div>
+    );
+  }
   const cancellable = canCancel(run);
   const resumable = canResume(run);
   const secrets = resumable ? secretVariables(run.vars_json) : [];

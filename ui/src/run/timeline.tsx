@@ -1,8 +1,10 @@
 /**
  * The timeline (Gantt): one row per step, one bar per attempt from its spawn to its end (or
  * now, while it runs), preceded by a lighter bar for the wait between the step being ready and
- * its process starting; retries are separate bars. Virtualised like the step table. Bars
- * carry `data-step-id`, `data-status` (the step's status) and `data-attempt`.
+ * its process starting; retries are separate bars. Virtualised like the step table, with the
+ * same lines: a matrix or for_each step is one row whose bar spans its instances' attempts,
+ * its instances under it while open. Bars carry `data-step-id`, `data-status` (the step's
+ * status) and `data-attempt` (a group's bar: `data-instances` instead).
  */
 import type { Virtualizer } from '@tanstack/virtual-core';
 import { useEffect, useRef } from 'preact/hooks';
@@ -11,7 +13,8 @@ import { formatDuration, timeMs } from '../format.js';
 import { navigate, runHref } from '../router.js';
 import { nowMs, statusClass } from '../status.js';
 import type { ApiAttempt } from '../types.js';
-import type { RunStore } from './run-store.js';
+import { instanceLabel, shownStatus, tallyOf } from './groups.js';
+import type { RunStore, StepLine } from './run-store.js';
 
 const ROW_PX = 24;
 /** Width of the step-name column, in px; the bars share the rest. */
@@ -36,16 +39,63 @@ function spanOf(store: RunStore, now: number): Span {
   return { startMs, endMs: Math.max(endMs, startMs + 1) };
 }
 
-function TimelineRow({ store, stepId, span }: { store: RunStore; stepId: string; span: Span }) {
+/** A group's row: one bar from its first instance attempt's start to its last one's end. */
+function GroupTimelineRow({ store, stepId, span }: { store: RunStore; stepId: string; span: Span }) {
+  const group = store.steps.get(stepId)!.value;
+  store.shape.value;
+  const tally = tallyOf(store, stepId);
+  const members = store.groups.get(stepId) ?? [];
+  let startMs = Infinity;
+  let endMs = -Infinity;
+  let live = false;
+  for (const id of members) {
+    for (const a of store.attempts.get(id)?.value ?? []) {
+      if (a.status === 'running') live = true;
+      startMs = Math.min(startMs, a.started_at_ms ?? timeMs(a.started_at));
+      endMs = Math.max(endMs, a.status === 'running' ? Number.POSITIVE_INFINITY : timeMs(a.finished_at));
+    }
+  }
+  if (live) endMs = nowMs.value;
+  const pct = (ms: number): number => (100 * (ms - span.startMs)) / (span.endMs - span.startMs);
+  const selected = store.selected.value === stepId;
+  const shown = shownStatus(group, tally);
+  return (
+    <div class={`tl-row group${selected ? ' selected' : ''}`} aria-selected={selected} onClick={() => (store.selected.value = stepId)} onDblClick={() => navigate(runHref(group.run_id, stepId))}>
+      <span class="tl-label" style={{ width: `${LABEL_PX}px` }} title={`${stepId}: ${tally.total} instances`}>
+        {stepId} <span class="muted">×{tally.total}</span>
+      </span>
+      <span class="tl-track">
+        {Number.isFinite(startMs) && Number.isFinite(endMs) ? (
+          <span
+            class={`tl-bar tl-group ${statusClass(shown)}`}
+            data-step-id={stepId}
+            data-status={group.status}
+            data-instances={tally.total}
+            title={`${stepId}: ${tally.total} instances, ${formatDuration(endMs - startMs)} from the first start to the last end`}
+            style={{ left: `${pct(startMs)}%`, width: `max(2px, ${pct(endMs) - pct(startMs)}%)` }}
+          />
+        ) : null}
+      </span>
+    </div>
+  );
+}
+
+function TimelineRow({ store, line, span }: { store: RunStore; line: StepLine; span: Span }) {
+  const stepId = line.id;
   const step = store.steps.get(stepId)!.value;
   const attempts = store.attempts.get(stepId)!.value;
   const now = attempts.some((a) => a.status === 'running') ? nowMs.value : 0;
   const pct = (ms: number): number => (100 * (ms - span.startMs)) / (span.endMs - span.startMs);
   const selected = store.selected.value === stepId;
   return (
-    <div class={`tl-row${selected ? ' selected' : ''}`} aria-selected={selected} onClick={() => (store.selected.value = stepId)} onDblClick={() => navigate(runHref(step.run_id, stepId))}>
+    <div
+      class={`tl-row${selected ? ' selected' : ''}${line.depth === 1 ? ' instance' : ''}`}
+      aria-selected={selected}
+      onClick={() => (store.selected.value = stepId)}
+      onDblClick={() => navigate(runHref(step.run_id, stepId))}
+    >
       <span class="tl-label" style={{ width: `${LABEL_PX}px` }} title={stepId}>
-        {stepId}
+        {line.depth === 1 ? instanceLabel(stepId, step.instance_of) : stepId}
       </span>
       <span class="tl-track">
         {attempts.map((a) => {
@@ -81,13 +131,17 @@ export function Timeline({ store }: { store: RunStore }) {
   store.revision.value; // new attempts widen the span
   const span = spanOf(store, run.status === 'running' ? nowMs.value : 0);
   const selected = store.selected.value;
+  const lines = store.lines.value;
   useEffect(() => {
-    if (selected !== null) control.current?.scrollToIndex(store.order.indexOf(selected), { align: 'auto' });
+    if (selected === null) return;
+    store.reveal(selected);
+    const i = store.lines.peek().findIndex((l) => l.id === selected);
+    if (i !== -1) control.current?.scrollToIndex(i, { align: 'auto' });
   }, [selected]);
   return (
     <VirtualList
       class="timeline"
-      count={store.order.length}
+      count={lines.length}
       rowHeightPx={ROW_PX}
       maxHeightPx={480}
       control={control}
@@ -103,7 +157,10 @@ export function Timeline({ store }: { store: RunStore }) {
           </span>
         </div>
       }
-      renderRow={(i) => <TimelineRow store={store} stepId={store.order[i]!} span={span} />}
+      renderRow={(i) => {
+        const line = lines[i]!;
+        return store.isGroup(line.id) ? <GroupTimelineRow key={line.id} store={store} stepId={line.id} span={span} /> : <TimelineRow key={line.id} store={store} line={line} span={span} />;
+      }}
     />
   );
 }
