@@ -400,7 +400,9 @@ export class RunLoop {
         this.values.ended(inst.id, 'succeeded', resume.outputs.get(inst.id) ?? {});
       }
     }
-    this.apply(this.scheduler.expand(g, r.instances, kept));
+    // Attempt numbers of an instance that ran before (resume) continue after its last one.
+    const attempts = resume ? r.instances.map((s) => resume.attempts.get(s.id) ?? 0) : [];
+    this.apply(this.scheduler.expand(g, r.instances, kept, attempts));
   }
 
   /** Step `i` fails before any attempt, recorded as a `step_failed` of attempt 0. */

@@ -173,10 +173,11 @@ export class Scheduler {
    * A for_each step `g` that was told to start is expanded into `instances` (indices from
    * {@link size} on, each depending on what `g` depends on, all ended): they are queued
    * (except those in `kept`, which resume carries over as succeeded), and `g` now ends with
-   * their verdict. With no instances `g` succeeds at once.
+   * their verdict. With no instances `g` succeeds at once. `attempts[k]` attempts of
+   * instance k were made in an earlier part of the run (resume), so numbering continues.
    * @throws Error when `g` is not a queued for_each step or an index is out of place
    */
-  expand(g: number, instances: readonly ResolvedStep[], kept: ReadonlySet<number> = NO_KEPT): Decision[] {
+  expand(g: number, instances: readonly ResolvedStep[], kept: ReadonlySet<number> = NO_KEPT, attempts: ArrayLike<number> = []): Decision[] {
     if (this.steps[g]!.kind !== 'for_each' || this.status[g] !== S.Queued) throw new Error(`expand: step ${g} is not a for_each step ready to start`);
     const out: Decision[] = [];
     const first = this.steps.length;
@@ -188,6 +189,7 @@ export class Scheduler {
       this.steps.push(inst);
       this.dependents.push([g]);
       members.push(inst.index);
+      this.attempts[inst.index] = attempts[k] ?? 0;
       // Its dependencies are g's: all ended and quiet (g started), and g's trigger rule held.
       this.done[inst.index] = inst.dependsOn.length;
       this.satisfied[inst.index] = inst.dependsOn.length;
