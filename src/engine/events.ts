@@ -202,6 +202,8 @@ export interface StepExpandedEvent extends EventBase {
   instances: string[];
   /** The instances as planned steps (the same order), each depending on what the step depends on. */
   steps: PlannedStep[];
+  /** Instances a resumed run carries over as succeeded (they do not run again); [] otherwise. */
+  kept: string[];
 }
 
 /**

@@ -390,7 +390,6 @@ export class RunLoop {
     this.groupStartMs.set(g, this.ports.clock.now());
     const ids = r.instances.map((s) => s.id);
     this.values.expanded(node.id, ids);
-    this.recorder.emit({ type: 'step_expanded', step_id: node.id, instances: ids, steps: r.instances.map((s) => plannedStep(this.steps, s)) });
     const kept = new Set<number>();
     const resume = this.opts.resume;
     if (resume) {
@@ -400,6 +399,8 @@ export class RunLoop {
         this.values.ended(inst.id, 'succeeded', resume.outputs.get(inst.id) ?? {});
       }
     }
+    const keptIds = r.instances.filter((s) => kept.has(s.index)).map((s) => s.id);
+    this.recorder.emit({ type: 'step_expanded', step_id: node.id, instances: ids, steps: r.instances.map((s) => plannedStep(this.steps, s)), kept: keptIds });
     // Attempt numbers of an instance that ran before (resume) continue after its last one.
     const attempts = resume ? r.instances.map((s) => resume.attempts.get(s.id) ?? 0) : [];
     this.apply(this.scheduler.expand(g, r.instances, kept, attempts));

@@ -213,6 +213,7 @@ export class ConsoleSink implements BatchSink {
       }
       case 'step_expanded':
         this.addSteps(e.steps);
+        for (const id of e.kept) this.keep(id);
         // Instances have no history of their own: no ETA rather than a wrong one.
         this.eta = null;
         if (level !== 'quiet') this.line(`  ${this.style.paint('cyan', '⋔')} ${this.pad(e.step_id)} expanded into ${count(e.instances.length, 'instance')}`);
