@@ -9,7 +9,7 @@
  * a producer's recorded outputs (and rerunning a producer of secret outputs); preconditions on
  * outputs and statuses with `equals`, `in` and `not`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engineQ, plan, runPlanFile, workspacesForThisFile, type EngineResult, type Workspace } from '../helpers/cli.js';
@@ -310,6 +310,9 @@ describe('secret outputs', () => {
     expect(dumpRunsDbText(ws).filter(leaks)).toEqual([]);
     expect(leaks((await engineQ(ws, ['show', runId, '--json'])).stdout)).toBe(false);
     expect(leaks(result.all)).toBe(false);
+    // Nor does any file of the state directory keep them (the outputs files are emptied).
+    const files = (readdirSync(ws.stateDir, { recursive: true }) as string[]).filter((f) => statSync(join(ws.stateDir, f)).isFile());
+    expect(files.filter((f) => leaks(readFileSync(join(ws.stateDir, f), 'latin1')))).toEqual([]);
   });
 });
 
