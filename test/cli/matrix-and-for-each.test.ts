@@ -3,14 +3,17 @@
  * the axes with include/exclude, instance ids, `${matrix.KEY}`, `max_parallel` reached and
  * never exceeded, `tolerated_failures` by count and percent, `fail_fast`, outputs aggregated
  * as a JSON array in instance order, one instance's output picked by id, `--target` with an
- * instance id, an empty product rejected), and a dynamic `for_each` over a real output
- * (strings, flat objects, an empty list, bad values, `step_expanded`, rows in runs.db as the
- * instances come, resume keeping the instances that succeeded).
+ * instance id, an empty product rejected, retries, timeout and preconditions per instance), a
+ * dynamic `for_each` over a real output (strings, flat objects, an empty list, bad values,
+ * `step_expanded`, rows in runs.db as the instances come, resume keeping the instances that
+ * succeeded), and plans/repo_checks.json on a real git repository.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { engineQ, engineResult, plan, runPlanFile, tableRows, workspacesForThisFile, type EngineResult, type Workspace } from '../helpers/cli.js';
+import { git } from '../helpers/git-repo.js';
 import { waitFor } from '../helpers/processes.js';
 import {
   attemptRows,
@@ -28,6 +31,9 @@ import {
 import { maxOverlap, recordedTimes, recorderStep } from '../helpers/step-recorder.js';
 
 const workspace = workspacesForThisFile('engine-fanout-');
+
+/** plans/repo_checks.json of this repository (absolute). */
+const REPO_CHECKS = fileURLToPath(new URL('../../plans/repo_checks.json', import.meta.url));
 
 /** Outputs of a step in runs.db, by key. */
 function outputRows(ws: Workspace, runId: string, stepId: string): Record<string, string> {
@@ -226,6 +232,42 @@ describe('matrix tolerated_failures and fail_fast', () => {
     expect(cancelled.map((e) => e.step_id).sort()).toEqual(['m[n=3]', 'm[n=4]', 'm[n=5]', 'm[n=6]']);
     for (const e of cancelled) expect(e).toMatchObject({ reason: 'fail_fast', upstream: 'm' });
     expect(finalStatuses(events).after).toBe('succeeded');
+  });
+});
+
+describe('matrix instances keep the step\'s policies', () => {
+  it('retries, timeout and preconditions apply per instance; a matrix whose instances were all skipped is skipped', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(
+      plan([
+        // Fails on its first attempt only.
+        { id: 'retried', shell: true, command: '[ "$ENGINE_ATTEMPT" -ge 2 ]', matrix: { n: ['1', '2'] }, retries: 1 },
+        { id: 'timed', command: 'sleep', args: ['${matrix.s}'], matrix: { s: ['0', '30'] }, timeout_sec: 0.5, tolerated_failures: 1 },
+        { id: 'some', command: 'touch', args: ['some-${matrix.os}'], matrix: { os: ['linux', 'mac'] }, preconditions: [{ value: '${matrix.os}', equals: 'linux' }] },
+        { id: 'none', command: 'true', matrix: { os: ['linux', 'mac'] }, preconditions: [{ value: '${matrix.os}', equals: 'bsd' }] },
+        { id: 'after_none', command: 'true', depends_on: ['none'] },
+      ]),
+    );
+    const runId = await runPlanFile(ws, p, 0);
+    const events = readEvents(ws, runId);
+    for (const id of ['retried[n=1]', 'retried[n=2]']) expect(attemptRows(ws, id, runId).map((a) => a.status), id).toEqual(['failed', 'succeeded']);
+    expect(oneEvent(events, 'step_failed', 'timed[s=30]')).toMatchObject({ reason: 'timeout' });
+    expect(finalStatuses(events)).toMatchObject({
+      retried: 'succeeded',
+      'timed[s=0]': 'succeeded',
+      'timed[s=30]': 'failed',
+      timed: 'succeeded',
+      'some[os=linux]': 'succeeded',
+      'some[os=mac]': 'skipped',
+      some: 'succeeded',
+      'none[os=linux]': 'skipped',
+      'none[os=mac]': 'skipped',
+      none: 'skipped',
+      after_none: 'skipped',
+    });
+    expect(oneEvent(events, 'step_skipped', 'some[os=mac]').detail).toBe('precondition 1 (${matrix.os} equals "linux") does not hold: the value is "mac", not "linux"');
+    expect(oneEvent(events, 'step_skipped', 'none')).toMatchObject({ reason: 'precondition', detail: 'all 2 instances were skipped' });
+    expect(['some-linux', 'some-mac'].filter((f) => existsSync(join(ws.dir, f)))).toEqual(['some-linux']);
   });
 });
 
@@ -467,5 +509,32 @@ describe('for_each as it runs and on resume', () => {
     // The console's summary shows the kept instances as succeeded.
     expect(r.all).toMatch(/^ +each\[a\] +succeeded +1 /m);
     expect(r.all).toMatch(/^ +each\[b\] +succeeded +2 /m);
+  });
+});
+
+describe('plans/repo_checks.json', () => {
+  it('checks a real repository: for_each over the changed files, a matrix of counts, a report from their outputs', async () => {
+    const ws = workspace();
+    const g = (...args: string[]) => git(ws.dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args);
+    g('init', '-q');
+    for (const [f, text] of [['keep.txt', 'k\n'], ['old.txt', 'o\n'], ['mod.txt', 'm\n']] as const) writeFileSync(join(ws.dir, f), text);
+    g('add', '.');
+    g('commit', '-qm', 'one');
+    writeFileSync(join(ws.dir, 'new.txt'), 'x\n<<<<<<< HEAD\ny\n');
+    writeFileSync(join(ws.dir, 'mod.txt'), 'm\nm2\n');
+    g('rm', '-q', 'old.txt');
+    g('add', '.');
+    g('commit', '-qm', 'two');
+    const r = await ws.engine(['run', REPO_CHECKS, '--var', 'DEPTH=1']);
+    // The leftover conflict marker fails the run; the report still comes.
+    expect(r.exitCode, r.all).toBe(1);
+    const runId = runIdsInDb(ws)[0]!;
+    const events = readEvents(ws, runId);
+    expect(oneEvent(events, 'step_expanded', 'conflict_markers').instances).toEqual(['conflict_markers[mod.txt]', 'conflict_markers[new.txt]']);
+    expect(finalStatuses(events)).toMatchObject({ 'conflict_markers[mod.txt]': 'succeeded', 'conflict_markers[new.txt]': 'failed', conflict_markers: 'failed', count: 'succeeded', report: 'succeeded' });
+    expect(readFileSync(join(ws.stateDir, 'runs', runId, 'logs', 'conflict_markers[new.txt].1.log'), 'utf8')).toContain('conflict markers left in new.txt');
+    expect(readFileSync(join(ws.stateDir, 'runs', runId, 'logs', 'report.1.log'), 'utf8')).toBe(
+      '2 changed files in the last 1 commits; added/modified/deleted: ["1","1","1"]; conflict markers: failed\n',
+    );
   });
 });
