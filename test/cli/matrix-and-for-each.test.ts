@@ -351,6 +351,8 @@ fs.appendFileSync(process.env.ENGINE_OUTPUT, 'object={"a":"b"}\\n');
 fs.appendFileSync(process.env.ENGINE_OUTPUT, 'text=not json\\n');
 fs.appendFileSync(process.env.ENGINE_OUTPUT, 'nested=[{"a":{"b":1}}]\\n');
 fs.appendFileSync(process.env.ENGINE_OUTPUT, 'numbers=[1,2]\\n');
+fs.appendFileSync(process.env.ENGINE_OUTPUT, 'many=' + JSON.stringify(Array.from({ length: 10001 }, (_, i) => 'i' + i)) + '\\n');
+fs.appendFileSync(process.env.ENGINE_OUTPUT, 'dups=' + JSON.stringify(['a', 'b', 'a', 'x'.repeat(250)]) + '\\n');
 `;
 
 describe('for_each', () => {
@@ -358,6 +360,7 @@ describe('for_each', () => {
   let result: EngineResult;
   let runId: string;
   let events: EngineEvent[];
+  let planPath: string;
   const FILE_IDS = ['lines[src%2Fa.txt]', 'lines[src%2Fsub%2Fb%20c.txt]'];
 
   beforeAll(async () => {
@@ -365,7 +368,7 @@ describe('for_each', () => {
     mkdirSync(join(ws.dir, 'src', 'sub'), { recursive: true });
     writeFileSync(join(ws.dir, 'src', 'a.txt'), 'one\n');
     writeFileSync(join(ws.dir, 'src', 'sub', 'b c.txt'), 'one\ntwo\n');
-    const p = ws.writePlan(
+    const p = (planPath = ws.writePlan(
       plan(
         [
           { id: 'list', command: process.execPath, args: ['-e', LIST_FILES] },
@@ -376,6 +379,8 @@ describe('for_each', () => {
           { id: 'text', command: 'true', for_each: '${steps.list.outputs.text}', depends_on: ['list'], critical: false },
           { id: 'nested', command: 'true', for_each: '${steps.list.outputs.nested}', depends_on: ['list'], critical: false },
           { id: 'numbers', command: 'true', for_each: '${steps.list.outputs.numbers}', depends_on: ['list'], critical: false },
+          { id: 'many', command: 'true', for_each: '${steps.list.outputs.many}', depends_on: ['list'], critical: false },
+          { id: 'dups', command: 'true', for_each: '${steps.list.outputs.dups}', depends_on: ['list'] },
           {
             id: 'report',
             command: process.execPath,
@@ -385,7 +390,7 @@ describe('for_each', () => {
         ],
         { globals: { max_concurrency: 4 } },
       ),
-    );
+    ));
     result = await ws.engine(['run', p]);
     runId = runIdsInDb(ws)[0]!;
     events = readEvents(ws, runId);
@@ -439,6 +444,7 @@ describe('for_each', () => {
       ['text', 'for_each is not a JSON array: "not json"'],
       ['nested', 'for_each item 0: field "a" is not a string, number or boolean (items must be flat objects)'],
       ['numbers', 'for_each item 0: "1" is neither a string nor an object'],
+      ['many', 'for_each has 10001 items; at most 10000 are allowed'],
     ];
     const rows = stepRows(ws, runId);
     for (const [id, error] of cases) {
@@ -446,6 +452,22 @@ describe('for_each', () => {
       expect(eventsOf(events, 'step_expanded', id), id).toEqual([]);
       expect(rows[id], id).toMatchObject({ status: 'failed', reason: 'for_each_error', detail: error });
     }
+  });
+
+  it('gives a repeated item and an id longer than 200 characters the id STEP[#N]', () => {
+    expect(oneEvent(events, 'step_expanded', 'dups').instances).toEqual(['dups[a]', 'dups[b]', 'dups[#2]', 'dups[#3]']);
+  });
+
+  it('shows a for_each step as one node expanding at run time in --dry-run and engine graph', async () => {
+    const dry = await ws.engine(['run', planPath, '--dry-run']);
+    expect(dry.exitCode, dry.all).toBe(0);
+    expect(dry.stdout).toContain('  lines: for_each over ${steps.list.outputs.files}: expands at run time into one instance per item, each: ');
+    expect(dry.stdout).toMatch(/^ {2}object: for_each .*\[not critical, timeout /m);
+    expect(dry.stdout).not.toMatch(/^ {2}lines\[/m);
+    const graph = await engineQ(ws, ['graph', planPath]);
+    expect(graph.exitCode, graph.all).toBe(0);
+    expect(graph.stdout).toContain('for_each: expands at run time over ${steps.list.outputs.files}');
+    expect(graph.stdout).not.toContain('lines[src%2Fsub');
   });
 
   it('runs the instances under max_parallel', () => {
