@@ -122,11 +122,12 @@ function policyNotes(s: ResolvedStep, planGraceMs: number): string[] {
   const r = s.retry;
   const retryOn = r.on === null ? '' : ` on ${r.on.map((m) => (m.kind === 'reason' ? m.reason : m.from === 0 && m.to === 255 ? 'exit:*' : m.from === m.to ? `exit:${m.from}` : `exit:${m.from}-${m.to}`)).join('|')}`;
   return [
+    // A for_each step's fan-out notes say its on_failure and critical already.
     s.kind === 'for_each' ? fanOutNotes(s).join(', ') : '',
     s.triggerRule !== 'all_success' ? `trigger_rule ${s.triggerRule}` : '',
     // An instance's own failure only counts towards its matrix's tolerance (not a policy of its own).
-    s.instanceOf === null && s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
-    s.instanceOf !== null || s.critical ? '' : 'not critical',
+    s.kind !== 'for_each' && s.instanceOf === null && s.onFailure !== 'abort' ? `on_failure ${s.onFailure}` : '',
+    s.kind === 'for_each' || s.instanceOf !== null || s.critical ? '' : 'not critical',
     `timeout ${formatDuration(s.timeoutMs)}`,
     s.idleTimeoutMs !== null ? `idle timeout ${formatDuration(s.idleTimeoutMs)}` : '',
     r.deadlineMs !== null ? `deadline ${formatDuration(r.deadlineMs)}` : '',

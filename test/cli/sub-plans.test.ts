@@ -2,15 +2,17 @@
  * Sub-plans (issue 13) through the built CLI: a plan step runs another plan as a child run in
  * the same engine and state directory. Values given with `vars` (outputs included), a child's
  * failure failing the parent step, a matrix of child runs, Ctrl-C reaching the child (its
- * cleanup still runs), resume continuing the child run, and validation of the child plans
- * (located problems, vars against declarations, plan cycles).
+ * cleanup still runs; SIGINT to the engine leaves no process of the child behind), resume
+ * continuing the child run, variables and secrets handed to the child (a for_each of child runs
+ * included), and validation of the child plans (located problems, vars against declarations,
+ * plan cycles, a plan running itself).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineResult, plan, workspacesForThisFile } from '../helpers/cli.js';
-import { waitFor } from '../helpers/processes.js';
-import { eventsOf, finalStatuses, openDbFileReadonly, readEvents, runsDbPath } from '../helpers/record.js';
+import { isProcessGone, processesIn, readPidFile, waitFor } from '../helpers/processes.js';
+import { dumpRunsDbText, eventsOf, finalStatuses, openDbFileReadonly, readEvents, readEventsText, readLog, runsDbPath } from '../helpers/record.js';
 
 const workspace = workspacesForThisFile('engine-subplans-');
 
@@ -166,6 +168,100 @@ describe('validation of plan steps', () => {
     expect(err).toMatch(/\/steps\/0\/plan: plan cycle: a\.json -> b\.json -> a\.json/);
     expect(err).toMatch(/\/steps\/4\/plan: a step has either "command" .* or "plan" .*, not both/);
     expect((await ws.engine(['run', p])).exitCode).toBe(2);
+    expect(existsSync(runsDbPath(ws.stateDir))).toBe(false);
+  });
+});
+
+describe('plan steps and processes', () => {
+  it('SIGINT to the engine cancels the running child run and leaves none of its processes', async () => {
+    const ws = workspace();
+    ws.writePlan(
+      plan(
+        [
+          // A step with a child process of its own (a grandchild of the step's shell).
+          { id: 'busy', shell: true, command: 'sleep 30 & echo $! > grandchild.pid; echo $$ > step.pid; wait' },
+          { id: 'never', command: 'touch', args: ['never-ran'], depends_on: ['busy'] },
+        ],
+        { plan_id: 'busy' },
+      ),
+      'busy.json',
+    );
+    const parentPath = ws.writePlan(plan([{ id: 'child', plan: 'busy.json' }, { id: 'after', command: 'touch', args: ['after-ran'], depends_on: ['child'] }], { plan_id: 'outer' }));
+    const run = ws.engine(['run', parentPath]);
+    const [stepPid, grandchildPid] = await waitFor(
+      () => {
+        const a = readPidFile(join(ws.dir, 'step.pid'));
+        const b = readPidFile(join(ws.dir, 'grandchild.pid'));
+        return a !== undefined && b !== undefined && [a, b];
+      },
+      'the child plan\'s step to start',
+      { timeoutMs: 15_000 },
+    );
+    process.kill(run.pid!, 'SIGINT');
+    const r = await engineResult(run);
+    expect(r.exitCode, r.all).toBe(130);
+    // The engine has stopped the child's processes (a moment allowed for the kernel to reap them).
+    await waitFor(() => isProcessGone(stepPid) && isProcessGone(grandchildPid), 'the child step\'s processes to end', { timeoutMs: 2000 });
+    expect(processesIn(ws.dir)).toEqual([]);
+    const runs = runsOf(ws.stateDir);
+    const outer = runs.find((x) => x.plan_id === 'outer')!;
+    const child = runs.find((x) => x.plan_id === 'busy')!;
+    expect([outer.status, child.status]).toEqual(['cancelled', 'cancelled']);
+    const childEvents = readEvents(ws.stateDir, child.run_id);
+    expect(finalStatuses(childEvents)).toEqual({ busy: 'cancelled', never: 'cancelled' });
+    expect(eventsOf(childEvents, 'step_cancelled', 'busy')[0]).toMatchObject({ reason: 'run_cancelled', attempt: 1 });
+    expect(finalStatuses(readEvents(ws.stateDir, outer.run_id))).toEqual({ child: 'cancelled', after: 'cancelled' });
+    expect(existsSync(join(ws.dir, 'never-ran'))).toBe(false);
+    expect(existsSync(join(ws.dir, 'after-ran'))).toBe(false);
+  });
+});
+
+describe('variables of plan steps', () => {
+  it('hands the parent\'s variables, a secret masked in the child\'s record, and for_each items to child runs', async () => {
+    const SECRET = 'pa55-Wrd-XYZ';
+    const ws = workspace();
+    ws.writePlan(
+      plan(
+        [{ id: 'say', shell: true, command: 'echo "region=${REGION} token=$T" > "said-${REGION}.txt"; echo "token $T in ${REGION}"', env: { T: '${TOKEN}' } }],
+        { plan_id: 'child', vars: { REGION: { required: true }, TOKEN: { required: true } } },
+      ),
+      'child.json',
+    );
+    const p = ws.writePlan(
+      plan(
+        [
+          { id: 'list', shell: true, command: 'echo \'regions=["us","ap"]\' >> "$ENGINE_OUTPUT"' },
+          { id: 'home', plan: 'child.json', vars: { REGION: '${WHERE}', TOKEN: '${TOK}' } },
+          { id: 'each', plan: 'child.json', for_each: '${steps.list.outputs.regions}', vars: { REGION: '${item}', TOKEN: '${TOK}' }, depends_on: ['list'] },
+        ],
+        { plan_id: 'parent', vars: { TOK: { secret: true, required: true }, WHERE: { default: 'eu' } } },
+      ),
+    );
+    const r = await ws.engine(['run', p, '--var', `TOK=${SECRET}`, '--var', 'WHERE=sa']);
+    expect(r.exitCode, r.all).toBe(0);
+    // The child got the real values.
+    for (const region of ['sa', 'us', 'ap']) expect(readFileSync(join(ws.dir, `said-${region}.txt`), 'utf8')).toBe(`region=${region} token=${SECRET}\n`);
+    const runs = runsOf(ws.stateDir);
+    const parent = runs.find((x) => x.plan_id === 'parent')!;
+    expect(runs.filter((x) => x.plan_id === 'child').map((x) => x.parent_step_id).sort()).toEqual(['each[ap]', 'each[us]', 'home']);
+    expect(eventsOf(readEvents(ws.stateDir, parent.run_id), 'step_expanded', 'each')[0]!.instances).toEqual(['each[us]', 'each[ap]']);
+    // The secret is masked in the child's log and record like in the parent's.
+    const home = runs.find((x) => x.parent_step_id === 'home')!;
+    expect(readLog(ws.stateDir, 'say', 1, home.run_id)).toBe('token *** in sa\n');
+    expect(eventsOf(readEvents(ws.stateDir, home.run_id), 'run_started')[0]!.vars).toMatchObject({ REGION: 'sa', TOKEN: '***' });
+    for (const x of runs) expect(readEventsText(ws.stateDir, x.run_id)).not.toContain(SECRET);
+    expect(dumpRunsDbText(ws.stateDir).filter((t) => t.includes(SECRET))).toEqual([]);
+  });
+});
+
+describe('validation of plan cycles', () => {
+  it('rejects a plan that runs itself (exit 2, nothing run)', async () => {
+    const ws = workspace();
+    const p = ws.writePlan(plan([{ id: 'marker', command: 'touch', args: ['ran.txt'] }, { id: 'again', plan: 'plan.json' }]));
+    const r = await ws.engine(['run', p]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toMatch(/plan\.json:\d+:\d+: \/steps\/1\/plan: plan cycle: \S*plan\.json -> \S*plan\.json \(a plan cannot run itself/);
+    expect(existsSync(join(ws.dir, 'ran.txt'))).toBe(false);
     expect(existsSync(runsDbPath(ws.stateDir))).toBe(false);
   });
 });
