@@ -167,12 +167,12 @@ if (!existsSync(opts.engine)) {
 }
 
 /**
- * The launcher the engine under test picks with `childEnv` plus `env` (src/engine/launch.ts):
- * `{ name }`, or `{ error }` when dist/engine/launch.js cannot be imported or refuses
+ * The launcher the engine under test picks with `childEnv` plus `env` (src/engine/process/launch.ts):
+ * `{ name }`, or `{ error }` when dist/engine/process/launch.js cannot be imported or refuses
  * (e.g. `ENGINE_SPAWN=posix_spawn` where the native addon is not built).
  */
 function probeLauncher(env = {}) {
-  const url = pathToFileURL(join(dirname(opts.engine), 'engine', 'launch.js')).href;
+  const url = pathToFileURL(join(dirname(opts.engine), 'engine', 'process', 'launch.js')).href;
   const script =
     `import(${JSON.stringify(url)}).then((m) => process.stdout.write(m.launcher().name))` +
     '.catch((e) => { process.stderr.write(String(e?.message ?? e)); process.exit(1); });';
@@ -564,10 +564,12 @@ async function compareMatrixCost() {
   const values = Array.from({ length: n }, (_, i) => String(i));
   writeFileSync(matrix, JSON.stringify({ plan_id: 'bench-matrix', version: '1', globals: { max_concurrency: JOBS }, steps: [{ id: 'm', command: 'true', matrix: { i: values } }] }));
   const variants = { plain, matrix };
-  log(`${id}: ${fmtInt(n)} independent \`true\` steps vs a matrix of ${fmtInt(n)} \`true\` instances, ${C.warmup} warm-up + ${C.runs} runs each`);
+  log(`${id}: ${fmtInt(n)} independent \`true\` steps vs a matrix of ${fmtInt(n)} \`true\` instances, ${C.warmup} warm-up + ${opts.quick ? C.runs : Math.max(C.runs, 9)} runs each`);
   for (let w = 0; w < C.warmup; w++) await engineRun(w % 2 === 0 ? plain : matrix);
   const runs = { plain: [], matrix: [] };
-  for (let i = 0; i < C.runs; i++) {
+  // At least 9 pairs: with 5, one disturbed pair moved the median ratio by 0.2.
+  const pairs = opts.quick ? C.runs : Math.max(C.runs, 9);
+  for (let i = 0; i < pairs; i++) {
     for (const v of i % 2 === 0 ? ['plain', 'matrix'] : ['matrix', 'plain']) runs[v].push(await engineRun(variants[v]));
   }
   R.matrixCost = {
@@ -1099,7 +1101,7 @@ function markdown(durationMs) {
     out.push('## What fan-out costs', '');
     out.push(
       `${fmtInt(M.n)} independent \`true\` steps, and one step with a \`matrix\` of ${fmtInt(M.n)} values (${fmtInt(M.n)} instances of ` +
-        '`true` plus the matrix step that ends with their verdict), runs alternating; median (min–max) of ' + `${C.runs} runs each.`,
+        '`true` plus the matrix step that ends with their verdict), runs alternating; median (min–max) of ' + `${R.matrixCost.plain.n ?? C.runs} runs each.`,
       '',
       table(['case', 'instances', 'plain steps', 'matrix', 'ratio'], [[`\`${M.id}\``, fmtInt(M.n), fmtRange(M.plain), fmtRange(M.matrix), fmtRatioRange(M.ratio)]]),
       '',
@@ -1115,7 +1117,7 @@ function markdown(durationMs) {
       const cp = L.launchers.child_process;
       const ps = L.launchers.posix_spawn;
       out.push(
-        `The engine starts each step's process through a launcher (\`src/engine/launch.ts\`): \`posix_spawn\` (the native ` +
+        `The engine starts each step's process through a launcher (\`src/engine/process/launch.ts\`): \`posix_spawn\` (the native ` +
           'addon `build/Release/engine_spawn.node`: posix_spawn(3) and a pidfd) or `child_process` (node:child_process, ' +
           `fork + exec). The \`layered\` plan of ${fmtInt(L.n)} \`true\` steps (as \`layered-true\` above) run with ` +
           '`ENGINE_SPAWN=child_process` and with `ENGINE_SPAWN=posix_spawn`, full recording, runs alternating ' +
@@ -1300,7 +1302,7 @@ function markdown(durationMs) {
     out.push(
       `execa costs ${fmtRatio(s.execaOverSpawn)} the time of \`child_process.spawn\` per process and ${fmtMB(s.methods.execa.maxRssKB - sp.maxRssKB)} more memory` +
         (ps ? `; \`child_process.spawn\` costs ${fmtRatio(s.spawnOverPosixSpawn)} the time of \`posix_spawn\`.` : `; \`posix_spawn\` was not measured (${s.posixSpawnUnavailable}).`) +
-        ' The engine (`src/engine/launch.ts`) starts steps with `posix_spawn` where the addon is built, because it is the ' +
+        ' The engine (`src/engine/process/launch.ts`) starts steps with `posix_spawn` where the addon is built, because it is the ' +
         'cheapest and does not copy the engine\'s page tables, and falls back to `node:child_process`, which works everywhere ' +
         'with nothing to compile; execa starts no steps (it runs only the command checks of step preconditions, src/engine/preconditions.ts, and the CLI in the tests).',
       '',
@@ -1338,7 +1340,7 @@ function markdown(durationMs) {
     );
     if (m.launcherName === 'posix_spawn') {
       out.push(
-        'The engine used its `posix_spawn` launcher here (see the machine table): `launch` (src/engine/launch-posix-spawn.ts) ' +
+        'The engine used its `posix_spawn` launcher here (see the machine table): `launch` (src/engine/process/launch-posix-spawn.ts) ' +
           'turns the step\'s environment into `K=V` strings and calls the native addon, whose posix_spawn(3) blocks the main ' +
           'thread until the child has exec\'d (clone with CLONE_VFORK). While it runs no other step can be started or finished; ' +
           'unlike fork it copies none of the engine\'s page tables, so it does not grow with the engine\'s memory (see the ' +
