@@ -13,7 +13,7 @@
  * that share its work directory (by default every worker of the host and user): at their
  * start and every {@link SWEEP_MS} (pid-records.ts).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, unlink } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
@@ -22,6 +22,7 @@ import { toEpochMs } from '../clock.js';
 import type { AttemptResult, RunningAttempt } from '../attempt.js';
 import { startAttempt } from '../process/attempt-runner.js';
 import { LogPrefetch } from '../process/log-prefetch.js';
+import { OutputFiles } from '../process/output-files.js';
 import { sendEntry, streamLog } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
@@ -105,6 +106,13 @@ class RemoteWorker implements RunningWorker {
   /** Log files created ahead of time, named by a counter, so starting a step waits for no file system call. */
   private readonly logFiles: LogPrefetch;
   private logSeq = 0;
+  /**
+   * Outputs files (ENGINE_OUTPUT) recycled as the engine does for local steps (output-files.ts:
+   * allocating an inode is the costly part). Creating one on the main thread right before each
+   * spawn took 0.5-0.7 ms here (more under load); recycled, a chain of `true` steps on 2
+   * workers ran at 9.4 instead of 10.9 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
+   */
+  private readonly outputFiles: OutputFiles;
   private free: number;
   private slotWaiters: (() => void)[] = [];
   private stopping = false;
@@ -123,6 +131,7 @@ class RemoteWorker implements RunningWorker {
     this.logDir = join(opts.workDir, 'logs', String(process.pid));
     mkdirSync(this.logDir, { recursive: true });
     this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 1, 64));
+    this.outputFiles = new OutputFiles(Math.min(opts.concurrency + 1, 64));
     for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
   }
 
@@ -171,6 +180,7 @@ class RemoteWorker implements RunningWorker {
     await closeRedis(this.client);
     this.records.close();
     this.logFiles.discard();
+    this.outputFiles.discard();
     rmSync(this.logDir, { recursive: true, force: true });
   }
 
@@ -227,6 +237,7 @@ class RemoteWorker implements RunningWorker {
     const req = data.request;
     const logPath = this.logPathOf(this.logSeq);
     this.logFiles.want(this.logPathOf(this.logSeq + this.opts.concurrency + 1));
+    this.outputFiles.want(logPath);
     this.logSeq++;
     try {
       const marker = await this.client.get(cancelKey(jobId));
@@ -240,7 +251,7 @@ class RemoteWorker implements RunningWorker {
         const startedAtMs = toEpochMs(performance.now());
         // The step's outputs file (issue 13) is the worker's, next to its log; its outputs come back in the result.
         const outputPath = `${logPath}.out`;
-        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, ...(logFd === undefined ? {} : { logFd }) });
+        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, outputFiles: this.outputFiles, ...(logFd === undefined ? {} : { logFd }) });
         this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
         this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
         await sendEntry(this.client, streamKey, { t: 'up', j: jobId, worker: this.opts.name, pid: h.running.pid, startedAtMs });
@@ -258,7 +269,8 @@ class RemoteWorker implements RunningWorker {
     } finally {
       this.held.delete(jobId);
       this.logFiles.drop(logPath);
-      rmSync(logPath, { force: true });
+      // In the thread pool: freeing the inode is no business of the main thread.
+      unlink(logPath, () => {});
     }
   }
 
