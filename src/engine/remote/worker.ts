@@ -30,6 +30,8 @@ import { closeRedis, connectRedis, whenReady } from './redis.js';
 
 /** How often a worker looks for processes left by dead workers of its work directory. */
 const SWEEP_MS = 1000;
+/** Cancel requests remembered for jobs this worker did not hold when they came (the newest). */
+const EARLY_CANCELS = 1000;
 
 export interface WorkerOptions {
   url: string;
@@ -113,6 +115,17 @@ class RemoteWorker implements RunningWorker {
    * workers ran at 9.4 instead of 10.9 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
    */
   private readonly outputFiles: OutputFiles;
+  /**
+   * Cancel requests (pub/sub) that came for jobs this worker did not hold, by job id (true:
+   * forced). The engine cancels a job no worker reported taking by publishing the request,
+   * then removing the job from its queue; that removal fails when a worker holds it, and that
+   * worker may have had the message just before its fetch's reply: process() looks here before
+   * it spawns (a message that comes after finds the job held). This replaces a GET of the job's
+   * cancel key before every spawn: a round trip that cost 1.2 ms of enqueue-to-start latency
+   * (p50 3.5 against 2.3 ms, A/B interleaved, docs/BENCHMARKS-workers.md). The key is still read
+   * with every lock renewal, for requests published while the subscriber was reconnecting.
+   */
+  private readonly earlyCancels = new Map<string, boolean>();
   private free: number;
   private slotWaiters: (() => void)[] = [];
   private stopping = false;
@@ -233,6 +246,11 @@ class RemoteWorker implements RunningWorker {
     }
     const h: Held = { job, token, fetcher, data, running: null, cancelBeforeStart: null, cancelApplied: null, lastRenewedAt: performance.now(), lostBecause: null };
     this.held.set(jobId, h);
+    const early = this.earlyCancels.get(jobId);
+    if (early !== undefined) {
+      this.earlyCancels.delete(jobId);
+      h.cancelBeforeStart = early;
+    }
     const streamKey = runStreamKey(data.runId);
     const req = data.request;
     const logPath = this.logPathOf(this.logSeq);
@@ -240,8 +258,6 @@ class RemoteWorker implements RunningWorker {
     this.outputFiles.want(logPath);
     this.logSeq++;
     try {
-      const marker = await this.client.get(cancelKey(jobId));
-      if (marker !== null) h.cancelBeforeStart = marker === 'kill';
       let result: AttemptResult;
       let cutBytes = 0;
       if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
@@ -322,7 +338,14 @@ class RemoteWorker implements RunningWorker {
 
   private cancel(jobId: string, forced: boolean): void {
     const h = this.held.get(jobId);
-    if (!h) return;
+    if (!h) {
+      // Perhaps this worker is taking the job right now: remembered for process().
+      const before = this.earlyCancels.get(jobId) ?? false;
+      this.earlyCancels.delete(jobId);
+      this.earlyCancels.set(jobId, forced || before);
+      if (this.earlyCancels.size > EARLY_CANCELS) this.earlyCancels.delete(this.earlyCancels.keys().next().value!);
+      return;
+    }
     if (!h.running) {
       h.cancelBeforeStart = forced || (h.cancelBeforeStart ?? false);
       return;
