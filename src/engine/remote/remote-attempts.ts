@@ -231,39 +231,34 @@ class RemotePort implements RemoteAttempts {
     }
   }
 
+  /** One entry of the run's stream: its pick-up, log chunk and result, in that order. */
   private apply(e: StreamEntry): void {
     const t = this.tracked.get(e.j);
     // A job of an earlier engine of this run (before a crash and resume): nobody waits for it.
     if (!t) return;
-    switch (e.t) {
-      case 'up':
-        if (t.ended) return;
-        t.worker = e.worker;
-        this.report({ kind: 'picked_up', stepId: t.req.stepId, attempt: t.req.attempt, worker: e.worker, pid: e.pid, startedAtMs: e.startedAtMs });
-        return;
-      case 'log':
-        if (!t.ended && t.fd !== null) writeSync(t.fd, e.data);
-        return;
-      case 'end': {
-        if (!t.ended) {
-          const cut = e.cutBytes > 0 ? `engine: ${e.cutBytes} bytes of output were not streamed from worker ${e.worker} (the engine did not read them in time)` : null;
-          this.end(t, e.result, cut);
-          return;
-        }
-        if (t.lateReported) return;
-        t.lateReported = true;
-        const what = e.result.outcome === 'failed' ? `failed: ${e.result.error}` : e.result.outcome;
-        this.report({
-          kind: 'result_discarded',
-          stepId: t.req.stepId,
-          attempt: t.req.attempt,
-          worker: e.worker,
-          result: e.result,
-          detail: `attempt ${t.req.attempt} had already ended (its worker was recorded lost); the worker's later result (${what}) is not applied`,
-        });
-        return;
-      }
+    if (e.up && !t.ended) {
+      t.worker = e.up.worker;
+      this.report({ kind: 'picked_up', stepId: t.req.stepId, attempt: t.req.attempt, worker: e.up.worker, pid: e.up.pid, startedAtMs: e.up.startedAtMs });
     }
+    if (e.log && !t.ended && t.fd !== null) writeSync(t.fd, e.log);
+    const end = e.end;
+    if (!end) return;
+    if (!t.ended) {
+      const cut = end.cutBytes > 0 ? `engine: ${end.cutBytes} bytes of output were not streamed from worker ${end.worker} (the engine did not read them in time)` : null;
+      this.end(t, end.result, cut);
+      return;
+    }
+    if (t.lateReported) return;
+    t.lateReported = true;
+    const what = end.result.outcome === 'failed' ? `failed: ${end.result.error}` : end.result.outcome;
+    this.report({
+      kind: 'result_discarded',
+      stepId: t.req.stepId,
+      attempt: t.req.attempt,
+      worker: end.worker,
+      result: end.result,
+      detail: `attempt ${t.req.attempt} had already ended (its worker was recorded lost); the worker's later result (${what}) is not applied`,
+    });
   }
 
   /** BullMQ found the job's lock expired: its worker is gone or cut off. */

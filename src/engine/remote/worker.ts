@@ -23,7 +23,7 @@ import type { AttemptResult, RunningAttempt } from '../attempt.js';
 import { startAttempt } from '../process/attempt-runner.js';
 import { LogPrefetch } from '../process/log-prefetch.js';
 import { OutputFiles } from '../process/output-files.js';
-import { sendEntry, streamLog } from './log-stream.js';
+import { sendEntry, streamLog, type Unsent } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
 import { closeRedis, connectRedis, whenReady } from './redis.js';
@@ -259,7 +259,7 @@ class RemoteWorker implements RunningWorker {
     this.logSeq++;
     try {
       let result: AttemptResult;
-      let cutBytes = 0;
+      let unsent: Unsent = { entry: { j: jobId }, cutBytes: 0 };
       if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
         result = { outcome: 'cancelled', exitCode: null, signal: null, durationMs: 0 };
       } else {
@@ -270,16 +270,20 @@ class RemoteWorker implements RunningWorker {
         h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, outputFiles: this.outputFiles, ...(logFd === undefined ? {} : { logFd }) });
         this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
         this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
-        await sendEntry(this.client, streamKey, { t: 'up', j: jobId, worker: this.opts.name, pid: h.running.pid, startedAtMs });
-        const streamed = streamLog(this.client, streamKey, jobId, logPath, h.running.result);
+        // The pick-up goes with the first output or the result (log-stream.ts).
+        unsent = await streamLog(this.client, streamKey, jobId, logPath, { worker: this.opts.name, pid: h.running.pid, startedAtMs }, h.running.result);
         result = await h.running.result;
-        cutBytes = await streamed;
       }
       if (h.lostBecause !== null) result = { outcome: 'failed', reason: 'lost', exitCode: result.exitCode, signal: result.outcome === 'succeeded' ? null : result.signal, durationMs: result.durationMs, error: `lost: ${h.lostBecause}` };
-      await sendEntry(this.client, streamKey, { t: 'end', j: jobId, worker: this.opts.name, result, cutBytes });
+      // The result and the job's completion are sent together, not one after the other's reply
+      // (one wake-up of this worker for both; chain of `true` steps 9.4 against 11.0 ms/step
+      // when it waited, A/B interleaved): one connection keeps their order, so the engine has
+      // the result before the job, and the environment it holds, is gone from Redis.
+      const sent = sendEntry(this.client, streamKey, { ...unsent.entry, end: { worker: this.opts.name, result, cutBytes: unsent.cutBytes } });
+      const completed = job.moveToCompleted(null, token, false).catch((err: Error) => this.opts.log(`job ${jobId}: ${err.message}`));
       if (h.running) this.records.remove(jobId);
       this.opts.log(`job ${jobId}: ${result.outcome}${result.outcome === 'failed' ? ` (${result.error})` : ''}`);
-      await job.moveToCompleted(null, token, false).catch((err: Error) => this.opts.log(`job ${jobId}: ${err.message}`));
+      await Promise.all([sent, completed]);
     } catch (err) {
       this.opts.log(`job ${jobId}: ${(err as Error).message}`);
     } finally {
