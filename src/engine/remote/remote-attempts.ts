@@ -18,7 +18,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { formatDuration } from '../../format.js';
-import type { AttemptPort, AttemptRequest, AttemptResult, ExecutorReport, RunningAttempt } from '../attempt.js';
+import type { AttemptPort, AttemptRequest, AttemptResult, ExecutorReport, LogPreparer, RunningAttempt } from '../attempt.js';
 import type { ExecutorRecord } from '../events.js';
 import {
   CANCEL_CHANNEL,
@@ -92,6 +92,13 @@ export async function connectRemoteAttempts(opts: RemoteAttemptsOptions): Promis
 
 class RemotePort implements RemoteAttempts {
   readonly record: ExecutorRecord;
+  /**
+   * The local port's log files made ahead of time, for the attempts sent to workers too: the
+   * engine writes their streamed logs. Creating the file on the main thread as each job was
+   * queued took 0.3 ms (median; p90 0.6) there; prepared, a chain of `true` steps on 2 workers
+   * ran at 6.25 instead of 6.78 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
+   */
+  readonly logs: LogPreparer | undefined;
   private readonly redis: string;
   private readonly client: Redis;
   private readonly reader: Redis;
@@ -113,6 +120,7 @@ class RemotePort implements RemoteAttempts {
   private givenUp = false;
 
   constructor(private readonly opts: RemoteAttemptsOptions) {
+    this.logs = opts.local.logs;
     this.redis = displayUrl(opts.url);
     this.streamKey = runStreamKey(opts.runId);
     const names = new Set<string>([opts.queue]);
@@ -183,7 +191,7 @@ class RemotePort implements RemoteAttempts {
     );
     // Opened after the job is on its way (the worker's reports are read in a later turn).
     try {
-      t.fd = openSync(req.logPath, 'w');
+      t.fd = this.logs?.take(req.logPath) ?? openSync(req.logPath, 'w');
     } catch (err) {
       this.track(this.withdraw(t, true));
       this.end(t, notStarted(`cannot open log file ${req.logPath}: ${(err as Error).message}`), null);

@@ -143,7 +143,8 @@ class RemoteWorker implements RunningWorker {
     this.records = new PidRecords(join(opts.workDir, 'pids'));
     this.logDir = join(opts.workDir, 'logs', String(process.pid));
     mkdirSync(this.logDir, { recursive: true });
-    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 1, 64));
+    // One more than the slots: process() asks for the next file before it takes its own.
+    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 2, 64));
     this.outputFiles = new OutputFiles(Math.min(opts.concurrency + 1, 64));
     for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
   }
