@@ -81,6 +81,8 @@ export interface LogPreparer {
   readonly hasRoom: boolean;
   /** Prepares an attempt's log file and, when given, an outputs file in `outputPath`'s directory (issue 13). */
   want(logPath: string, outputPath?: string): void;
+  /** The prepared descriptor of `logPath`, emptied and now the caller's; undefined when it is not ready. */
+  take(logPath: string): number | undefined;
   /** The step will not start: give the file back. */
   drop(logPath: string): void;
   /** The run ended: give back every file not taken. */

@@ -30,6 +30,7 @@ export function localAttempts(prefetchWindow: number, outputSpares: number, cgro
         logs.want(logPath);
         if (outputPath !== undefined) outputs.want(outputPath);
       },
+      take: (logPath) => logs.take(logPath),
       drop: (logPath) => logs.drop(logPath),
       discard: () => {
         logs.discard();

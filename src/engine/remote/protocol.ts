@@ -16,8 +16,11 @@
  */
 import type { AttemptRequest, AttemptResult } from '../attempt.js';
 
-/** Version of {@link JobData}: a worker refuses a job of another version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of {@link JobData} and of the run's stream entries: a worker refuses a job of another
+ * version. 2: pick-up, log and result may share one stream entry.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Labels of a worker or a step's `runs_on`: names and values of letters, digits, `_`, `.`, `-`. */
 export const LABEL_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -108,26 +111,27 @@ export interface CancelMessage {
 }
 
 /**
- * One entry of a run's stream (fields of a Redis stream entry): a worker took job `j` and
- * started its process; a chunk of its log; its result (the whole {@link AttemptResult} as
- * JSON, so fields added to it travel unchanged), with the number of log bytes it could not
- * stream (`cut`, when the engine stopped reading).
+ * One entry of a run's stream (fields of a Redis stream entry) about job `j`, carrying any of:
+ * the worker took the job and started its process (`up`, in the attempt's first entry); a
+ * chunk of its log (`log`); its result (`end`, the attempt's last entry: the whole
+ * {@link AttemptResult} as JSON, so fields added to it travel unchanged, with the number of log
+ * bytes it could not stream when the engine stopped reading). A worker puts what it has ready
+ * into one entry: a short step's pick-up, log and result are one XADD and one read.
  */
-export type StreamEntry =
-  | { t: 'up'; j: string; worker: string; pid: number | null; startedAtMs: number }
-  | { t: 'log'; j: string; data: Buffer }
-  | { t: 'end'; j: string; worker: string; result: AttemptResult; cutBytes: number };
+export interface StreamEntry {
+  j: string;
+  up?: { worker: string; pid: number | null; startedAtMs: number };
+  log?: Buffer;
+  end?: { worker: string; result: AttemptResult; cutBytes: number };
+}
 
 /** A stream entry as XADD field/value pairs. */
 export function entryFields(e: StreamEntry): (string | Buffer)[] {
-  switch (e.t) {
-    case 'up':
-      return ['t', 'up', 'j', e.j, 'w', e.worker, 'p', e.pid === null ? '' : String(e.pid), 's', String(e.startedAtMs)];
-    case 'log':
-      return ['t', 'log', 'j', e.j, 'd', e.data];
-    case 'end':
-      return ['t', 'end', 'j', e.j, 'w', e.worker, 'r', JSON.stringify(e.result), 'cut', String(e.cutBytes)];
-  }
+  const f: (string | Buffer)[] = ['j', e.j];
+  if (e.up) f.push('w', e.up.worker, 'p', e.up.pid === null ? '' : String(e.up.pid), 's', String(e.up.startedAtMs));
+  if (e.log) f.push('d', e.log);
+  if (e.end) f.push('ew', e.end.worker, 'r', JSON.stringify(e.end.result), 'cut', String(e.end.cutBytes));
+  return f;
 }
 
 /** An XREAD entry's fields back into a {@link StreamEntry}; null for what this engine does not know. */
@@ -135,21 +139,18 @@ export function parseEntry(fields: readonly Buffer[]): StreamEntry | null {
   const f = new Map<string, Buffer>();
   for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!.toString(), fields[i + 1]!);
   const text = (k: string): string => f.get(k)?.toString() ?? '';
-  const j = text('j');
-  switch (text('t')) {
-    case 'up':
-      return { t: 'up', j, worker: text('w'), pid: text('p') === '' ? null : Number(text('p')), startedAtMs: Number(text('s')) };
-    case 'log':
-      return { t: 'log', j, data: f.get('d') ?? Buffer.alloc(0) };
-    case 'end':
-      try {
-        return { t: 'end', j, worker: text('w'), result: JSON.parse(text('r')) as AttemptResult, cutBytes: Number(text('cut')) || 0 };
-      } catch {
-        return null;
-      }
-    default:
+  const e: StreamEntry = { j: text('j') };
+  if (f.has('s')) e.up = { worker: text('w'), pid: text('p') === '' ? null : Number(text('p')), startedAtMs: Number(text('s')) };
+  const data = f.get('d');
+  if (data) e.log = data;
+  if (f.has('r')) {
+    try {
+      e.end = { worker: text('ew'), result: JSON.parse(text('r')) as AttemptResult, cutBytes: Number(text('cut')) || 0 };
+    } catch {
       return null;
+    }
   }
+  return e.up || e.log || e.end ? e : null;
 }
 
 /** The stream id right after `id` (`ms-seq`): XTRIM MINID with it removes `id` and everything before. */

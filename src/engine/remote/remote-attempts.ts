@@ -15,10 +15,11 @@
  * Steps with `runs_on: "local"` go to the local port. The run loop knows none of this.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { formatDuration } from '../../format.js';
-import type { AttemptPort, AttemptRequest, AttemptResult, ExecutorReport, RunningAttempt } from '../attempt.js';
+import type { AttemptPort, AttemptRequest, AttemptResult, ExecutorReport, LogPreparer, RunningAttempt } from '../attempt.js';
 import type { ExecutorRecord } from '../events.js';
 import {
   CANCEL_CHANNEL,
@@ -36,6 +37,17 @@ import {
   type StreamEntry,
 } from './protocol.js';
 import { closeRedis, connectRedis, whenReady } from './redis.js';
+
+/**
+ * The engine trims the run's stream once it has read this many entries since it last did, else
+ * {@link TRIM_DELAY_MS} after it read the first of them. Well under the workers' low water mark
+ * (STREAM_LOW_WATER): read entries left in the stream count towards its length.
+ */
+const TRIM_ENTRIES = 8;
+const TRIM_DELAY_MS = 20;
+
+/** After reading BullMQ's events, the engine waits this long before it reads again (readQueueEvents). */
+const EVENTS_PAUSE_MS = 100;
 
 export interface RemoteAttemptsOptions {
   url: string;
@@ -92,13 +104,20 @@ export async function connectRemoteAttempts(opts: RemoteAttemptsOptions): Promis
 
 class RemotePort implements RemoteAttempts {
   readonly record: ExecutorRecord;
+  /**
+   * The local port's log files made ahead of time, for the attempts sent to workers too: the
+   * engine writes their streamed logs. Creating the file on the main thread as each job was
+   * queued took 0.3 ms (median; p90 0.6) there; prepared, a chain of `true` steps on 2 workers
+   * ran at 6.25 instead of 6.78 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
+   */
+  readonly logs: LogPreparer | undefined;
   private readonly redis: string;
   private readonly client: Redis;
   private readonly reader: Redis;
   private readonly queues = new Map<string, Queue>();
-  private readonly events: QueueEvents[] = [];
-  /** The QueueEvents' own blocking connections (closed here: BullMQ leaves given connections open). */
-  private readonly eventConnections: Redis[] = [];
+  /** Reads the queues' BullMQ event streams (blocking): see {@link readQueueEvents}. */
+  private readonly eventsReader: Redis;
+  private readingEvents: Promise<void> = Promise.resolve();
   private readonly stallCheckers: Worker[] = [];
   private readonly tracked = new Map<string, Tracked>();
   private readonly streamKey: string;
@@ -110,9 +129,12 @@ class RemotePort implements RemoteAttempts {
   private downSince: number | null = null;
   private lastError = '';
   private giveUpTimer: NodeJS.Timeout | null = null;
+  /** Trims the run's stream of what was read (readStream), when armed. */
+  private trimTimer: NodeJS.Timeout | null = null;
   private givenUp = false;
 
   constructor(private readonly opts: RemoteAttemptsOptions) {
+    this.logs = opts.local.logs;
     this.redis = displayUrl(opts.url);
     this.streamKey = runStreamKey(opts.runId);
     const names = new Set<string>([opts.queue]);
@@ -120,6 +142,7 @@ class RemotePort implements RemoteAttempts {
     this.record = { type: 'bullmq', redis: this.redis, queue: opts.queue, queues: [...names] };
     this.client = connectRedis(opts.url, `engine:${opts.runId}`, (err) => void (this.lastError = err.message));
     this.reader = connectRedis(opts.url, `engine:${opts.runId}:reader`);
+    this.eventsReader = connectRedis(opts.url, `engine:${opts.runId}:events`);
     this.client.on('close', () => this.unreachable());
     this.client.on('ready', () => this.reachable());
   }
@@ -134,13 +157,6 @@ class RemotePort implements RemoteAttempts {
       const queue = new Queue(name, { connection: this.client });
       queue.on('error', () => {});
       this.queues.set(name, queue);
-      const connection = connectRedis(this.opts.url, `engine:${this.opts.runId}:events`);
-      this.eventConnections.push(connection);
-      const events = new QueueEvents(name, { connection });
-      events.on('error', () => {});
-      events.on('stalled', ({ jobId }) => this.stalled(jobId));
-      events.on('failed', ({ jobId, failedReason }) => this.refused(jobId, failedReason));
-      this.events.push(events);
       // BullMQ's stalled-job check, run here too: a lost job is noticed when no worker of its queue is left.
       const checker = new Worker(name, null, {
         connection: this.client,
@@ -152,7 +168,10 @@ class RemotePort implements RemoteAttempts {
       checker.on('error', () => {});
       this.stallCheckers.push(checker);
     }
-    await Promise.all(this.events.map((e) => e.waitUntilReady()));
+    // Where each event stream ends now: what comes later is this run's business.
+    const queues = [...this.queues.values()];
+    const lastIds = await Promise.all(queues.map(async (q) => ((await this.client.xrevrange(q.keys.events, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0')));
+    this.readingEvents = this.readQueueEvents(queues.map((q) => q.keys.events), lastIds);
     for (const checker of this.stallCheckers) await checker.startStalledCheckTimer();
     this.reading = this.readStream();
   }
@@ -183,7 +202,7 @@ class RemotePort implements RemoteAttempts {
     );
     // Opened after the job is on its way (the worker's reports are read in a later turn).
     try {
-      t.fd = openSync(req.logPath, 'w');
+      t.fd = this.logs?.take(req.logPath) ?? openSync(req.logPath, 'w');
     } catch (err) {
       this.track(this.withdraw(t, true));
       this.end(t, notStarted(`cannot open log file ${req.logPath}: ${(err as Error).message}`), null);
@@ -195,21 +214,38 @@ class RemotePort implements RemoteAttempts {
     if (this.closed) return;
     this.closed = true;
     if (this.giveUpTimer) clearTimeout(this.giveUpTimer);
+    if (this.trimTimer) clearTimeout(this.trimTimer);
     await bounded(Promise.allSettled([...this.pending]), 5000);
     this.reader.disconnect();
-    await this.reading;
+    this.eventsReader.disconnect();
+    await Promise.all([this.reading, this.readingEvents]);
     const shutdown = async (): Promise<void> => {
-      await Promise.allSettled([...this.stallCheckers.map((w) => w.close()), ...this.events.map((e) => e.close())]);
+      await Promise.allSettled(this.stallCheckers.map((w) => w.close()));
       await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
       if (this.client.status === 'ready') await this.client.del(this.streamKey).catch(() => {});
     };
     await bounded(shutdown(), 5000);
-    for (const c of [this.client, ...this.eventConnections]) await closeRedis(c);
+    await closeRedis(this.client);
   }
 
-  /** Reads the run's stream until closed, trimming what it has read (the workers' back-pressure watches its length). */
+  /**
+   * Reads the run's stream until closed, trimming what it has read (the workers' back-pressure
+   * watches its length): once {@link TRIM_ENTRIES} entries were read since the last trim, else
+   * {@link TRIM_DELAY_MS} after the first of them, not after every read. A chain of short steps
+   * reads one entry per step, and a trim per read was one more command and reply (a wake-up of
+   * this process and of Redis) per step: now 7 trims for a 30-step chain (Redis MONITOR);
+   * independent steps on 2 workers at 3.75-4.35 against 4.03-4.87 ms/step, a chain unchanged
+   * within noise (two A/B runs, interleaved).
+   */
   private async readStream(): Promise<void> {
     let lastId = '0-0';
+    let untrimmed = 0;
+    const trim = (): void => {
+      if (this.trimTimer) clearTimeout(this.trimTimer);
+      this.trimTimer = null;
+      untrimmed = 0;
+      this.track(this.client.xtrim(this.streamKey, 'MINID', nextStreamId(lastId)).catch(() => {}));
+    };
     while (!this.closed) {
       let reply: [Buffer, [Buffer, Buffer[]][]][] | null;
       try {
@@ -223,47 +259,83 @@ class RemotePort implements RemoteAttempts {
       for (const [, entries] of reply) {
         for (const [id, fields] of entries) {
           lastId = id.toString();
+          untrimmed++;
           const entry = parseEntry(fields);
           if (entry) this.apply(entry);
         }
       }
-      this.track(this.client.xtrim(this.streamKey, 'MINID', nextStreamId(lastId)).catch(() => {}));
+      if (untrimmed >= TRIM_ENTRIES) trim();
+      else if (!this.trimTimer && !this.closed) this.trimTimer = setTimeout(trim, TRIM_DELAY_MS);
     }
   }
 
+  /**
+   * Reads the BullMQ event streams of the run's queues for the two events this engine needs: a
+   * job `stalled` (its worker is lost) and a job `failed` (a worker refused it). BullMQ's
+   * QueueEvents would read every event of every job (added, waiting, active, completed,
+   * drained, …) as it comes, one blocking connection per queue: 3 to 5 wake-ups of this
+   * process per step, for nothing. Here one connection reads them all, then pauses
+   * {@link EVENTS_PAUSE_MS} so that a batch gathers: a lost worker is noticed at most that much
+   * later (against a lock duration of seconds), and a busy run reads its queues' events a few
+   * times a second. Measured (A/B interleaved, 12 rounds, docs/BENCHMARKS-workers.md): a
+   * 150-step chain of `true` steps on 2 workers used 0.15 s less engine CPU (5.9 against 6.9
+   * ms/step) and ran at 8.4 against 8.6 ms/step; independent steps at 5.7 against 7.6. Event
+   * streams are capped by BullMQ at ~10,000 entries: far more than a pause's worth.
+   */
+  private async readQueueEvents(keys: string[], ids: string[]): Promise<void> {
+    while (!this.closed) {
+      let reply: [string, [string, string[]][]][] | null;
+      try {
+        reply = (await this.eventsReader.xread('BLOCK', 1000, 'STREAMS', ...keys, ...ids)) as typeof reply;
+      } catch {
+        if (this.closed) return;
+        await sleep(100);
+        continue;
+      }
+      for (const [key, entries] of reply ?? []) {
+        const at = keys.indexOf(key);
+        for (const [id, fields] of entries) {
+          ids[at] = id;
+          const f = new Map<string, string>();
+          for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+          const jobId = f.get('jobId');
+          if (jobId === undefined) continue;
+          if (f.get('event') === 'stalled') this.stalled(jobId);
+          else if (f.get('event') === 'failed') this.refused(jobId, f.get('failedReason') ?? '');
+        }
+      }
+      if (reply) await sleep(EVENTS_PAUSE_MS);
+    }
+  }
+
+  /** One entry of the run's stream: its pick-up, log chunk and result, in that order. */
   private apply(e: StreamEntry): void {
     const t = this.tracked.get(e.j);
     // A job of an earlier engine of this run (before a crash and resume): nobody waits for it.
     if (!t) return;
-    switch (e.t) {
-      case 'up':
-        if (t.ended) return;
-        t.worker = e.worker;
-        this.report({ kind: 'picked_up', stepId: t.req.stepId, attempt: t.req.attempt, worker: e.worker, pid: e.pid, startedAtMs: e.startedAtMs });
-        return;
-      case 'log':
-        if (!t.ended && t.fd !== null) writeSync(t.fd, e.data);
-        return;
-      case 'end': {
-        if (!t.ended) {
-          const cut = e.cutBytes > 0 ? `engine: ${e.cutBytes} bytes of output were not streamed from worker ${e.worker} (the engine did not read them in time)` : null;
-          this.end(t, e.result, cut);
-          return;
-        }
-        if (t.lateReported) return;
-        t.lateReported = true;
-        const what = e.result.outcome === 'failed' ? `failed: ${e.result.error}` : e.result.outcome;
-        this.report({
-          kind: 'result_discarded',
-          stepId: t.req.stepId,
-          attempt: t.req.attempt,
-          worker: e.worker,
-          result: e.result,
-          detail: `attempt ${t.req.attempt} had already ended (its worker was recorded lost); the worker's later result (${what}) is not applied`,
-        });
-        return;
-      }
+    if (e.up && !t.ended) {
+      t.worker = e.up.worker;
+      this.report({ kind: 'picked_up', stepId: t.req.stepId, attempt: t.req.attempt, worker: e.up.worker, pid: e.up.pid, startedAtMs: e.up.startedAtMs });
     }
+    if (e.log && !t.ended && t.fd !== null) writeSync(t.fd, e.log);
+    const end = e.end;
+    if (!end) return;
+    if (!t.ended) {
+      const cut = end.cutBytes > 0 ? `engine: ${end.cutBytes} bytes of output were not streamed from worker ${end.worker} (the engine did not read them in time)` : null;
+      this.end(t, end.result, cut);
+      return;
+    }
+    if (t.lateReported) return;
+    t.lateReported = true;
+    const what = end.result.outcome === 'failed' ? `failed: ${end.result.error}` : end.result.outcome;
+    this.report({
+      kind: 'result_discarded',
+      stepId: t.req.stepId,
+      attempt: t.req.attempt,
+      worker: end.worker,
+      result: end.result,
+      detail: `attempt ${t.req.attempt} had already ended (its worker was recorded lost); the worker's later result (${what}) is not applied`,
+    });
   }
 
   /** BullMQ found the job's lock expired: its worker is gone or cut off. */

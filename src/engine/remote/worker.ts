@@ -13,22 +13,25 @@
  * that share its work directory (by default every worker of the host and user): at their
  * start and every {@link SWEEP_MS} (pid-records.ts).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, unlink } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type JobJson } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toEpochMs } from '../clock.js';
 import type { AttemptResult, RunningAttempt } from '../attempt.js';
 import { startAttempt } from '../process/attempt-runner.js';
 import { LogPrefetch } from '../process/log-prefetch.js';
-import { sendEntry, streamLog } from './log-stream.js';
+import { OutputFiles } from '../process/output-files.js';
+import { sendEntry, streamLog, type Unsent } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
 import { closeRedis, connectRedis, whenReady } from './redis.js';
 
 /** How often a worker looks for processes left by dead workers of its work directory. */
 const SWEEP_MS = 1000;
+/** Cancel requests remembered for jobs this worker did not hold when they came (the newest). */
+const EARLY_CANCELS = 1000;
 
 export interface WorkerOptions {
   url: string;
@@ -62,11 +65,27 @@ export function defaultWorkerName(): string {
   return `${hostname()}/${process.pid}`;
 }
 
+/**
+ * BullMQ's Worker, fetching by hand: a job's completion also takes the next job of its queue
+ * (`moveToCompleted(…, fetchNext)`, as BullMQ's own processing loop does), and this turns what
+ * it took into a Job as getNextJob would, or records the queue as drained when it took none, so
+ * that the next getNextJob blocks at once. Completing with fetchNext false left the queue
+ * undrained: every job was followed by a non-blocking fetch that found nothing, one more Lua
+ * script and round trip per step (Redis MONITOR of a 30-step chain on 2 workers: 90 instead of
+ * 120 scripts run by the workers). Where jobs wait, the next one comes with the completion.
+ */
+class Fetcher extends Worker {
+  nextFromCompletion(next: unknown, token: string): Promise<Job | undefined> {
+    const [jobData, jobId] = Array.isArray(next) ? (next as [JobJson | null, string | undefined]) : [];
+    return this.nextJobFromJobData(jobData ?? undefined, jobId, token);
+  }
+}
+
 /** One job this worker holds. */
 interface Held {
   job: Job;
   token: string;
-  fetcher: Worker;
+  fetcher: Fetcher;
   data: JobData;
   running: RunningAttempt | null;
   /** A cancel asked for before the process started: `true` forced. */
@@ -98,13 +117,31 @@ class RemoteWorker implements RunningWorker {
   readonly queues: readonly string[];
   private readonly client: Redis;
   private readonly subscriber: Redis;
-  private readonly fetchers: Worker[] = [];
+  private readonly fetchers: Fetcher[] = [];
   private readonly held = new Map<string, Held>();
   private readonly records: PidRecords;
   private readonly logDir: string;
   /** Log files created ahead of time, named by a counter, so starting a step waits for no file system call. */
   private readonly logFiles: LogPrefetch;
   private logSeq = 0;
+  /**
+   * Outputs files (ENGINE_OUTPUT) recycled as the engine does for local steps (output-files.ts:
+   * allocating an inode is the costly part). Creating one on the main thread right before each
+   * spawn took 0.5-0.7 ms here (more under load); recycled, a chain of `true` steps on 2
+   * workers ran at 9.4 instead of 10.9 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
+   */
+  private readonly outputFiles: OutputFiles;
+  /**
+   * Cancel requests (pub/sub) that came for jobs this worker did not hold, by job id (true:
+   * forced). The engine cancels a job no worker reported taking by publishing the request,
+   * then removing the job from its queue; that removal fails when a worker holds it, and that
+   * worker may have had the message just before its fetch's reply: process() looks here before
+   * it spawns (a message that comes after finds the job held). This replaces a GET of the job's
+   * cancel key before every spawn: a round trip that cost 1.2 ms of enqueue-to-start latency
+   * (p50 3.5 against 2.3 ms, A/B interleaved, docs/BENCHMARKS-workers.md). The key is still read
+   * with every lock renewal, for requests published while the subscriber was reconnecting.
+   */
+  private readonly earlyCancels = new Map<string, boolean>();
   private free: number;
   private slotWaiters: (() => void)[] = [];
   private stopping = false;
@@ -122,7 +159,9 @@ class RemoteWorker implements RunningWorker {
     this.records = new PidRecords(join(opts.workDir, 'pids'));
     this.logDir = join(opts.workDir, 'logs', String(process.pid));
     mkdirSync(this.logDir, { recursive: true });
-    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 1, 64));
+    // One more than the slots: process() asks for the next file before it takes its own.
+    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 2, 64));
+    this.outputFiles = new OutputFiles(Math.min(opts.concurrency + 1, 64));
     for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
   }
 
@@ -133,7 +172,7 @@ class RemoteWorker implements RunningWorker {
     this.subscriber.on('message', (_channel: string, text: string) => this.onCancelMessage(text));
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     for (const name of this.queues) {
-      const fetcher = new Worker(name, null, {
+      const fetcher = new Fetcher(name, null, {
         connection: this.client,
         autorun: false,
         lockDuration: this.opts.lockDurationMs,
@@ -171,6 +210,7 @@ class RemoteWorker implements RunningWorker {
     await closeRedis(this.client);
     this.records.close();
     this.logFiles.discard();
+    this.outputFiles.discard();
     rmSync(this.logDir, { recursive: true, force: true });
   }
 
@@ -179,9 +219,9 @@ class RemoteWorker implements RunningWorker {
   }
 
   /** Takes jobs from one queue while a slot is free. */
-  private async fetchLoop(fetcher: Worker): Promise<void> {
+  private async fetchLoop(fetcher: Fetcher): Promise<void> {
     while (!this.stopping) {
-      if (this.free === 0) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+      while (this.free === 0 && !this.stopping) await new Promise<void>((wake) => this.slotWaiters.push(wake));
       if (this.stopping) return;
       const token = `${this.opts.name}:${this.tokens++}`;
       let job: Job | undefined;
@@ -200,39 +240,57 @@ class RemoteWorker implements RunningWorker {
         continue;
       }
       this.free--;
-      const done = this.process(job, token, fetcher).finally(() => {
+      const done = this.runSlot(job, token, fetcher).finally(() => {
         this.free++;
-        this.slotWaiters.shift()?.();
+        // Every waiting queue's loop fetches again, not just the first: the first may find its
+        // queue empty and block there while another queue has a job waiting for the slot.
+        for (const wake of this.slotWaiters.splice(0)) wake();
         this.jobsDone.splice(this.jobsDone.indexOf(done), 1);
       });
       this.jobsDone.push(done);
     }
   }
 
-  private async process(job: Job, token: string, fetcher: Worker): Promise<void> {
+  /** Runs `job`, then each job that its completion took (`moveToCompleted(…, fetchNext)`), in one slot. */
+  private async runSlot(job: Job, token: string, fetcher: Fetcher): Promise<void> {
+    for (let next: Job | undefined = job; next !== undefined; ) {
+      next = await this.process(next, token, fetcher);
+      if (next !== undefined && this.stopping) {
+        await next.moveToWait(token).catch(() => {});
+        return;
+      }
+    }
+  }
+
+  /** Runs one job; resolves to the next job of its queue when its completion took one. */
+  private async process(job: Job, token: string, fetcher: Fetcher): Promise<Job | undefined> {
     const jobId = job.id!;
     // BullMQ fails a job that stalled before on its next fetch: it was reported lost already.
     if (job.deferredFailure) {
       await job.moveToFailed(new Error(job.deferredFailure), token, false).catch(() => {});
-      return;
+      return undefined;
     }
     const data = job.data as JobData;
     if (data?.v !== PROTOCOL_VERSION) {
       await job.moveToFailed(new Error(`job data version ${String(data?.v)}, this worker reads version ${PROTOCOL_VERSION} (upgrade the engine or the worker)`), token, false).catch(() => {});
-      return;
+      return undefined;
     }
     const h: Held = { job, token, fetcher, data, running: null, cancelBeforeStart: null, cancelApplied: null, lastRenewedAt: performance.now(), lostBecause: null };
     this.held.set(jobId, h);
+    const early = this.earlyCancels.get(jobId);
+    if (early !== undefined) {
+      this.earlyCancels.delete(jobId);
+      h.cancelBeforeStart = early;
+    }
     const streamKey = runStreamKey(data.runId);
     const req = data.request;
     const logPath = this.logPathOf(this.logSeq);
     this.logFiles.want(this.logPathOf(this.logSeq + this.opts.concurrency + 1));
+    this.outputFiles.want(logPath);
     this.logSeq++;
     try {
-      const marker = await this.client.get(cancelKey(jobId));
-      if (marker !== null) h.cancelBeforeStart = marker === 'kill';
       let result: AttemptResult;
-      let cutBytes = 0;
+      let unsent: Unsent = { entry: { j: jobId }, cutBytes: 0 };
       if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
         result = { outcome: 'cancelled', exitCode: null, signal: null, durationMs: 0 };
       } else {
@@ -240,25 +298,33 @@ class RemoteWorker implements RunningWorker {
         const startedAtMs = toEpochMs(performance.now());
         // The step's outputs file (issue 13) is the worker's, next to its log; its outputs come back in the result.
         const outputPath = `${logPath}.out`;
-        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, ...(logFd === undefined ? {} : { logFd }) });
+        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, outputFiles: this.outputFiles, ...(logFd === undefined ? {} : { logFd }) });
         this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
         this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
-        await sendEntry(this.client, streamKey, { t: 'up', j: jobId, worker: this.opts.name, pid: h.running.pid, startedAtMs });
-        const streamed = streamLog(this.client, streamKey, jobId, logPath, h.running.result);
+        // The pick-up goes with the first output or the result (log-stream.ts).
+        unsent = await streamLog(this.client, streamKey, jobId, logPath, { worker: this.opts.name, pid: h.running.pid, startedAtMs }, h.running.result);
         result = await h.running.result;
-        cutBytes = await streamed;
       }
       if (h.lostBecause !== null) result = { outcome: 'failed', reason: 'lost', exitCode: result.exitCode, signal: result.outcome === 'succeeded' ? null : result.signal, durationMs: result.durationMs, error: `lost: ${h.lostBecause}` };
-      await sendEntry(this.client, streamKey, { t: 'end', j: jobId, worker: this.opts.name, result, cutBytes });
+      // The result is in Redis before the job (and the environment it holds) is completed: a
+      // result that cannot be sent leaves the job to stall, so the engine records it lost. (Sent
+      // together, without waiting for the first reply, made no measurable difference once the
+      // completion also fetched the next job: 5.95 against 5.90 ms/step, A/B interleaved.)
+      await sendEntry(this.client, streamKey, { ...unsent.entry, end: { worker: this.opts.name, result, cutBytes: unsent.cutBytes } });
       if (h.running) this.records.remove(jobId);
       this.opts.log(`job ${jobId}: ${result.outcome}${result.outcome === 'failed' ? ` (${result.error})` : ''}`);
-      await job.moveToCompleted(null, token, false).catch((err: Error) => this.opts.log(`job ${jobId}: ${err.message}`));
+      return await job.moveToCompleted(null, token, !this.stopping).then(
+        (next) => fetcher.nextFromCompletion(next, token),
+        (err: Error) => void this.opts.log(`job ${jobId}: ${err.message}`),
+      );
     } catch (err) {
       this.opts.log(`job ${jobId}: ${(err as Error).message}`);
+      return undefined;
     } finally {
       this.held.delete(jobId);
       this.logFiles.drop(logPath);
-      rmSync(logPath, { force: true });
+      // In the thread pool: freeing the inode is no business of the main thread.
+      unlink(logPath, () => {});
     }
   }
 
@@ -310,7 +376,14 @@ class RemoteWorker implements RunningWorker {
 
   private cancel(jobId: string, forced: boolean): void {
     const h = this.held.get(jobId);
-    if (!h) return;
+    if (!h) {
+      // Perhaps this worker is taking the job right now: remembered for process().
+      const before = this.earlyCancels.get(jobId) ?? false;
+      this.earlyCancels.delete(jobId);
+      this.earlyCancels.set(jobId, forced || before);
+      if (this.earlyCancels.size > EARLY_CANCELS) this.earlyCancels.delete(this.earlyCancels.keys().next().value!);
+      return;
+    }
     if (!h.running) {
       h.cancelBeforeStart = forced || (h.cancelBeforeStart ?? false);
       return;
