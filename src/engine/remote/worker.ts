@@ -13,7 +13,7 @@
  * that share its work directory (by default every worker of the host and user): at their
  * start and every {@link SWEEP_MS} (pid-records.ts).
  */
-import { mkdirSync, rmSync, unlink } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job, type JobJson } from 'bullmq';
@@ -21,8 +21,6 @@ import type { Redis } from 'ioredis';
 import { toEpochMs } from '../clock.js';
 import type { AttemptResult, RunningAttempt } from '../attempt.js';
 import { startAttempt } from '../process/attempt-runner.js';
-import { LogPrefetch } from '../process/log-prefetch.js';
-import { OutputFiles } from '../process/output-files.js';
 import { sendEntry, streamLog, type Unsent } from './log-stream.js';
 import { killLeftovers, PidRecords } from './pid-records.js';
 import { CANCEL_CHANNEL, cancelKey, PROTOCOL_VERSION, queuesServed, runStreamKey, type CancelMessage, type JobData } from './protocol.js';
@@ -64,6 +62,25 @@ export interface RunningWorker {
 export function defaultWorkerName(): string {
   return `${hostname()}/${process.pid}`;
 }
+
+/** A slot's outputs file, emptied when an attempt takes it and when it gives it back (`outputFiles` of attempt-runner.ts). */
+const SLOT_OUTPUTS = {
+  take(path: string): boolean {
+    try {
+      truncateSync(path, 0);
+      return true;
+    } catch {
+      return false; // not created yet: the attempt runner creates it
+    }
+  },
+  giveBack(path: string): void {
+    try {
+      truncateSync(path, 0);
+    } catch {
+      // removed by the step: the next attempt creates it again
+    }
+  },
+};
 
 /**
  * BullMQ's Worker, fetching by hand: a job's completion also takes the next job of its queue
@@ -121,16 +138,24 @@ class RemoteWorker implements RunningWorker {
   private readonly held = new Map<string, Held>();
   private readonly records: PidRecords;
   private readonly logDir: string;
-  /** Log files created ahead of time, named by a counter, so starting a step waits for no file system call. */
-  private readonly logFiles: LogPrefetch;
-  private logSeq = 0;
   /**
-   * Outputs files (ENGINE_OUTPUT) recycled as the engine does for local steps (output-files.ts:
-   * allocating an inode is the costly part). Creating one on the main thread right before each
-   * spawn took 0.5-0.7 ms here (more under load); recycled, a chain of `true` steps on 2
-   * workers ran at 9.4 instead of 10.9 ms/step (A/B interleaved, docs/BENCHMARKS-workers.md).
+   * Slots of the attempts' files: slot n's log `<n>.log` and outputs file `<n>.out`, reused by
+   * every attempt that runs in it, never deleted while the worker runs. Allocating and freeing
+   * an inode per attempt was the worker's costliest system call: on ext4, creating a file in a
+   * directory where many were just deleted took 16% of the workers' CPU (perf), renaming
+   * recycled outputs files (output-files.ts) another 7%. Reused (with output through the pipe
+   * below), the workers used 3.9 instead of 4.2 ms of CPU per step of a chain and 2.8 instead
+   * of 3.8 with independent steps, which ran at 4.5 instead of 4.9 ms/step (A/B interleaved, 8
+   * rounds of 300 steps, a busy machine; docs/BENCHMARKS-workers.md).
+   *
+   * A process the step left behind could still hold a file of its slot. Its outputs file is
+   * emptied when taken and given back (as output-files.ts does for local steps), and its log is
+   * written by this worker alone: output comes through a pipe (`pipeOutput`), so nothing the
+   * step left can write into a later attempt's log (what it still writes 1 s after the step's
+   * exit is cut, as for a local step with a secret).
    */
-  private readonly outputFiles: OutputFiles;
+  private readonly freeSlots: number[] = [];
+  private slots = 0;
   /**
    * Cancel requests (pub/sub) that came for jobs this worker did not hold, by job id (true:
    * forced). The engine cancels a job no worker reported taking by publishing the request,
@@ -159,10 +184,6 @@ class RemoteWorker implements RunningWorker {
     this.records = new PidRecords(join(opts.workDir, 'pids'));
     this.logDir = join(opts.workDir, 'logs', String(process.pid));
     mkdirSync(this.logDir, { recursive: true });
-    // One more than the slots: process() asks for the next file before it takes its own.
-    this.logFiles = new LogPrefetch(Math.min(opts.concurrency + 2, 64));
-    this.outputFiles = new OutputFiles(Math.min(opts.concurrency + 1, 64));
-    for (let i = 0; i < Math.min(opts.concurrency + 1, 64); i++) this.logFiles.want(this.logPathOf(i));
   }
 
   async open(): Promise<void> {
@@ -209,13 +230,7 @@ class RemoteWorker implements RunningWorker {
     await closeRedis(this.subscriber);
     await closeRedis(this.client);
     this.records.close();
-    this.logFiles.discard();
-    this.outputFiles.discard();
     rmSync(this.logDir, { recursive: true, force: true });
-  }
-
-  private logPathOf(n: number): string {
-    return join(this.logDir, `${n}.log`);
   }
 
   /** Takes jobs from one queue while a slot is free. */
@@ -284,21 +299,18 @@ class RemoteWorker implements RunningWorker {
     }
     const streamKey = runStreamKey(data.runId);
     const req = data.request;
-    const logPath = this.logPathOf(this.logSeq);
-    this.logFiles.want(this.logPathOf(this.logSeq + this.opts.concurrency + 1));
-    this.outputFiles.want(logPath);
-    this.logSeq++;
+    const slot = this.freeSlots.pop() ?? this.slots++;
+    const logPath = join(this.logDir, `${slot}.log`);
     try {
       let result: AttemptResult;
       let unsent: Unsent = { entry: { j: jobId }, cutBytes: 0 };
       if (h.cancelBeforeStart !== null || h.lostBecause !== null) {
         result = { outcome: 'cancelled', exitCode: null, signal: null, durationMs: 0 };
       } else {
-        const logFd = this.logFiles.take(logPath);
         const startedAtMs = toEpochMs(performance.now());
         // The step's outputs file (issue 13) is the worker's, next to its log; its outputs come back in the result.
-        const outputPath = `${logPath}.out`;
-        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, outputFiles: this.outputFiles, ...(logFd === undefined ? {} : { logFd }) });
+        const outputPath = join(this.logDir, `${slot}.out`);
+        h.running = startAttempt({ ...req, env: { ...req.env, ENGINE_OUTPUT: outputPath }, logPath, outputPath, outputFiles: SLOT_OUTPUTS, pipeOutput: true });
         this.records.add(jobId, { runId: data.runId, stepId: req.stepId, attempt: req.attempt, pgid: h.running.pid });
         this.opts.log(`job ${jobId}: step ${req.stepId} attempt ${req.attempt} started${h.running.pid === null ? '' : ` (pid ${h.running.pid})`}`);
         // The pick-up goes with the first output or the result (log-stream.ts).
@@ -322,9 +334,7 @@ class RemoteWorker implements RunningWorker {
       return undefined;
     } finally {
       this.held.delete(jobId);
-      this.logFiles.drop(logPath);
-      // In the thread pool: freeing the inode is no business of the main thread.
-      unlink(logPath, () => {});
+      this.freeSlots.push(slot);
     }
   }
 
