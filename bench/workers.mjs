@@ -12,6 +12,14 @@
  *   `ready_at_ms` to `started_at_ms`. Target: p50 <= 2 ms.
  * - per-step cost: run duration / steps, for the chain (latency-bound) and for independent
  *   steps at max_concurrency 2 (throughput-bound). Target: on workers <= 2x local.
+ * - CPU per step (Linux: /proc): of the engine (with the processes of its local steps), of the
+ *   workers (with their steps' processes) and of redis-server, over a run, less a 1-step run's
+ *   (start-up), divided by the other steps. On a machine with few cores it says how much of the
+ *   per-step cost is waiting for a core.
+ *
+ * The four cases take turns, run after run, so that a change in the machine's load (it is
+ * shared) falls on all of them alike; each figure is the median of its runs. What follows the
+ * line `<!-- analysis -->` in the output file is kept when it is written again.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,28 +79,62 @@ function events(stateDir) {
   return readFileSync(join(stateDir, 'runs', runs.at(-1), 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
 
-/** One engine run; returns its events. */
+/** Clock ticks per second of /proc/<pid>/stat's times. */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** CPU ms of a process and of its reaped children (/proc/<pid>/stat: utime stime cutime cstime); null without /proc. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** The bench's reaped children (the engine runs), the workers, redis-server: CPU ms of each. */
+let cpuOf = () => ({ engine: null, workers: null, redis: null });
+
+/** One engine run; returns its events and the CPU used meanwhile. */
 function run(plan, extra) {
   const stateDir = join(TMP, `state-${Math.random().toString(36).slice(2)}`);
+  const before = cpuOf();
   const r = spawnSync(process.execPath, [CLI, 'run', plan, '--state-dir', stateDir, ...extra], { env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
+  const after = cpuOf();
   if (r.status !== 0) throw new Error(`engine run ${plan} exited ${r.status}:\n${r.stdout}${r.stderr}`);
   const evs = events(stateDir);
   rmSync(stateDir, { recursive: true, force: true });
-  return evs;
+  const cpu = Object.fromEntries(Object.keys(before).map((k) => [k, before[k] === null || after[k] === null ? null : after[k] - before[k]]));
+  return { evs, cpu };
 }
 
-function measure(plan, extra) {
-  const durations = [];
-  const latencies = [];
-  for (let i = 0; i < RUNS; i++) {
-    const evs = run(plan, extra);
-    durations.push(evs.find((e) => e.type === 'run_finished').duration_ms);
-    const started = new Map(evs.filter((e) => e.type === 'step_started').map((e) => [e.step_id, e]));
-    const picked = evs.filter((e) => e.type === 'step_picked_up');
-    if (picked.length > 0) for (const p of picked) latencies.push(p.started_at_ms - started.get(p.step_id).started_at_ms);
-    else for (const s of started.values()) latencies.push(s.started_at_ms - s.ready_at_ms);
-  }
-  return { perStepMs: median(durations) / STEPS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+/** Collects one case's runs: duration, latencies, CPU. */
+function newCase(plan, extra) {
+  return { plan, extra, durations: [], latencies: [], cpu: { engine: [], workers: [], redis: [] }, baseCpu: { engine: [], workers: [], redis: [] } };
+}
+
+function runCase(c, onePlan) {
+  const { evs, cpu } = run(c.plan, c.extra);
+  c.durations.push(evs.find((e) => e.type === 'run_finished').duration_ms);
+  const started = new Map(evs.filter((e) => e.type === 'step_started').map((e) => [e.step_id, e]));
+  const picked = evs.filter((e) => e.type === 'step_picked_up');
+  if (picked.length > 0) for (const p of picked) c.latencies.push(p.started_at_ms - started.get(p.step_id).started_at_ms);
+  else for (const s of started.values()) c.latencies.push(s.started_at_ms - s.ready_at_ms);
+  for (const k of Object.keys(cpu)) if (cpu[k] !== null) c.cpu[k].push(cpu[k]);
+  // The same run with one step: what start-up costs, taken off the CPU per step.
+  const base = run(onePlan, c.extra).cpu;
+  for (const k of Object.keys(base)) if (base[k] !== null) c.baseCpu[k].push(base[k]);
+}
+
+function summary(c) {
+  const perStep = (k) => (c.cpu[k].length === 0 ? null : Math.max(0, median(c.cpu[k]) - median(c.baseCpu[k])) / (STEPS - 1));
+  return {
+    perStepMs: median(c.durations) / STEPS,
+    p50: percentile(c.latencies, 50),
+    p99: percentile(c.latencies, 99),
+    cpu: { engine: perStep('engine'), workers: perStep('workers'), redis: perStep('redis') },
+  };
 }
 
 async function main() {
@@ -121,14 +163,15 @@ async function main() {
     1,
   );
   const wide = writePlan('wide', Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, command: 'true' })), 2);
+  const one = writePlan('one', [{ id: 's0', command: 'true' }], 1);
   const remote = ['--redis', url];
-  log(`${STEPS} steps, ${RUNS} runs each`);
-  const r = {
-    chainLocal: measure(chain, []),
-    chainRemote: measure(chain, remote),
-    wideLocal: measure(wide, []),
-    wideRemote: measure(wide, remote),
-  };
+  const workerPids = children.slice(1).map((w) => w.pid);
+  const sum = (xs) => (xs.some((x) => x === null) ? null : xs.reduce((a, b) => a + b, 0));
+  cpuOf = () => ({ engine: cpuMs('self'), workers: sum(workerPids.map(cpuMs)), redis: cpuMs(redis.pid) });
+  log(`${STEPS} steps, ${RUNS} runs of each case, in turns`);
+  const cases = { chainLocal: newCase(chain, []), chainRemote: newCase(chain, remote), wideLocal: newCase(wide, []), wideRemote: newCase(wide, remote) };
+  for (let i = 0; i < RUNS; i++) for (const c of Object.values(cases)) runCase(c, one);
+  const r = Object.fromEntries(Object.entries(cases).map(([k, c]) => [k, summary(c)]));
   const fmt = (x) => x.toFixed(2);
   const ok = (v, limit) => (v <= limit ? 'met' : 'NOT met');
   const chainRatio = r.chainRemote.perStepMs / r.chainLocal.perStepMs;
@@ -137,7 +180,7 @@ async function main() {
     '# Steps on workers: benchmarks',
     '',
     `Generated by \`node bench/workers.mjs\` (also \`npm run bench\`) on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-    `One redis-server and 2 \`engine worker\` processes (concurrency 1 each) on this machine, against the same plans run locally; ${STEPS} \`true\` steps, median of ${RUNS} runs.`,
+    `One redis-server and 2 \`engine worker\` processes (concurrency 1 each) on this machine, against the same plans run locally; ${STEPS} \`true\` steps; the four cases ran ${RUNS} times each, in turns (medians).`,
     '',
     '| case | local | on 2 workers | target | verdict |',
     '| --- | --- | --- | --- | --- |',
@@ -151,9 +194,28 @@ async function main() {
     '`started_at_ms`. Per-step cost is the run\'s duration divided by its steps; on workers it',
     'includes the job round trip through Redis, the streamed log and the result on the run\'s stream.',
     '',
+    ...(r.chainLocal.cpu.engine === null
+      ? []
+      : [
+          'CPU per step (ms; /proc, a 1-step run\'s start-up taken off): on this machine\'s ' + `${os.cpus().length} cores, a case whose CPU per step is near ${os.cpus().length} x its per-step cost waits for a core.`,
+          '',
+          '| case | engine (+ its local steps) | workers (+ their steps) | redis-server | total |',
+          '| --- | --- | --- | --- | --- |',
+          ...[
+            ['chain, local', r.chainLocal],
+            ['chain, on 2 workers', r.chainRemote],
+            ['independent steps, local', r.wideLocal],
+            ['independent steps, on 2 workers', r.wideRemote],
+          ].map(([name, x]) => `| ${name} | ${fmt(x.cpu.engine)} | ${fmt(x.cpu.workers)} | ${fmt(x.cpu.redis)} | ${fmt(x.cpu.engine + x.cpu.workers + x.cpu.redis)} |`),
+          '',
+        ]),
   ].join('\n');
   mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, md);
+  // What was written by hand after the marker stays.
+  const MARKER = '<!-- analysis -->';
+  const old = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const kept = old.includes(MARKER) ? old.slice(old.indexOf(MARKER)) : '';
+  writeFileSync(OUT, kept ? `${md}\n${kept}` : md);
   process.stdout.write(md);
 }
 
