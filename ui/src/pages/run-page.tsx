@@ -18,7 +18,8 @@ import { Timeline } from '../run/timeline.js';
 import { nowMs, tickWhile } from '../status.js';
 import type { RunDetail, RunStatus } from '../types.js';
 import { OutputsTable } from '../components/outputs-table.js';
-import { groupWord, shownStatus, tallyOf, tallyText } from '../run/groups.js';
+import { GroupTally } from '../components/group-tally.js';
+import { shownStatus, tallyOf } from '../run/groups.js';
 
 /** How many child runs the header lists; the runs page (`/?parent=RUN`) lists them all. */
 const CHILDREN_SHOWN = 10;
@@ -136,14 +137,7 @@ function StepPanel({ store, stepId }: { store: RunStore; stepId: string }) {
         </a>
       </h2>
       <dl class="facts">
-        {tally ? (
-          <>
-            <dt>{groupWord(step)}</dt>
-            <dd class="group-tally">
-              {tally.total} instance{tally.total === 1 ? '' : 's'}: {tallyText(step, tally)}
-            </dd>
-          </>
-        ) : null}
+        {tally ? <GroupTally step={step} tally={tally} /> : null}
         {step.instance_of !== null ? (
           <>
             <dt>instance of</dt>

@@ -13,7 +13,8 @@ import { location, navigate, runHref } from '../router.js';
 import { RunStore } from '../run/run-store.js';
 import { followRun } from '../run/run-stream.js';
 import { OutputsTable } from '../components/outputs-table.js';
-import { groupWord, shownStatus, tallyOf, tallyText } from '../run/groups.js';
+import { GroupTally } from '../components/group-tally.js';
+import { shownStatus, tallyOf } from '../run/groups.js';
 import { StepTable } from '../run/step-table.js';
 import type { ApiAttempt, ApiStep, StepDetail } from '../types.js';
 
@@ -93,14 +94,7 @@ function StepView({ store, stepId }: { store: RunStore; stepId: string }) {
           <StatusBadge status={tally ? shownStatus(step, tally) : step.status} /> {stepId} {step.name !== stepId ? <span class="muted">{step.name}</span> : null}
         </h1>
         <dl class="facts">
-          {tally ? (
-            <>
-              <dt>{groupWord(step)}</dt>
-              <dd class="group-tally">
-                {tally.total} instance{tally.total === 1 ? '' : 's'}: {tallyText(step, tally)}
-              </dd>
-            </>
-          ) : null}
+          {tally ? <GroupTally step={step} tally={tally} /> : null}
           {step.instance_of !== null ? (
             <>
               <dt>instance of</dt>
