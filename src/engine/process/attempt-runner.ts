@@ -72,6 +72,8 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
     if (!req.outputFiles?.take(req.outputPath)) closeSync(openSync(req.outputPath, 'w', 0o600));
   } catch (err) {
     closeSync(fd);
+    // Every take is matched by a giveBack (output-files.ts), also when the file could not be made.
+    removeOutputs(req);
     return notStarted(mask(`cannot create the outputs file ${req.outputPath}: ${(err as Error).message}`), Math.round(performance.now() - startedAt));
   }
   const redactor = req.redact.length > 0 || req.pipeOutput === true ? new Redactor(req.redact) : null;
