@@ -59,10 +59,18 @@ export class PidRecords {
     rmSync(this.path, { force: true });
   }
 
+  /** The file's length: a shorter record is padded with spaces to it (JSON allows them), without an ftruncate per attempt. */
+  private length = 0;
+
   private save(): void {
-    const text = Buffer.from(JSON.stringify(this.file));
+    const json = JSON.stringify(this.file);
+    const text = Buffer.from(json.length < this.length ? json.padEnd(this.length) : json);
     writeSync(this.fd, text, 0, text.length, 0);
-    ftruncateSync(this.fd, text.length);
+    // Shrunk back once the padding outgrows the record (many attempts at once, then few).
+    if (text.length > 4 * json.length + 4096) {
+      ftruncateSync(this.fd, json.length);
+      this.length = json.length;
+    } else this.length = text.length;
   }
 }
 

@@ -10,7 +10,8 @@
  *   engine cancels it or records it lost, or by crash recovery;
  * - `engine:run:<run_id>`: a stream of what workers report for the run (picked up, log chunks,
  *   results), read and trimmed by the engine as it goes, deleted at the run's end, and
- *   expiring {@link STREAM_TTL_MS} after its last write whatever happens. Log chunks are the
+ *   expiring whatever happens {@link STREAM_TTL_MS} after a worker last renewed its expiry (at
+ *   most a minute before its last write, log-stream.ts). Log chunks are the
  *   log file's bytes, already redacted on the worker;
  * - `engine:cancel:<job id>`: a cancel request, expiring after {@link CANCEL_TTL_SEC}.
  */
@@ -31,7 +32,7 @@ export const MAX_LABELS = 4;
 export const CANCEL_CHANNEL = 'engine:cancel';
 /** A cancel request outlives any job it could still meet. */
 export const CANCEL_TTL_SEC = 24 * 3600;
-/** A run's stream of worker reports expires this long after its last write. */
+/** A run's stream of worker reports expires this long after its expiry was last renewed (log-stream.ts). */
 export const STREAM_TTL_MS = 24 * 3600 * 1000;
 /** Log chunks are at most this large. */
 export const LOG_CHUNK_BYTES = 64 * 1024;
