@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CLI } from './cli.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { RunsPage } from '../../src/ui/api-types.js';
+import { CLI, workspace, type EngineProcess, type Workspace } from './cli.js';
 import { waitFor } from './processes.js';
+import { removeDir } from './temp-dirs.js';
 
 /** Screenshots land here (gitignored; CI keeps them as artefacts). */
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../ui/artifacts/', import.meta.url));
@@ -238,4 +241,72 @@ export async function launchBrowser(dashboardUrl: string): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+}
+
+/** One dashboard and one browser page for a test file: see {@link dashboardPageForThisFile}. */
+export interface DashboardPage {
+  /** The workspace whose state directory the dashboard shows. */
+  readonly ws: Workspace;
+  readonly ui: Dashboard;
+  readonly browser: Browser;
+  readonly page: Page;
+  /** Runs of plan `planId` as `/api/runs` lists them (with `status`, only those). */
+  runsOf(planId: string, status?: string): Promise<RunsPage['runs']>;
+  /** Starts `engine run` of `planObject` (written as `name`) in the background; resolves once runs.db shows it running. */
+  startRun(planObject: Record<string, unknown>, name: string): Promise<{ engine: EngineProcess; runId: string }>;
+  /** Resolves once an element matching `selector` is visible (at most `showMs`). */
+  shown(selector: string): Promise<void>;
+}
+
+/**
+ * For the calling test file: a workspace (prefix `prefix`), `engine ui` on its state directory,
+ * Chromium and one page, started before the file's tests and stopped after them. `showMs`
+ * bounds every wait for the page or runs.db to show something: generous, never tight.
+ * @returns the session; its fields are set once the file's `beforeAll` hooks have run
+ */
+export function dashboardPageForThisFile(prefix: string, showMs: number): DashboardPage {
+  let ws: Workspace | undefined;
+  let ui: Dashboard | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const set = <T>(v: T | undefined, name: string): T => {
+    if (v === undefined) throw new Error(`the dashboard page's ${name} is not started yet (use it inside a test)`);
+    return v;
+  };
+  beforeAll(async () => {
+    ws = workspace(prefix);
+    ui = await startDashboard(ws.stateDir);
+    browser = await launchBrowser(ui.url);
+    page = await browser.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+    if (ws) removeDir(ws.dir);
+  });
+  const session: DashboardPage = {
+    get ws() {
+      return set(ws, 'workspace');
+    },
+    get ui() {
+      return set(ui, 'dashboard');
+    },
+    get browser() {
+      return set(browser, 'browser');
+    },
+    get page() {
+      return set(page, 'page');
+    },
+    async runsOf(planId, status) {
+      const res = await fetch(new URL(`/api/runs?plan=${planId}${status ? `&status=${status}` : ''}`, session.ui.url));
+      return ((await res.json()) as RunsPage).runs;
+    },
+    async startRun(planObject, name) {
+      const engine = session.ws.engine(['run', session.ws.writePlan(planObject, name)]);
+      const runId = await until(`run of ${name} to start`, async () => (await session.runsOf(planObject.plan_id as string, 'running'))[0]?.run_id, showMs);
+      return { engine, runId };
+    },
+    shown: (selector) => session.page.locator(selector).first().waitFor({ state: 'visible', timeout: showMs }),
+  };
+  return session;
 }

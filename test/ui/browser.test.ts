@@ -6,47 +6,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
-import { removeDir } from '../helpers/temp-dirs.js';
-import type { RunsPage } from '../../src/ui/api-types.js';
-import { gate, launchBrowser, screenshot, shStep, startDashboard, until, waitForFile, type Browser, type Dashboard } from '../helpers/dashboard.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plan, type Workspace } from '../helpers/cli.js';
+import { dashboardPageForThisFile, gate, screenshot, shStep, until, waitForFile, type Browser, type Dashboard } from '../helpers/dashboard.js';
 
 /** How long an element may take to show what the test waits for: generous, never tight. */
 const SHOW_MS = 10_000;
 
-let ws: Workspace;
-let ui: Dashboard;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  ws = workspace('engine-ui-browser-');
-  ui = await startDashboard(ws.stateDir);
-  browser = await launchBrowser(ui.url);
-  page = await browser.newPage();
-});
-afterAll(async () => {
-  await browser?.close();
-  await ui?.stop();
-  removeDir(ws.dir);
-});
-
-async function runsOf(planId: string, status?: string): Promise<RunsPage['runs']> {
-  const res = await fetch(new URL(`/api/runs?plan=${planId}${status ? `&status=${status}` : ''}`, ui.url));
-  return ((await res.json()) as RunsPage).runs;
-}
-
-/** Starts `engine run` of `planObject` in the background; resolves once runs.db shows it running. */
-async function startRun(planObject: Record<string, unknown>, name: string) {
-  const engine = ws.engine(['run', ws.writePlan(planObject, name)]);
-  const runId = await until(`run of ${name} to start`, async () => (await runsOf(planObject.plan_id as string, 'running'))[0]?.run_id);
-  return { engine, runId };
-}
-
-function shown(selector: string): Promise<void> {
-  return page.locator(selector).first().waitFor({ state: 'visible', timeout: SHOW_MS });
-}
+const session = dashboardPageForThisFile('engine-ui-browser-', SHOW_MS);
+const { runsOf, startRun, shown } = session;
+let ws: Workspace, ui: Dashboard, browser: Browser, page: Page;
+beforeAll(() => void ({ ws, ui, browser, page } = session));
 
 describe('the runs page', () => {
   it('lists the runs newest first, and a run that starts appears without a reload', async () => {

@@ -7,49 +7,21 @@
  * Screenshots go to test/ui/artifacts/.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan, workspace, type Workspace } from '../helpers/cli.js';
-import { removeDir } from '../helpers/temp-dirs.js';
-import type { RunDetail, RunsPage } from '../../src/ui/api-types.js';
-import { gate, launchBrowser, screenshot, shStep, startDashboard, until, waitForFile, type Browser, type Dashboard } from '../helpers/dashboard.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { plan, type Workspace } from '../helpers/cli.js';
+import type { RunDetail } from '../../src/ui/api-types.js';
+import { dashboardPageForThisFile, gate, screenshot, shStep, until, waitForFile, type Browser, type Dashboard } from '../helpers/dashboard.js';
 
 /** How long an element may take to show what the test waits for: generous, never tight. */
 const SHOW_MS = 15_000;
 
-let ws: Workspace;
-let ui: Dashboard;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  ws = workspace('engine-ui-data-');
-  ui = await startDashboard(ws.stateDir);
-  browser = await launchBrowser(ui.url);
-  page = await browser.newPage();
-});
-afterAll(async () => {
-  await browser?.close();
-  await ui?.stop();
-  removeDir(ws.dir);
-});
+const session = dashboardPageForThisFile('engine-ui-data-', SHOW_MS);
+const { runsOf, startRun, shown } = session;
+let ws: Workspace, ui: Dashboard, browser: Browser, page: Page;
+beforeAll(() => void ({ ws, ui, browser, page } = session));
 
 async function api<T>(path: string): Promise<T> {
   return (await (await fetch(new URL(path, ui.url))).json()) as T;
-}
-
-async function runsOf(planId: string, status?: string): Promise<RunsPage['runs']> {
-  return (await api<RunsPage>(`/api/runs?plan=${planId}${status ? `&status=${status}` : ''}`)).runs;
-}
-
-/** Starts `engine run` of `planObject` in the background; resolves once runs.db shows it running. */
-async function startRun(planObject: Record<string, unknown>, name: string) {
-  const engine = ws.engine(['run', ws.writePlan(planObject, name)]);
-  const runId = await until(`run of ${name} to start`, async () => (await runsOf(planObject.plan_id as string, 'running'))[0]?.run_id, SHOW_MS);
-  return { engine, runId };
-}
-
-function shown(selector: string): Promise<void> {
-  return page.locator(selector).first().waitFor({ state: 'visible', timeout: SHOW_MS });
 }
 
 async function openRun(runId: string, query = ''): Promise<void> {

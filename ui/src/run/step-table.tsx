@@ -4,8 +4,6 @@
  * counts, its instances indented under it while it is open (a toggle; wide fan-outs start
  * closed). Each row carries `data-step-id` and `data-status`.
  */
-import type { Virtualizer } from '@tanstack/virtual-core';
-import { useEffect, useRef } from 'preact/hooks';
 import { StatusBadge } from '../components/status-badge.js';
 import { VirtualList } from '../components/virtual-list.js';
 import { elapsedMs, formatDuration } from '../format.js';
@@ -13,6 +11,7 @@ import { navigate, runHref } from '../router.js';
 import { nowMs } from '../status.js';
 import type { ApiStep } from '../types.js';
 import { groupWord, instanceLabel, shownStatus, tallyOf, tallyText } from './groups.js';
+import { useFollowSelection } from './follow-selection.js';
 import type { RunStore, StepLine } from './run-store.js';
 
 const ROW_PX = 30;
@@ -133,15 +132,8 @@ function firstStart(store: RunStore, groupId: string): string | null {
 }
 
 export function StepTable({ store }: { store: RunStore }) {
-  const control = useRef<Virtualizer<HTMLDivElement, Element> | null>(null);
-  const selected = store.selected.value;
+  const control = useFollowSelection(store);
   const lines = store.lines.value;
-  useEffect(() => {
-    if (selected === null) return;
-    store.reveal(selected);
-    const i = store.lines.peek().findIndex((l) => l.id === selected);
-    if (i !== -1) control.current?.scrollToIndex(i, { align: 'auto' });
-  }, [selected]);
   return (
     <VirtualList
       class="step-table"

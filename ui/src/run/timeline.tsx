@@ -6,14 +6,13 @@
  * its instances under it while open. Bars carry `data-step-id`, `data-status` (the step's
  * status) and `data-attempt` (a group's bar: `data-instances` instead).
  */
-import type { Virtualizer } from '@tanstack/virtual-core';
-import { useEffect, useRef } from 'preact/hooks';
 import { VirtualList } from '../components/virtual-list.js';
 import { formatDuration, timeMs } from '../format.js';
 import { navigate, runHref } from '../router.js';
 import { nowMs, statusClass } from '../status.js';
 import type { ApiAttempt } from '../types.js';
 import { instanceLabel, shownStatus, tallyOf } from './groups.js';
+import { useFollowSelection } from './follow-selection.js';
 import type { RunStore, StepLine } from './run-store.js';
 
 const ROW_PX = 24;
@@ -126,18 +125,11 @@ function TimelineRow({ store, line, span }: { store: RunStore; line: StepLine; s
 }
 
 export function Timeline({ store }: { store: RunStore }) {
-  const control = useRef<Virtualizer<HTMLDivElement, Element> | null>(null);
+  const control = useFollowSelection(store);
   const run = store.run.value;
   store.revision.value; // new attempts widen the span
   const span = spanOf(store, run.status === 'running' ? nowMs.value : 0);
-  const selected = store.selected.value;
   const lines = store.lines.value;
-  useEffect(() => {
-    if (selected === null) return;
-    store.reveal(selected);
-    const i = store.lines.peek().findIndex((l) => l.id === selected);
-    if (i !== -1) control.current?.scrollToIndex(i, { align: 'auto' });
-  }, [selected]);
   return (
     <VirtualList
       class="timeline"
