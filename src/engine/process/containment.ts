@@ -34,8 +34,9 @@ export interface RunContainment {
    * recorded, so that a run recorded as finished has nothing left. Never throws.
    */
   killLeftovers(): Promise<void>;
-  /** After the run: (with a cgroup) moves the engine back where it came from and removes the
-   * cgroup. Returns null, or why it could not. Never throws. */
+  /** After the run: (with a cgroup) moves the engine back where it came from (the write runs in
+   * libuv's thread pool: the caller may close its sinks meanwhile) and removes the cgroup.
+   * Returns null, or why it could not. Never throws. */
   release(): Promise<string | null>;
 }
 
@@ -124,7 +125,9 @@ async function enterRunCgroup(runId: string, wanted: CgroupSetting): Promise<Run
     killLeftovers: () => killAll(() => cgroupPids(runPath).filter((pid) => pid !== process.pid)),
     release: async () => {
       try {
-        writeFileSync(join(own.dir, 'cgroup.procs'), `${process.pid}\n`);
+        // In the thread pool too: leaving waits for a grace period as well, 12-20 ms here,
+        // which the caller spends closing the run's sinks meanwhile.
+        await writeInThreadPool(join(own.dir, 'cgroup.procs'), `${process.pid}\n`);
       } catch (err) {
         return `cannot leave ${runPath}: ${(err as Error).message}`;
       }
