@@ -10,7 +10,7 @@
  * is loaded from node_modules through the `nativeBinding` option (src/state/runs-db.ts). Left
  * out of the bundle, loaded from node_modules at run time: OpenTelemetry (large, and only
  * loaded when enabled), BullMQ and ioredis (only loaded for runs on workers and by
- * `engine worker`).
+ * `engine worker`), and tinyglobby (required at the first glob of `sources`, fingerprints.ts).
  *
  * tsc still emits every module to dist/ (run first, by `npm run build`): tests start some of
  * them in child processes. This script then replaces dist/cli.js with the bundle.
