@@ -5,7 +5,8 @@
  * contained in a cgroup (where the machine allows it) or not (ENGINE_CGROUP=off: process
  * groups and the environment scan), and what recovery killed is recorded.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plan, workspacesForThisFile, type Workspace } from '../helpers/cli.js';
@@ -129,4 +130,46 @@ describe('engine resume after kill -9', () => {
     expect(killed).toMatchObject({ step_id: 'work', attempt: 1 });
     expect(events.findIndex((e) => e === killed)).toBeLessThan(events.findIndex((e) => e.type === 'run_resumed'));
   }, 60_000);
+});
+
+/** The cgroup v2 directory this test process (and so an engine it starts) is in, when it is writable; else null. */
+function writableOwnCgroup(): string | null {
+  try {
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && f[3] === '/');
+    const own = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    if (!mount || own === undefined) return null;
+    const dir = join(mount[4]!, own.slice(3));
+    const probe = join(dir, `engine-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return dir;
+  } catch {
+    return null;
+  }
+}
+
+describe('run cgroups nobody recorded', () => {
+  const dir = writableOwnCgroup();
+  it.skipIf(dir === null)("are removed by the next run when empty and their engine is gone, never a live engine's", async () => {
+    const ws = workspace();
+    const gone = spawnSync('true').pid!;
+    // An engine killed between making its cgroup and recording run_started leaves this behind.
+    const abandoned = join(dir!, `engine-run-20260101T000000000Z-abcdef-${gone}`);
+    const live = join(dir!, `engine-run-20260101T000000000Z-fedcba-${process.pid}`);
+    mkdirSync(abandoned);
+    mkdirSync(live);
+    try {
+      const r = await ws.engine(['run', ws.writePlan(plan([{ id: 'one', command: 'true' }]))]);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(existsSync(abandoned)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      for (const d of [abandoned, live]) if (existsSync(d)) rmdirSync(d);
+    }
+  });
 });

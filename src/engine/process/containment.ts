@@ -108,7 +108,9 @@ async function enterRunCgroup(runId: string, wanted: CgroupSetting): Promise<Run
     path = join(own.dir, `engine-run-${runId}-${process.pid}`);
     try {
       mkdirSync(path, { recursive: true });
-      await writeInThreadPool(join(path, 'cgroup.procs'), `${process.pid}\n`);
+      const moving = writeInThreadPool(join(path, 'cgroup.procs'), `${process.pid}\n`);
+      removeAbandoned(own.dir);
+      await moving;
     } catch (err) {
       why = `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
       tryRemove(path);
@@ -163,6 +165,28 @@ function writeInThreadPool(path: string, text: string): Promise<void> {
       else resolve();
     });
   });
+}
+
+/**
+ * Removes the empty run cgroups (`engine-run-<run_id>-<pid>`) in `dir` whose engine is gone:
+ * an engine killed between making its cgroup and recording `run_started` leaves one that no
+ * recovery knows of (recovery kills and removes the cgroups that runs.db names). Populated
+ * cgroups cannot be removed (EBUSY) and are left to recovery; a live engine's are skipped.
+ * Runs while this engine's own move is under way in the thread pool. Never throws.
+ */
+function removeAbandoned(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith('engine-run-'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(name.lastIndexOf('-') + 1));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processGone(pid)) continue;
+    const path = join(dir, name);
+    if (cgroupPids(path).length === 0) tryRemove(path);
+  }
 }
 
 /** Pids in the cgroup at `path` ([] when it does not exist). */
