@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutputFiles } from '../../src/engine/process/output-files.js';
@@ -10,6 +10,27 @@ async function settled(files: OutputFiles, count: number): Promise<void> {
 }
 
 describe('OutputFiles (recycled ENGINE_OUTPUT files)', () => {
+  it('keeps a file read empty as it is, and never empties through a symlink the step left in its place', async () => {
+    const dir = tempDir('outputs-');
+    const files = new OutputFiles(2);
+    files.want(join(dir, 'a.1'));
+    await settled(files, 1);
+    expect(files.take(join(dir, 'a.1'))).toBe(true);
+    // Read empty by the attempt; written by a leftover process afterwards: emptied at the next take.
+    files.giveBack(join(dir, 'a.1'), true);
+    const [spare] = readdirSync(dir);
+    writeFileSync(join(dir, spare!), 'LATE=1\n');
+    expect(files.take(join(dir, 'b.1'))).toBe(true);
+    expect(readFileSync(join(dir, 'b.1'), 'utf8')).toBe('');
+    // The step replaced its file with a symlink: the target is not emptied, the link not kept.
+    const target = join(dir, 'precious.txt');
+    writeFileSync(target, 'keep me\n');
+    symlinkSync(target, join(dir, 'c.1'));
+    files.giveBack(join(dir, 'c.1'));
+    expect(readFileSync(target, 'utf8')).toBe('keep me\n');
+    expect(existsSync(join(dir, 'c.1'))).toBe(false);
+  });
+
   it('gives an attempt an existing, empty, private file and reuses it, emptied, for the next one', async () => {
     const dir = tempDir('outputs-');
     const files = new OutputFiles(1);

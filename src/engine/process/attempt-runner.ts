@@ -128,8 +128,9 @@ export function startAttempt(req: LocalAttemptRequest, launch: Launcher = proces
   }
   const result = Promise.all([proc.ended, output]).then(([end]) => {
     let r = classify(end, req, mask);
-    if (r.outcome === 'succeeded') r = withOutputs(r, req.outputPath, mask);
-    removeOutputs(req);
+    let emptyOutputs = false;
+    if (r.outcome === 'succeeded') ({ result: r, empty: emptyOutputs } = withOutputs(r, req.outputPath, mask));
+    removeOutputs(req, emptyOutputs);
     if (r.outcome === 'failed' && r.reason !== 'exit_code' && r.reason !== 'signal') {
       const stopped = r.reason === 'timeout' || r.reason === 'idle_timeout' || r.reason === 'deadline';
       appendFileSync(req.logPath, `engine: ${stopped ? `${r.error}; the process group got ${req.killSignal}` : r.error}\n`);
@@ -214,14 +215,14 @@ function escapedChildren(req: LocalAttemptRequest): number[] {
  * A succeeded attempt with the outputs it wrote, or failed with reason `output_error` when the
  * file is larger than {@link MAX_OUTPUT_BYTES} or malformed (the error names the line).
  */
-function withOutputs(r: Extract<AttemptResult, { outcome: 'succeeded' }>, outputPath: string, mask: Masker): AttemptResult {
-  const fail = (error: string): AttemptResult => ({ outcome: 'failed', reason: 'output_error', exitCode: r.exitCode, signal: null, durationMs: r.durationMs, error: mask(error) });
+function withOutputs(r: Extract<AttemptResult, { outcome: 'succeeded' }>, outputPath: string, mask: Masker): { result: AttemptResult; empty: boolean } {
+  const fail = (error: string) => ({ result: { outcome: 'failed', reason: 'output_error', exitCode: r.exitCode, signal: null, durationMs: r.durationMs, error: mask(error) } as AttemptResult, empty: false });
   let text: string;
   try {
     const fd = openSync(outputPath, 'r');
     try {
       const size = fstatSync(fd).size;
-      if (size === 0) return r;
+      if (size === 0) return { result: r, empty: true };
       if (size > MAX_OUTPUT_BYTES) return fail(`the outputs file (ENGINE_OUTPUT) holds ${size} bytes; at most ${MAX_OUTPUT_BYTES} (1 MiB) are allowed`);
       const buf = Buffer.allocUnsafe(size);
       let got = 0;
@@ -236,20 +237,20 @@ function withOutputs(r: Extract<AttemptResult, { outcome: 'succeeded' }>, output
     }
   } catch (err) {
     // The step removed its outputs file: it wrote none.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return r;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { result: r, empty: true };
     return fail(`cannot read the outputs file (ENGINE_OUTPUT): ${(err as Error).message}`);
   }
   const parsed = parseOutputs(text);
   if ('error' in parsed) return fail(`malformed outputs file (ENGINE_OUTPUT), ${parsed.error}`);
-  return { ...r, outputs: parsed.outputs };
+  return { result: { ...r, outputs: parsed.outputs }, empty: false };
 }
 
 const NO_OUTPUTS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-/** Removes an attempt's outputs file (it may hold a secret the step fetched), or gives it back to be emptied and reused. */
-function removeOutputs(req: LocalAttemptRequest): void {
+/** Removes an attempt's outputs file (it may hold a secret the step fetched), or gives it back to be emptied (unless it was read `empty`) and reused. */
+function removeOutputs(req: LocalAttemptRequest, empty = false): void {
   if (req.outputFiles) {
-    req.outputFiles.giveBack(req.outputPath);
+    req.outputFiles.giveBack(req.outputPath, empty);
     return;
   }
   try {

@@ -16,7 +16,7 @@
  * first spares are created in libuv's thread pool, ahead of the steps that will need them.
  * Files that are not taken when the run ends are deleted by {@link OutputFiles.discard}.
  */
-import { close, constants, open, renameSync, truncateSync, unlink, unlinkSync } from 'node:fs';
+import { close, closeSync, constants, open, openSync, renameSync, unlink, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
@@ -67,7 +67,7 @@ export class OutputFiles {
     const spare = this.spares.splice(at, 1)[0]!;
     try {
       renameSync(spare, path);
-      truncateSync(path, 0);
+      empty(path);
       return true;
     } catch {
       removeQuietly(spare);
@@ -75,8 +75,13 @@ export class OutputFiles {
     }
   }
 
-  /** An attempt has read `path`: empty it and keep it as a spare (deleted when that fails or the run has ended). */
-  giveBack(path: string): void {
+  /**
+   * An attempt has read `path`: empty it and keep it as a spare (deleted when that fails or the
+   * run has ended). `emptied`: the attempt found it empty, so it is not emptied again here
+   * (three system calls less per step; {@link take} empties it anyway, should a process the
+   * step left behind have written since).
+   */
+  giveBack(path: string, emptied = false): void {
     this.taken = Math.max(0, this.taken - 1);
     if (this.closed || this.spares.length >= this.capacity) {
       removeQuietly(path);
@@ -84,7 +89,7 @@ export class OutputFiles {
     }
     const spare = join(dirname(path), `.spare-${this.counter++}`);
     try {
-      truncateSync(path, 0);
+      if (!emptied) empty(path);
       renameSync(path, spare);
       this.spares.push(spare);
     } catch {
@@ -99,6 +104,15 @@ export class OutputFiles {
     for (const spare of this.spares) removeQuietly(spare);
     this.spares.length = 0;
   }
+}
+
+/**
+ * Empties the file at `path` with one open(O_TRUNC) and a close: truncateSync(path) is an open,
+ * an ftruncate and a close.
+ * @throws NodeJS.ErrnoException when it cannot be opened (ENOENT: the step removed it)
+ */
+function empty(path: string): void {
+  closeSync(openSync(path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW));
 }
 
 function removeQuietly(path: string): void {
