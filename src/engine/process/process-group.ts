@@ -38,12 +38,22 @@ export function processGone(pid: number): boolean {
   }
 }
 
+/**
+ * process.kill, with ESRCH (nothing to signal) as false. Every step's exit is followed by a
+ * SIGKILL to its process group, which is usually empty by then: process.kill throws for ESRCH,
+ * and capturing the error's stack trace was most of the call's cost (`--cpu-prof` of 1,000
+ * `true` steps: 0.03 ms per step in ErrnoException). No stack is captured for it here.
+ */
 function signalPid(target: number, signal: NodeJS.Signals): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(target, signal);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
