@@ -19,6 +19,7 @@ import { nowMs, tickWhile } from '../status.js';
 import type { RunDetail, RunStatus } from '../types.js';
 import { OutputsTable } from '../components/outputs-table.js';
 import { GroupTally } from '../components/group-tally.js';
+import { StepRelations } from '../components/step-relations.js';
 import { shownStatus, tallyOf } from '../run/groups.js';
 
 /** How many child runs the header lists; the runs page (`/?parent=RUN`) lists them all. */
@@ -138,22 +139,10 @@ function StepPanel({ store, stepId }: { store: RunStore; stepId: string }) {
       </h2>
       <dl class="facts">
         {tally ? <GroupTally step={step} tally={tally} /> : null}
-        {step.instance_of !== null ? (
-          <>
-            <dt>instance of</dt>
-            <dd>
-              <a href={`${runHref(runId)}?step=${encodeURIComponent(step.instance_of)}`} onClick={(e) => (e.preventDefault(), (store.selected.value = step.instance_of))}>
-                {step.instance_of}
-              </a>
-            </dd>
-          </>
-        ) : null}
-        {step.kind === 'plan' ? (
-          <>
-            <dt>child run</dt>
-            <dd>{step.child_run_id !== null ? <a class="mono" data-link="child-run" href={runHref(step.child_run_id)}>{step.child_run_id}</a> : <span class="muted">not started</span>}</dd>
-          </>
-        ) : null}
+        <StepRelations
+          step={step}
+          groupLink={(group) => ({ href: `${runHref(runId)}?step=${encodeURIComponent(group)}`, onClick: (e) => (e.preventDefault(), (store.selected.value = group)) })}
+        />
         {step.detail ? (
           <>
             <dt>detail</dt>

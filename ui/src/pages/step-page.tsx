@@ -14,6 +14,7 @@ import { RunStore } from '../run/run-store.js';
 import { followRun } from '../run/run-stream.js';
 import { OutputsTable } from '../components/outputs-table.js';
 import { GroupTally } from '../components/group-tally.js';
+import { StepRelations } from '../components/step-relations.js';
 import { shownStatus, tallyOf } from '../run/groups.js';
 import { StepTable } from '../run/step-table.js';
 import type { ApiAttempt, ApiStep, StepDetail } from '../types.js';
@@ -95,30 +96,7 @@ function StepView({ store, stepId }: { store: RunStore; stepId: string }) {
         </h1>
         <dl class="facts">
           {tally ? <GroupTally step={step} tally={tally} /> : null}
-          {step.instance_of !== null ? (
-            <>
-              <dt>instance of</dt>
-              <dd>
-                <a data-link="group" href={runHref(run.run_id, step.instance_of)}>
-                  {step.instance_of}
-                </a>
-              </dd>
-            </>
-          ) : null}
-          {step.kind === 'plan' ? (
-            <>
-              <dt>child run</dt>
-              <dd>
-                {step.child_run_id !== null ? (
-                  <a class="mono" data-link="child-run" href={runHref(step.child_run_id)}>
-                    {step.child_run_id}
-                  </a>
-                ) : (
-                  <span class="muted">not started yet</span>
-                )}
-              </dd>
-            </>
-          ) : null}
+          <StepRelations step={step} groupLink={(group) => ({ 'data-link': 'group', href: runHref(run.run_id, group) })} />
           <dt>depends on</dt>
           <dd>{dependsOn.length === 0 ? '—' : dependsOn.map((d, i) => <>{i > 0 ? ', ' : ''}<a href={runHref(run.run_id, d)}>{d}</a></>)}</dd>
           <dt>attempts</dt>
